@@ -1,0 +1,113 @@
+"""The exceptions Runlet raises. Every one derives from `RunletError`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class RunletError(Exception):
+    """Base class of every error Runlet raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationIssue:
+    """One problem found while validating a value: where it is and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '<root>'}: {self.message}"
+
+
+class ValidationError(RunletError):
+    """A value does not match its declared type (tool arguments, structured output)."""
+
+    def __init__(self, issues: Sequence[ValidationIssue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__("; ".join(str(issue) for issue in self.issues))
+
+
+class UserError(RunletError):
+    """The program using Runlet is wrong: a bad tool definition, a missing dependency."""
+
+
+class ToolError(RunletError):
+    """Raised by a tool to send a clean error message back to the model.
+
+    Any other exception a tool raises is also reported to the model; raising
+    `ToolError` chooses the exact text the model sees.
+    """
+
+
+class MaxStepsExceeded(RunletError):
+    """The run took more model steps than `Agent.max_steps` allows."""
+
+
+class OutputValidationFailed(RunletError):
+    """The model's final answer never validated against the agent's `output_type`."""
+
+
+class ContextBudgetExceeded(RunletError):
+    """A request does not fit the model's context window, even after compression."""
+
+    def __init__(self, message: str, *, needed: int, available: int) -> None:
+        self.needed = needed
+        self.available = available
+        super().__init__(message)
+
+
+class HookError(RunletError):
+    """A hook raised; the message names the hook and the point."""
+
+
+class ModelCallVetoed(RunletError):
+    """A hook vetoed a model call, which stops the run."""
+
+
+class RunCancelled(RunletError):
+    """The run was cancelled (used in results and events; cancellation itself propagates)."""
+
+
+class ProviderError(RunletError):
+    """A model provider failed. `retryable` says whether trying again may help."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, provider: str = "", status_code: int | None = None) -> None:
+        self.provider = provider
+        self.status_code = status_code
+        super().__init__(message)
+
+
+class RateLimited(ProviderError):
+    """The provider refused the call for now (HTTP 429)."""
+
+    retryable = True
+
+
+class ProviderUnavailable(ProviderError):
+    """A timeout, a connection failure or a 5xx from the provider."""
+
+    retryable = True
+
+
+class AuthenticationFailed(ProviderError):
+    """The provider rejected the credentials."""
+
+
+class BadRequest(ProviderError):
+    """The provider rejected the request as malformed."""
+
+
+class ContextLengthExceeded(BadRequest):
+    """The provider says the request is longer than the model's context window."""
+
+
+class ContentFiltered(ProviderError):
+    """The provider's content filter stopped the response."""
+
+
+class MalformedResponse(ProviderError):
+    """The provider sent something Runlet cannot understand (bad JSON, a truncated stream)."""

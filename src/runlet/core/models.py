@@ -1,0 +1,182 @@
+"""What crosses the boundary to a model: requests, responses, stream events, `Provider`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, Union
+
+from typing_extensions import TypeAlias
+
+from runlet.core.json import JsonObject
+from runlet.core.messages import Message, Part, TextPart, ToolCallPart
+
+FinishReason: TypeAlias = Literal["stop", "tool_calls", "length", "content_filter", "other"]
+"""Why the model stopped: a final answer, tool calls, the output limit, a filter, or else."""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token and request counts. Add two with `+`."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    requests: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cached_input_tokens + other.cached_input_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+            self.requests + other.requests,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a model can do and how much it can take."""
+
+    context_window: int
+    max_output_tokens: int
+    streaming: bool = True
+    tools: bool = True
+    structured_output: bool = True
+    parallel_tool_calls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDefinition:
+    """A tool as the model sees it: name, description and JSON schema of its parameters."""
+
+    name: str
+    description: str
+    parameters: JsonObject
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSchema:
+    """The JSON schema the final answer must follow (structured output)."""
+
+    name: str
+    schema: JsonObject
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequest:
+    """One call to a model.
+
+    Provider-specific options live under the provider's own key, for example
+    `options={"openai": {"extra_body": {...}}}`; providers ignore other keys.
+    """
+
+    messages: Sequence[Message]
+    tools: Sequence[ToolDefinition] = ()
+    output: OutputSchema | None = None
+    max_output_tokens: int | None = None
+    options: Mapping[str, Mapping[str, object]] = field(default_factory=dict[str, Mapping[str, object]])
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "messages", tuple(self.messages))
+        object.__setattr__(self, "tools", tuple(self.tools))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResponse:
+    """What a model answered: parts (text, tool calls, reasoning), usage, why it stopped."""
+
+    parts: tuple[Part, ...]
+    usage: Usage = Usage()
+    finish_reason: FinishReason = "stop"
+    model: str = ""
+    response_id: str = ""
+
+    @property
+    def text(self) -> str:
+        """The text parts joined together."""
+        return "".join(part.text for part in self.parts if isinstance(part, TextPart))
+
+    @property
+    def tool_calls(self) -> tuple[ToolCallPart, ...]:
+        """The tool calls the model asks for."""
+        return tuple(part for part in self.parts if isinstance(part, ToolCallPart))
+
+    @property
+    def message(self) -> Message:
+        """The response as an assistant message for the history."""
+        return Message("assistant", self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of answer text, as it streams."""
+
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of reasoning summary text, as it streams."""
+
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """The model began a tool call."""
+
+    call_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a tool call's JSON arguments."""
+
+    call_id: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDone:
+    """A tool call is complete. Sent exactly once per call."""
+
+    call: ToolCallPart
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCompleted:
+    """The stream finished; `response` is the whole response with usage. Always last."""
+
+    response: ModelResponse
+
+
+ModelStreamEvent: TypeAlias = Union[
+    TextDelta, ReasoningDelta, ToolCallStarted, ToolCallDelta, ToolCallDone, ResponseCompleted
+]
+"""What `Provider.stream()` yields. A stream that ends without `ResponseCompleted` is an error."""
+
+
+class Provider(Protocol):
+    """A model behind some API. Any object with these three methods fits."""
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        """Send the request and return the whole response."""
+        ...
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
+        """Send the request and yield events as they arrive, ending with `ResponseCompleted`."""
+        ...
+
+    def capabilities(self) -> Capabilities:
+        """What the model can do, including its context window."""
+        ...
