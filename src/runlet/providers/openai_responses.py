@@ -1,0 +1,781 @@
+"""`OpenAIResponsesProvider`: the OpenAI Responses API behind Runlet's `Provider` protocol.
+
+Importing this module does not import `openai`; constructing the provider does,
+and raises `UserError` when the extra is missing (`pip install "runlet[openai]"`).
+
+Decisions worth knowing:
+
+- The SDK's own retries are off (`max_retries=0`): the Runlet runtime retries
+  retryable `ProviderError`s with its own policy, and two retry layers would
+  multiply. Pass `max_retries=` to turn SDK retries back on. A `client=` you
+  build yourself keeps its own settings.
+- An API key is required unless a base URL is given (`base_url=` or
+  `OPENAI_BASE_URL`): local Responses-compatible servers often need none, and a
+  placeholder key is sent then.
+- `request.options["openai"]` is passed through to `client.responses.create()`:
+  `extra_headers`, `extra_query`, `extra_body` and `timeout` as the SDK's
+  request options, every other key as the API parameter of that name (these
+  win over what the provider derives from the request; a `text` mapping is
+  merged over the structured-output format). Keys the SDK does not know raise
+  `UserError`: put such fields under `extra_body`. Other providers' keys are
+  ignored.
+- A refusal becomes a `TextPart` with the refusal text, and the response's
+  `finish_reason` is `"content_filter"` (unless it also asks for tool calls).
+  An incomplete response is returned, not raised: `"length"` for
+  `max_output_tokens`, `"content_filter"` for the content filter, `"other"`
+  otherwise. The runtime decides what to do with it.
+- Streaming: a tool call is reported done once, from `response.output_item.done`
+  (`response.function_call_arguments.done` is ignored). A stream that ends
+  without `response.completed` / `response.incomplete` raises
+  `MalformedResponse`; a transport failure raises `ProviderUnavailable` (which
+  the runtime may retry) only while nothing has been yielded yet, and
+  `MalformedResponse` after that, so a retry never replays output the consumer
+  has already seen.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from runlet.core.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    ContentFiltered,
+    ContextLengthExceeded,
+    MalformedResponse,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    UserError,
+)
+from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.models import (
+    Capabilities,
+    FinishReason,
+    ModelRequest,
+    ModelResponse,
+    ModelStreamEvent,
+    OutputSchema,
+    ReasoningDelta,
+    ResponseCompleted,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStarted,
+    ToolDefinition,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, NotGiven
+    from openai.types.responses import (
+        FunctionToolParam,
+        Response,
+        ResponseFunctionToolCall,
+        ResponseFunctionToolCallParam,
+        ResponseInputItemParam,
+        ResponseOutputItem,
+        ResponseOutputTextParam,
+        ResponseReasoningItem,
+        ResponseStreamEvent,
+        ResponseTextConfigParam,
+    )
+    from openai.types.responses.response_create_params import ResponseCreateParamsBase
+    from openai.types.responses.response_input_item_param import FunctionCallOutput
+
+__all__ = ["OpenAIResponsesProvider"]
+
+PROVIDER = "openai"
+"""The key of this provider's options in `ModelRequest.options` and of its `ReasoningPart`s."""
+
+PLACEHOLDER_API_KEY = "runlet-no-api-key"
+"""Sent as the key when none is configured and a base URL is given (local servers)."""
+
+DEFAULT_CAPABILITIES = Capabilities(context_window=32_768, max_output_tokens=4_096)
+"""For models the table below does not know: small on purpose, so budgeting stays safe.
+Pass `capabilities=` to describe the real model."""
+
+# Longest matching prefix wins. Numbers from OpenAI's model pages.
+_KNOWN_MODELS: tuple[tuple[str, Capabilities], ...] = (
+    ("gpt-5.5", Capabilities(context_window=1_050_000, max_output_tokens=128_000)),
+    ("gpt-5.4", Capabilities(context_window=1_050_000, max_output_tokens=128_000)),
+    ("gpt-5-pro", Capabilities(context_window=400_000, max_output_tokens=272_000)),
+    ("gpt-5-chat", Capabilities(context_window=128_000, max_output_tokens=16_384)),
+    ("gpt-5", Capabilities(context_window=400_000, max_output_tokens=128_000)),
+    ("gpt-4.1", Capabilities(context_window=1_047_576, max_output_tokens=32_768)),
+    ("gpt-4o", Capabilities(context_window=128_000, max_output_tokens=16_384)),
+    (
+        "o1-mini",
+        Capabilities(
+            context_window=128_000,
+            max_output_tokens=65_536,
+            tools=False,
+            structured_output=False,
+            parallel_tool_calls=False,
+        ),
+    ),
+    (
+        "o1-preview",
+        Capabilities(
+            context_window=128_000,
+            max_output_tokens=32_768,
+            tools=False,
+            structured_output=False,
+            parallel_tool_calls=False,
+        ),
+    ),
+    ("o1", Capabilities(context_window=200_000, max_output_tokens=100_000)),
+    ("o3", Capabilities(context_window=200_000, max_output_tokens=100_000)),
+    ("o4-mini", Capabilities(context_window=200_000, max_output_tokens=100_000)),
+)
+
+_SDK_REQUEST_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
+_SECRET_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-]{6,}")
+_SCHEMA_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def known_capabilities(model: str) -> Capabilities | None:
+    """The capabilities of a known OpenAI model family, or `None` (a `vendor/` prefix is ignored)."""
+    name = model.rsplit("/", 1)[-1].lower()
+    best: tuple[str, Capabilities] | None = None
+    for prefix, capabilities in _KNOWN_MODELS:
+        matches = name == prefix or name.startswith((prefix + "-", prefix + "."))
+        if matches and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, capabilities)
+    return best[1] if best is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class _CallOptions:
+    """The SDK's per-request options taken from `options["openai"]`."""
+
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, object] | None = None
+    extra_body: Mapping[str, object] | None = None
+    timeout: float | None = None
+    has_timeout: bool = False
+
+
+class OpenAIResponsesProvider:
+    """A model behind the OpenAI Responses API (or a server compatible with it).
+
+    ```python
+    provider = OpenAIResponsesProvider(model="gpt-5.5")
+    provider = OpenAIResponsesProvider(model="my-model", base_url="http://localhost:8000/v1")
+    ```
+
+    Arguments:
+        model: the model name sent with every request.
+        base_url: the API root (default: `OPENAI_BASE_URL`, else OpenAI's).
+        api_key: the key (default: `OPENAI_API_KEY`). Optional when a base URL
+            is given: a placeholder is sent then.
+        client: an `openai.AsyncOpenAI` you configured yourself; it is used as
+            is (its own retries and timeout apply), and the connection
+            arguments above must then be left out.
+        capabilities: what the model can do; wins over the built-in table
+            (`DEFAULT_CAPABILITIES` for unknown models).
+        timeout: seconds per request (default: the SDK's, 10 minutes).
+        max_retries: the SDK's own retries, 0 by default because the runtime
+            retries with its own policy.
+        organization, project, default_headers: passed to `AsyncOpenAI`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        client: AsyncOpenAI | None = None,
+        capabilities: Capabilities | None = None,
+        timeout: float | None = None,
+        max_retries: int = 0,
+        organization: str | None = None,
+        project: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        try:
+            import openai
+        except ImportError as exc:  # pragma: no cover - exercised only without the extra
+            raise UserError(
+                'OpenAIResponsesProvider needs the openai package: pip install "runlet[openai]"'
+            ) from exc
+
+        self.model = model
+        self._capabilities = capabilities
+        if client is not None:
+            given = [
+                name
+                for name, value in (
+                    ("base_url", base_url),
+                    ("api_key", api_key),
+                    ("timeout", timeout),
+                    ("organization", organization),
+                    ("project", project),
+                    ("default_headers", default_headers),
+                )
+                if value is not None
+            ]
+            if max_retries != 0:
+                given.append("max_retries")
+            if given:
+                raise UserError(
+                    "OpenAIResponsesProvider: pass either client= or connection settings, not both "
+                    f"(got client= and {', '.join(given)}=); configure your client instead"
+                )
+            self._client = client
+            self._secrets = _secrets(client.api_key)
+        else:
+            key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+            if not key:
+                if not (base_url or os.environ.get("OPENAI_BASE_URL")):
+                    raise UserError(
+                        "OpenAIResponsesProvider: no API key; pass api_key= or set OPENAI_API_KEY "
+                        "(a key is optional only with base_url=, for local servers)"
+                    )
+                key = PLACEHOLDER_API_KEY
+            self._secrets = _secrets(key)
+            try:
+                self._client = openai.AsyncOpenAI(
+                    api_key=key,
+                    base_url=base_url,
+                    timeout=openai.NOT_GIVEN if timeout is None else timeout,
+                    max_retries=max_retries,
+                    organization=organization,
+                    project=project,
+                    default_headers=default_headers,
+                )
+            except openai.OpenAIError as exc:
+                raise UserError(f"OpenAIResponsesProvider: {self._redact(str(exc))}") from exc
+        self._not_given: NotGiven = openai.NOT_GIVEN
+        self._api_parameters = frozenset(
+            inspect.signature(self._client.responses.create).parameters
+        ) - _SDK_REQUEST_OPTIONS - {"stream", "self"}
+
+    def __repr__(self) -> str:
+        return f"OpenAIResponsesProvider(model={self.model!r})"
+
+    # -- Provider protocol -------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        """The `capabilities=` given, else the known family's, else `DEFAULT_CAPABILITIES`."""
+        if self._capabilities is not None:
+            return self._capabilities
+        return known_capabilities(self.model) or DEFAULT_CAPABILITIES
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        """Send the request with `client.responses.create()` and map the whole response."""
+        params, options = self._build_call(request)
+        try:
+            response = await self._client.responses.create(
+                **params,
+                extra_headers=options.extra_headers,
+                extra_query=options.extra_query,
+                extra_body=options.extra_body,
+                timeout=options.timeout if options.has_timeout else self._not_given,
+            )
+        except Exception as exc:
+            error = self._provider_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+        return self._model_response(response)
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
+        """Stream the response as provider-neutral events, ending with `ResponseCompleted`.
+
+        Closing the iterator early (`aclose()`, a `break` inside
+        `contextlib.aclosing`, task cancellation) closes the HTTP stream.
+        """
+        params, options = self._build_call(request)
+        try:
+            sdk_stream = await self._client.responses.create(
+                **params,
+                stream=True,
+                extra_headers=options.extra_headers,
+                extra_query=options.extra_query,
+                extra_body=options.extra_body,
+                timeout=options.timeout if options.has_timeout else self._not_given,
+            )
+        except Exception as exc:
+            error = self._provider_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+        state = _StreamState()
+        yielded = False
+        try:
+            try:
+                async for event in sdk_stream:
+                    for out in self._stream_events(state, event):
+                        if isinstance(out, ResponseCompleted):
+                            # Release the connection before handing over the last event:
+                            # the consumer may stop iterating right after it.
+                            await sdk_stream.close()
+                        yield out
+                        yielded = True
+                    if state.finished:
+                        return
+            except ProviderError:
+                raise
+            except ValueError as exc:  # a data line that is not JSON
+                raise MalformedResponse(
+                    f"OpenAI stream sent an event Runlet cannot read: {self._redact(str(exc))}",
+                    provider=PROVIDER,
+                ) from exc
+            except Exception as exc:
+                error = self._provider_error(exc)
+                if error is None:
+                    raise
+                if yielded and isinstance(error, ProviderUnavailable):
+                    raise MalformedResponse(
+                        f"stream ended before response.completed: {error}", provider=PROVIDER
+                    ) from exc
+                raise error from exc
+            raise MalformedResponse(
+                "stream ended before response.completed", provider=PROVIDER
+            )
+        finally:
+            await sdk_stream.close()
+
+    # -- request -------------------------------------------------------------
+
+    def _build_call(self, request: ModelRequest) -> tuple[ResponseCreateParamsBase, _CallOptions]:
+        instructions, items = _input_items(request.messages)
+        params: ResponseCreateParamsBase = {"model": self.model, "input": items}
+        if instructions:
+            params["instructions"] = instructions
+        if request.tools:
+            params["tools"] = [_tool_param(tool) for tool in request.tools]
+        if request.output is not None:
+            params["text"] = _text_format(request.output)
+        if request.max_output_tokens is not None:
+            params["max_output_tokens"] = request.max_output_tokens
+
+        raw = request.options.get(PROVIDER)
+        if raw is None:
+            return params, _CallOptions()
+        body = cast("dict[str, object]", params)
+        extra_headers: Mapping[str, str] | None = None
+        extra_query: Mapping[str, object] | None = None
+        extra_body: Mapping[str, object] | None = None
+        timeout: float | None = None
+        has_timeout = False
+        for key, value in raw.items():
+            if key == "extra_headers":
+                extra_headers = _string_mapping(value, key)
+            elif key == "extra_query":
+                extra_query = _object_mapping(value, key)
+            elif key == "extra_body":
+                extra_body = _object_mapping(value, key)
+            elif key == "timeout":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                    raise UserError('options["openai"]["timeout"] must be a number of seconds or None')
+                timeout, has_timeout = value, True
+            elif key == "stream":
+                raise UserError(
+                    'options["openai"]["stream"] is not allowed: call provider.stream() to stream'
+                )
+            elif key in self._api_parameters:
+                previous = body.get(key)
+                if key == "text" and isinstance(previous, dict) and isinstance(value, Mapping):
+                    body[key] = {**cast("dict[str, object]", previous), **cast("Mapping[str, object]", value)}
+                else:
+                    body[key] = value
+            else:
+                raise UserError(
+                    f'options["openai"] has unknown key {key!r}: openai.AsyncOpenAI().responses.create() '
+                    'does not take it; put API fields the SDK does not know under "extra_body"'
+                )
+        return params, _CallOptions(extra_headers, extra_query, extra_body, timeout, has_timeout)
+
+    # -- response ------------------------------------------------------------
+
+    def _model_response(
+        self, response: Response, output: Sequence[ResponseOutputItem] | None = None
+    ) -> ModelResponse:
+        try:
+            return self._map_response(response, output)
+        except (AttributeError, TypeError, KeyError) as exc:
+            raise MalformedResponse(
+                f"OpenAI response Runlet cannot read: {self._redact(repr(exc))}", provider=PROVIDER
+            ) from exc
+
+    def _map_response(
+        self, response: Response, output: Sequence[ResponseOutputItem] | None
+    ) -> ModelResponse:
+        status = response.status or "completed"
+        if status == "failed":
+            raise self._failed_error(response)
+        if status not in ("completed", "incomplete"):
+            raise ProviderError(
+                f"OpenAI response {response.id!r} has status {status!r}; Runlet needs a finished "
+                "response (background responses are not supported)",
+                provider=PROVIDER,
+            )
+        items = response.output if output is None or response.output else output
+        parts: list[Part] = []
+        has_tool_calls = False
+        refused = False
+        for item in items:
+            if item.type == "message":
+                for content in item.content:
+                    if content.type == "output_text":
+                        parts.append(TextPart(content.text))
+                    elif content.type == "refusal":
+                        parts.append(TextPart(content.refusal))
+                        refused = True
+            elif item.type == "function_call":
+                parts.append(_tool_call_part(item))
+                has_tool_calls = True
+            elif item.type == "reasoning":
+                parts.append(_reasoning_part(item))
+            # Hosted tools' items (web search, file search, ...) run on OpenAI's side: skipped.
+
+        finish: FinishReason
+        if status == "incomplete":
+            details = response.incomplete_details
+            reason = details.reason if details is not None else None
+            if reason == "max_output_tokens":
+                finish = "length"
+            elif reason == "content_filter":
+                finish = "content_filter"
+            else:
+                finish = "other"
+        else:
+            if not parts:
+                raise MalformedResponse(
+                    f"OpenAI response {response.id!r} is completed but has no text, tool call "
+                    f"or reasoning in its output ({len(items)} item(s))",
+                    provider=PROVIDER,
+                )
+            finish = "tool_calls" if has_tool_calls else "content_filter" if refused else "stop"
+        return ModelResponse(
+            parts=tuple(parts),
+            usage=_usage(response),
+            finish_reason=finish,
+            model=str(response.model or self.model),
+            response_id=response.id,
+        )
+
+    def _stream_events(self, state: _StreamState, event: ResponseStreamEvent) -> list[ModelStreamEvent]:
+        if event.type == "response.output_text.delta":
+            return [TextDelta(event.delta)] if event.delta else []
+        if event.type == "response.refusal.delta":
+            return [TextDelta(event.delta)] if event.delta else []
+        if event.type == "response.reasoning_summary_text.delta":
+            return [ReasoningDelta(event.delta)] if event.delta else []
+        if event.type == "response.output_item.added":
+            item = event.item
+            if item.type != "function_call":
+                return []
+            if item.id:
+                state.call_ids[item.id] = item.call_id
+            return state.start(item.call_id, item.name)
+        if event.type == "response.function_call_arguments.delta":
+            call_id = state.call_ids.get(event.item_id)
+            if call_id is None or not event.delta:
+                return []
+            return [ToolCallDelta(call_id, event.delta)]
+        if event.type == "response.output_item.done":
+            item = event.item
+            state.done_items[event.output_index] = item
+            if item.type != "function_call":
+                return []
+            try:
+                return state.done(_tool_call_part(item))
+            except (AttributeError, TypeError) as exc:
+                raise MalformedResponse(
+                    f"OpenAI stream sent a function call Runlet cannot read: {exc!r}",
+                    provider=PROVIDER,
+                ) from exc
+        if event.type == "response.completed" or event.type == "response.incomplete":
+            collected = [state.done_items[index] for index in sorted(state.done_items)]
+            response = self._model_response(event.response, collected)
+            out: list[ModelStreamEvent] = []
+            for call in response.tool_calls:
+                out.extend(state.done(call))
+            out.append(ResponseCompleted(response))
+            state.finished = True
+            return out
+        if event.type == "response.failed":
+            raise self._failed_error(event.response)
+        if event.type == "error":
+            raise self._error_for_code(event.code, event.message)
+        return []
+
+    # -- errors --------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return _SECRET_PATTERN.sub(r"\1***", text)
+
+    def _failed_error(self, response: Response) -> ProviderError:
+        error = response.error
+        if error is None:
+            return ProviderError(
+                f"OpenAI response {response.id!r} failed without an error message", provider=PROVIDER
+            )
+        return self._error_for_code(error.code, error.message)
+
+    def _error_for_code(self, code: str | None, message: str, status_code: int | None = None) -> ProviderError:
+        text = self._redact(f"OpenAI error{f' [{code}]' if code else ''}: {message}")
+        kind = _error_kind(code, message)
+        return kind(text, provider=PROVIDER, status_code=status_code)
+
+    def _provider_error(self, exc: BaseException) -> ProviderError | None:
+        """The Runlet error for an SDK exception, or `None` when `exc` is not the SDK's."""
+        import openai
+
+        if isinstance(exc, ProviderError):
+            return exc
+        if isinstance(exc, openai.APITimeoutError):
+            return ProviderUnavailable("OpenAI request timed out", provider=PROVIDER)
+        if isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__
+            detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+            return ProviderUnavailable(
+                self._redact(f"could not reach the OpenAI API at {self._client.base_url}: {exc.message}{detail}"),
+                provider=PROVIDER,
+            )
+        if isinstance(exc, openai.APIResponseValidationError):
+            return MalformedResponse(
+                self._redact(f"OpenAI sent a response Runlet cannot read: {exc.message}"),
+                provider=PROVIDER,
+                status_code=exc.status_code,
+            )
+        if isinstance(exc, openai.APIStatusError):
+            return self._status_error(exc.status_code, exc.code, _api_message(exc.body, exc.message))
+        if isinstance(exc, openai.APIError):
+            return self._error_for_code(exc.code, _api_message(exc.body, exc.message))
+        if isinstance(exc, openai.OpenAIError):
+            return ProviderError(self._redact(f"OpenAI SDK error: {exc}"), provider=PROVIDER)
+        return None
+
+    def _status_error(self, status: int, code: str | None, message: str) -> ProviderError:
+        text = self._redact(f"OpenAI API error {status}{f' [{code}]' if code else ''}: {message}")
+        if status == 429:
+            error: ProviderError = RateLimited(text, provider=PROVIDER, status_code=status)
+            if code == "insufficient_quota":
+                error.retryable = False  # out of credit: waiting does not help
+            return error
+        if status >= 500 or status == 408:
+            return ProviderUnavailable(text, provider=PROVIDER, status_code=status)
+        if status in (401, 403):
+            return AuthenticationFailed(text, provider=PROVIDER, status_code=status)
+        if status == 400 and _error_kind(code, message) is ContextLengthExceeded:
+            return ContextLengthExceeded(text, provider=PROVIDER, status_code=status)
+        if status in (400, 404, 413, 422):
+            return BadRequest(text, provider=PROVIDER, status_code=status)
+        return ProviderError(text, provider=PROVIDER, status_code=status)
+
+
+@dataclass
+class _StreamState:
+    """What a stream has seen so far: tool calls by item id, finished items, calls reported."""
+
+    call_ids: dict[str, str] = field(default_factory=dict[str, str])
+    started: set[str] = field(default_factory=set[str])
+    completed: set[str] = field(default_factory=set[str])
+    done_items: dict[int, ResponseOutputItem] = field(default_factory=dict["int", "ResponseOutputItem"])
+    finished: bool = False
+
+    def start(self, call_id: str, name: str) -> list[ModelStreamEvent]:
+        if call_id in self.started:
+            return []
+        self.started.add(call_id)
+        return [ToolCallStarted(call_id, name)]
+
+    def done(self, call: ToolCallPart) -> list[ModelStreamEvent]:
+        if call.call_id in self.completed:
+            return []
+        out = self.start(call.call_id, call.name)
+        self.completed.add(call.call_id)
+        out.append(ToolCallDone(call))
+        return out
+
+
+# -- mapping helpers -----------------------------------------------------------
+
+
+def _secrets(key: str | None) -> tuple[str, ...]:
+    if not key or key == PLACEHOLDER_API_KEY or len(key) < 8:
+        return ()
+    return (key,)
+
+
+def _input_items(messages: Sequence[Message]) -> tuple[str, list[ResponseInputItemParam]]:
+    """System text joined as instructions, and every other part as an input item, in order."""
+    instructions: list[str] = []
+    items: list[ResponseInputItemParam] = []
+    for message in messages:
+        if message.role == "system":
+            if message.text:
+                instructions.append(message.text)
+            continue
+        role = "assistant" if message.role == "assistant" else "user"
+        texts: list[str] = []
+        parts = message.parts
+        for index, part in enumerate(parts):
+            if isinstance(part, TextPart):
+                texts.append(part.text)
+                continue
+            _flush_text(items, role, texts)
+            if isinstance(part, ToolCallPart):
+                call: ResponseFunctionToolCallParam = {
+                    "type": "function_call",
+                    "call_id": part.call_id,
+                    "name": part.name,
+                    "arguments": part.arguments,
+                }
+                items.append(call)
+            elif isinstance(part, ToolResultPart):
+                result: FunctionCallOutput = {
+                    "type": "function_call_output",
+                    "call_id": part.call_id,
+                    "output": part.content,
+                }
+                items.append(result)
+            elif part.provider == PROVIDER and _has_following_item(parts[index + 1 :]):
+                # Sent back as the API returned it; it must come right before its item.
+                items.append(cast("ResponseInputItemParam", dict(part.data)))
+        _flush_text(items, role, texts)
+    return "\n\n".join(instructions), items
+
+
+def _has_following_item(rest: Sequence[Part]) -> bool:
+    """Whether a reasoning item is followed by the output it led to (the API requires it)."""
+    return any(isinstance(part, (TextPart, ToolCallPart)) for part in rest)
+
+
+def _flush_text(items: list[ResponseInputItemParam], role: str, texts: list[str]) -> None:
+    if not texts:
+        return
+    if role == "assistant":
+        contents: list[ResponseOutputTextParam] = [
+            {"type": "output_text", "text": text, "annotations": []} for text in texts if text
+        ]
+        if contents:
+            # An assistant message with output_text content, as the API returned it
+            # (without the item id, which the API does not need back).
+            items.append(
+                cast(
+                    "ResponseInputItemParam",
+                    {"type": "message", "role": "assistant", "content": contents},
+                )
+            )
+    else:
+        items.append({"type": "message", "role": "user", "content": "".join(texts)})
+    texts.clear()
+
+
+def _tool_param(tool: ToolDefinition) -> FunctionToolParam:
+    parameters: dict[str, object] = dict(tool.parameters)
+    return {
+        "type": "function",
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": parameters,
+        "strict": tool.strict,
+    }
+
+
+def _text_format(output: OutputSchema) -> ResponseTextConfigParam:
+    schema: dict[str, object] = dict(output.schema)
+    name = _SCHEMA_NAME.sub("_", output.name)[:64] or "output"
+    return {"format": {"type": "json_schema", "name": name, "schema": schema, "strict": output.strict}}
+
+
+def _tool_call_part(item: ResponseFunctionToolCall) -> ToolCallPart:
+    if not item.call_id or not item.name:
+        raise MalformedResponse(
+            f"OpenAI function call without call_id or name: {item.id!r}", provider=PROVIDER
+        )
+    return ToolCallPart(call_id=item.call_id, name=item.name, arguments=item.arguments or "{}")
+
+
+def _reasoning_part(item: ResponseReasoningItem) -> ReasoningPart:
+    data = item.model_dump(mode="json", exclude_none=True, by_alias=True)
+    summary = "\n\n".join(part.text for part in item.summary or ())
+    return ReasoningPart(provider=PROVIDER, data=data, summary=summary)
+
+
+def _usage(response: Response) -> Usage:
+    usage = response.usage
+    if usage is None:
+        return Usage(requests=1)
+    return Usage(
+        input_tokens=_int_attr(usage, "input_tokens"),
+        output_tokens=_int_attr(usage, "output_tokens"),
+        cached_input_tokens=_int_attr(getattr(usage, "input_tokens_details", None), "cached_tokens"),
+        reasoning_tokens=_int_attr(getattr(usage, "output_tokens_details", None), "reasoning_tokens"),
+        requests=1,
+    )
+
+
+def _int_attr(obj: object, name: str) -> int:
+    """An int field, or 0 when a compatible server left it out."""
+    value: object = getattr(obj, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _api_message(body: object, fallback: str) -> str:
+    if isinstance(body, Mapping):
+        message = cast("Mapping[str, object]", body).get("message")
+        if isinstance(message, str) and message:
+            return message
+    return fallback
+
+
+_CONTENT_POLICY_CODES = frozenset(
+    {"bio_policy", "misalignment_policy_violation", "image_content_policy_violation", "content_filter", "content_policy_violation"}
+)
+
+
+def _error_kind(code: str | None, message: str) -> type[ProviderError]:
+    """The Runlet error class for an API error code (in a failed response or an error event)."""
+    lowered = message.lower()
+    if code == "context_length_exceeded" or "maximum context length" in lowered:
+        return ContextLengthExceeded
+    if code is None:
+        return ProviderError
+    if code in ("rate_limit_exceeded", "rate_limit_error"):
+        return RateLimited
+    if code in ("server_error", "vector_store_timeout", "timeout", "service_unavailable"):
+        return ProviderUnavailable
+    if code in _CONTENT_POLICY_CODES:
+        return ContentFiltered
+    if code.startswith(("invalid_", "image_", "unsupported_")) or code in (
+        "data_residency_mismatch",
+        "empty_image_file",
+        "failed_to_download_image",
+    ):
+        return BadRequest
+    return ProviderError
+
+
+def _string_mapping(value: object, key: str) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        mapping = cast("Mapping[object, object]", value)
+        if all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+            return cast("Mapping[str, str]", mapping)
+    raise UserError(f'options["openai"][{key!r}] must be a mapping of strings to strings')
+
+
+def _object_mapping(value: object, key: str) -> Mapping[str, object] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        mapping = cast("Mapping[object, object]", value)
+        if all(isinstance(k, str) for k in mapping):
+            return cast("Mapping[str, object]", mapping)
+    raise UserError(f'options["openai"][{key!r}] must be a mapping with string keys')
