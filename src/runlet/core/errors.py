@@ -41,6 +41,14 @@ class ToolError(RunletError):
     """
 
 
+class ToolTimeout(ToolError):
+    """A tool call took longer than its timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(f"the tool call timed out after {timeout:g} s")
+
+
 class MaxStepsExceeded(RunletError):
     """The run took more model steps than `Agent.max_steps` allows."""
 

@@ -1,0 +1,55 @@
+"""Runlet: a small, observable, strictly typed runtime for Python agents.
+
+    from runlet import Agent, Runtime, tool
+"""
+
+from runlet.core import (
+    Agent,
+    Capabilities,
+    ContextBudgetExceeded,
+    Decision,
+    Event,
+    EventSink,
+    Hook,
+    Hooks,
+    Message,
+    ModelRequest,
+    ModelResponse,
+    Provider,
+    RunContext,
+    RunletError,
+    Tool,
+    ToolError,
+    Usage,
+    tool,
+)
+from runlet.core import events
+from runlet.runtime import RetryPolicy, RunResult, Runtime
+
+__version__ = "0.3.0a1"
+
+__all__ = [
+    "Agent",
+    "Capabilities",
+    "ContextBudgetExceeded",
+    "Decision",
+    "Event",
+    "EventSink",
+    "Hook",
+    "Hooks",
+    "Message",
+    "ModelRequest",
+    "ModelResponse",
+    "Provider",
+    "RetryPolicy",
+    "RunContext",
+    "RunResult",
+    "Runtime",
+    "RunletError",
+    "Tool",
+    "ToolError",
+    "Usage",
+    "__version__",
+    "events",
+    "tool",
+]

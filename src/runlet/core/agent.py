@@ -1,0 +1,118 @@
+"""`Agent[DepsT, OutputT]`: instructions, a model, tools and an output type."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, overload
+
+from typing_extensions import TypeVar
+
+from runlet.core.context import RunContext
+from runlet.core.hooks import AnyHook
+from runlet.core.models import Capabilities, Provider
+from runlet.core.tools import Tool
+
+DepsT = TypeVar("DepsT", default=None)
+OutputT = TypeVar("OutputT", default=str)
+
+_NO_OPTIONS: Mapping[str, Mapping[str, object]] = {}
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Agent(Generic[DepsT, OutputT]):
+    """What to run: a named set of instructions, a model, tools and an output type.
+
+    `DepsT` is the type of the dependencies its tools and instructions receive
+    through `RunContext[DepsT]`; `OutputT` is the type of `RunResult.output`
+    (`str` unless `output_type` says otherwise).
+    """
+
+    name: str
+    model: Provider
+    instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]]
+    """A string, or a function (sync or async) of the run context called at the start of a run."""
+    tools: tuple[Tool[DepsT], ...]
+    output_type: type[OutputT]
+    """The type of the final answer: `str`, a dataclass, a TypedDict, a primitive, or a pydantic model."""
+    hooks: tuple[AnyHook, ...]
+    max_steps: int
+    """Model calls a run may make before it stops with `MaxStepsExceeded`."""
+    max_output_retries: int
+    """Times the model is asked again when its final answer does not validate."""
+    options: Mapping[str, Mapping[str, object]]
+    """Provider options for every request, by provider (`{"openai": {...}}`)."""
+    max_output_tokens: int | None
+    """Output tokens to ask for and to reserve in the context window; default: the model's maximum."""
+    capabilities: Capabilities | None
+    """Overrides the provider's capabilities (context window, maximum output)."""
+
+    @overload
+    def __init__(
+        self: Agent[DepsT, str],
+        *,
+        name: str,
+        model: Provider,
+        instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
+        tools: Sequence[Tool[DepsT]] = (),
+        output_type: None = None,
+        hooks: Sequence[AnyHook] = (),
+        max_steps: int = 25,
+        max_output_retries: int = 2,
+        options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
+        max_output_tokens: int | None = None,
+        capabilities: Capabilities | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: Provider,
+        instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
+        tools: Sequence[Tool[DepsT]] = (),
+        output_type: type[OutputT],
+        hooks: Sequence[AnyHook] = (),
+        max_steps: int = 25,
+        max_output_retries: int = 2,
+        options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
+        max_output_tokens: int | None = None,
+        capabilities: Capabilities | None = None,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: Provider,
+        instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
+        tools: Sequence[Tool[DepsT]] = (),
+        output_type: type[Any] | None = None,
+        hooks: Sequence[AnyHook] = (),
+        max_steps: int = 25,
+        max_output_retries: int = 2,
+        options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
+        max_output_tokens: int | None = None,
+        capabilities: Capabilities | None = None,
+    ) -> None:
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        if max_output_retries < 0:
+            raise ValueError(f"max_output_retries must not be negative, got {max_output_retries}")
+        names = [t.name for t in tools]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"agent {name!r} has more than one tool named {', '.join(map(repr, duplicates))}")
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "model", model)
+        set_field(self, "instructions", instructions)
+        set_field(self, "tools", tuple(tools))
+        set_field(self, "output_type", str if output_type is None else output_type)
+        set_field(self, "hooks", tuple(hooks))
+        set_field(self, "max_steps", max_steps)
+        set_field(self, "max_output_retries", max_output_retries)
+        set_field(self, "options", options)
+        set_field(self, "max_output_tokens", max_output_tokens)
+        set_field(self, "capabilities", capabilities)

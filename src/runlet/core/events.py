@@ -1,0 +1,413 @@
+"""Structured events: one union of frozen dataclasses, and the `EventSink` protocol.
+
+Every event carries the run id, the agent's name, the step, a sequence number
+that orders all events of a run, a wall-clock timestamp, and a span id with its
+parent's (run > step > model call or tool call), so a sink can rebuild the tree.
+`type` is a stable dotted name; `payload` is the event's own fields as JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Protocol, Union
+
+from typing_extensions import TypeAlias
+
+from runlet.core.json import JsonValue
+from runlet.core.models import FinishReason, Usage
+
+_BASE_FIELDS = frozenset(
+    ("run_id", "agent", "step", "seq", "timestamp", "span_id", "parent_span_id")
+)
+_payload_fields: dict[type[object], tuple[str, ...]] = {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventBase:
+    """Fields every event has."""
+
+    type: ClassVar[str]
+    run_id: str
+    agent: str
+    step: int
+    """The step the event belongs to; 0 before the first step."""
+    seq: int
+    """Orders all events of one run, from 0."""
+    timestamp: float
+    """Seconds since the epoch (`time.time()`)."""
+    span_id: str
+    parent_span_id: str | None
+
+    @property
+    def payload(self) -> Mapping[str, JsonValue]:
+        """The event's own fields (everything but the common ones), JSON-serialisable."""
+        cls = type(self)
+        names = _payload_fields.get(cls)
+        if names is None:
+            names = tuple(f.name for f in dataclasses.fields(self) if f.name not in _BASE_FIELDS)
+            _payload_fields[cls] = names
+        return {name: _to_json(getattr(self, name)) for name in names}
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The whole event as one JSON object: `type`, the common fields and `payload`."""
+        return {
+            "type": self.type,
+            "run_id": self.run_id,
+            "agent": self.agent,
+            "step": self.step,
+            "seq": self.seq,
+            "timestamp": self.timestamp,
+            "span_id": self.span_id,
+            "parent_span_id": self.parent_span_id,
+            "payload": dict(self.payload),
+        }
+
+
+def _to_json(value: object) -> JsonValue:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Usage):
+        return {
+            "input_tokens": value.input_tokens,
+            "output_tokens": value.output_tokens,
+            "cached_input_tokens": value.cached_input_tokens,
+            "reasoning_tokens": value.reasoning_tokens,
+            "requests": value.requests,
+        }
+    if isinstance(value, Mapping):
+        return {str(k): _to_json(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    return repr(value)
+
+
+# Runs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStarted(EventBase):
+    """A run began with this input."""
+
+    type: ClassVar[Literal["run.started"]] = "run.started"
+    input: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunCompleted(EventBase):
+    """A run ended with a validated output."""
+
+    type: ClassVar[Literal["run.completed"]] = "run.completed"
+    output: JsonValue
+    usage: Usage
+    steps: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFailed(EventBase):
+    """A run stopped with an error, which is then raised."""
+
+    type: ClassVar[Literal["run.failed"]] = "run.failed"
+    error_type: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunCancelled(EventBase):
+    """A run was cancelled (task cancelled, stream closed, or deadline)."""
+
+    type: ClassVar[Literal["run.cancelled"]] = "run.cancelled"
+    reason: str
+
+
+# Steps
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepStarted(EventBase):
+    """A step (one model call and the tool calls it asks for) began."""
+
+    type: ClassVar[Literal["step.started"]] = "step.started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepCompleted(EventBase):
+    """A step ended."""
+
+    type: ClassVar[Literal["step.completed"]] = "step.completed"
+    tool_calls: int
+
+
+# Model calls
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelRequested(EventBase):
+    """A request is about to go to the model."""
+
+    type: ClassVar[Literal["model.requested"]] = "model.requested"
+    provider: str
+    messages: int
+    tools: int
+    streaming: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelCompleted(EventBase):
+    """The model answered."""
+
+    type: ClassVar[Literal["model.completed"]] = "model.completed"
+    model: str
+    finish_reason: FinishReason
+    usage: Usage
+    text: str
+    tool_calls: tuple[str, ...]
+    """The names of the tools the model asks for."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelFailed(EventBase):
+    """A model call failed (it may be retried: see `model.retried`)."""
+
+    type: ClassVar[Literal["model.failed"]] = "model.failed"
+    error_type: str
+    message: str
+    retryable: bool
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelRetried(EventBase):
+    """A failed model call will be tried again after a delay."""
+
+    type: ClassVar[Literal["model.retried"]] = "model.retried"
+    attempt: int
+    """The attempt about to be made, from 2."""
+    delay_seconds: float
+    error_type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelStreamStarted(EventBase):
+    """A streamed model call began."""
+
+    type: ClassVar[Literal["model.stream.started"]] = "model.stream.started"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelStreamDelta(EventBase):
+    """A piece of answer text."""
+
+    type: ClassVar[Literal["model.stream.delta"]] = "model.stream.delta"
+    delta: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelStreamReasoningDelta(EventBase):
+    """A piece of reasoning summary text."""
+
+    type: ClassVar[Literal["model.stream.reasoning_delta"]] = "model.stream.reasoning_delta"
+    delta: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelStreamToolCallDelta(EventBase):
+    """A piece of a tool call's arguments."""
+
+    type: ClassVar[Literal["model.stream.tool_call_delta"]] = "model.stream.tool_call_delta"
+    call_id: str
+    tool: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelStreamCompleted(EventBase):
+    """A streamed model call finished."""
+
+    type: ClassVar[Literal["model.stream.completed"]] = "model.stream.completed"
+
+
+# Tool calls
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolStarted(EventBase):
+    """A tool call began."""
+
+    type: ClassVar[Literal["tool.started"]] = "tool.started"
+    tool: str
+    call_id: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCompleted(EventBase):
+    """A tool call returned; `result` is what the model sees."""
+
+    type: ClassVar[Literal["tool.completed"]] = "tool.completed"
+    tool: str
+    call_id: str
+    result: str
+    duration_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolFailed(EventBase):
+    """A tool call failed (unknown tool, bad arguments, or it raised); the model is told."""
+
+    type: ClassVar[Literal["tool.failed"]] = "tool.failed"
+    tool: str
+    call_id: str
+    error: str
+    duration_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolTimedOut(EventBase):
+    """A tool call took longer than its timeout; the model is told."""
+
+    type: ClassVar[Literal["tool.timed_out"]] = "tool.timed_out"
+    tool: str
+    call_id: str
+    timeout_seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolDenied(EventBase):
+    """A hook vetoed a tool call; the model receives the reason."""
+
+    type: ClassVar[Literal["tool.denied"]] = "tool.denied"
+    tool: str
+    call_id: str
+    reason: str
+    hook: str
+
+
+# Context
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContextBudgetChecked(EventBase):
+    """A request was measured against the model's context window."""
+
+    type: ClassVar[Literal["context.budget_checked"]] = "context.budget_checked"
+    tokens: int
+    limit: int
+    """Tokens the request may use: the window less the reserved output."""
+    window: int
+    source: str
+    """How `tokens` was counted: "estimate", "calibrated" or "exact"."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContextCompressed(EventBase):
+    """Compression made a request smaller."""
+
+    type: ClassVar[Literal["context.compressed"]] = "context.compressed"
+    tokens_before: int
+    tokens_after: int
+    strategies: tuple[str, ...]
+    removed_messages: int
+
+
+# State
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateLoaded(EventBase):
+    """A session's history was loaded."""
+
+    type: ClassVar[Literal["state.loaded"]] = "state.loaded"
+    session: str
+    messages: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateSaved(EventBase):
+    """A run's new messages were appended to its session."""
+
+    type: ClassVar[Literal["state.saved"]] = "state.saved"
+    session: str
+    messages: int
+
+
+# Hooks, output, policies
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HookDecided(EventBase):
+    """A hook replaced or vetoed something."""
+
+    type: ClassVar[Literal["hook.decided"]] = "hook.decided"
+    hook: str
+    point: str
+    action: Literal["replace", "veto"]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputValidationFailed(EventBase):
+    """The final answer did not validate against the output type; the model is asked again."""
+
+    type: ClassVar[Literal["output.validation_failed"]] = "output.validation_failed"
+    error: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyStopped(EventBase):
+    """A limit stopped the run."""
+
+    type: ClassVar[Literal["policy.stopped"]] = "policy.stopped"
+    limit: str
+    value: float
+    maximum: float
+
+
+Event: TypeAlias = Union[
+    RunStarted,
+    RunCompleted,
+    RunFailed,
+    RunCancelled,
+    StepStarted,
+    StepCompleted,
+    ModelRequested,
+    ModelCompleted,
+    ModelFailed,
+    ModelRetried,
+    ModelStreamStarted,
+    ModelStreamDelta,
+    ModelStreamReasoningDelta,
+    ModelStreamToolCallDelta,
+    ModelStreamCompleted,
+    ToolStarted,
+    ToolCompleted,
+    ToolFailed,
+    ToolTimedOut,
+    ToolDenied,
+    ContextBudgetChecked,
+    ContextCompressed,
+    StateLoaded,
+    StateSaved,
+    HookDecided,
+    OutputValidationFailed,
+    PolicyStopped,
+]
+"""Every event Runlet emits. Handle it with `match` and `assert_never`."""
+
+EVENT_TYPES: tuple[type[EventBase], ...] = typing.get_args(Event)
+"""The event classes, in the order of `Event`."""
+
+
+class EventSink(Protocol):
+    """Receives every event of the runs it is attached to.
+
+    `emit` may be sync or async; async sinks are awaited in order. A sink that
+    raises is reported once and skipped for the rest of the run.
+    """
+
+    def emit(self, event: Event) -> Awaitable[None] | None:
+        """Handle one event."""
+        ...

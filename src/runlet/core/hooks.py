@@ -1,0 +1,128 @@
+"""Hooks: observe, replace or veto what the runtime is about to do, or has done.
+
+A hook is any object with the eight methods of `Hook`; each returns `None` to
+let things be, or a `Decision`: `Decision.replace(value)` or
+`Decision.veto(reason)`. `Hooks(...)` takes plain functions instead, for just
+the points you need; agents and runtimes accept both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, Protocol, Union
+
+from typing_extensions import Never, TypeAlias, TypeVar
+
+from runlet.core.context import RunContext
+from runlet.core.messages import Message, ToolCallPart, ToolResultPart
+from runlet.core.models import ModelRequest, ModelResponse
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision(Generic[T_co]):
+    """What a hook decided: `replace` a value, or `veto` the operation with a reason."""
+
+    action: Literal["replace", "veto"]
+    value: T_co | None = None
+    reason: str = ""
+
+    @staticmethod
+    def replace(value: T, *, reason: str = "") -> Decision[T]:
+        """Use `value` instead (a rewritten request, a cached response, a redacted result)."""
+        return Decision("replace", value, reason)
+
+    @staticmethod
+    def veto(reason: str) -> Decision[Never]:
+        """Refuse the operation. A vetoed tool call tells the model `reason`; a vetoed model call stops the run."""
+        return Decision("veto", None, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class StateOperation:
+    """A state store operation: load a session's history, or append a run's new messages."""
+
+    kind: Literal["load", "append"]
+    session: str
+    messages: tuple[Message, ...]
+
+
+HookResult: TypeAlias = Union["Decision[T]", None, Awaitable[Union["Decision[T]", None]]]
+"""What a hook returns: nothing, or a `Decision`, directly or awaitable."""
+
+Ctx: TypeAlias = RunContext[Any]
+
+
+class Hook(Protocol):
+    """Hook points around model calls, tool calls, compression and state.
+
+    Before-hooks may replace what is about to happen or veto it; after-hooks
+    may replace the result. Runtime hooks wrap agent hooks: before an
+    operation the runtime's hooks run first, after it the agent's run first.
+    """
+
+    def before_model_call(self, ctx: Ctx, request: ModelRequest) -> HookResult[ModelRequest | ModelResponse]:
+        """Replace the request, answer it (a `ModelResponse` skips the call), or veto (the run stops)."""
+        ...
+
+    def after_model_call(self, ctx: Ctx, request: ModelRequest, response: ModelResponse) -> HookResult[ModelResponse]:
+        """Replace the response."""
+        ...
+
+    def before_tool_call(self, ctx: Ctx, call: ToolCallPart) -> HookResult[ToolCallPart | ToolResultPart]:
+        """Replace the call (new arguments), answer it (a `ToolResultPart` skips the tool), or veto (the model is told)."""
+        ...
+
+    def after_tool_call(self, ctx: Ctx, call: ToolCallPart, result: ToolResultPart) -> HookResult[ToolResultPart]:
+        """Replace the result the model will see."""
+        ...
+
+    def before_compression(self, ctx: Ctx, request: ModelRequest) -> HookResult[ModelRequest]:
+        """Replace the request to compress (your own compression), or veto compression."""
+        ...
+
+    def after_compression(self, ctx: Ctx, before: ModelRequest, after: ModelRequest) -> HookResult[ModelRequest]:
+        """Replace the compressed request."""
+        ...
+
+    def before_state(self, ctx: Ctx, operation: StateOperation) -> HookResult[StateOperation]:
+        """Replace what is about to be loaded or appended, or veto the operation."""
+        ...
+
+    def after_state(self, ctx: Ctx, operation: StateOperation) -> HookResult[StateOperation]:
+        """Replace what was loaded (for `load`)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    """Hook functions (sync or async), one per point you need; the others let things be."""
+
+    before_model_call: Callable[[Ctx, ModelRequest], HookResult[ModelRequest | ModelResponse]] | None = None
+    after_model_call: Callable[[Ctx, ModelRequest, ModelResponse], HookResult[ModelResponse]] | None = None
+    before_tool_call: Callable[[Ctx, ToolCallPart], HookResult[ToolCallPart | ToolResultPart]] | None = None
+    after_tool_call: Callable[[Ctx, ToolCallPart, ToolResultPart], HookResult[ToolResultPart]] | None = None
+    before_compression: Callable[[Ctx, ModelRequest], HookResult[ModelRequest]] | None = None
+    after_compression: Callable[[Ctx, ModelRequest, ModelRequest], HookResult[ModelRequest]] | None = None
+    before_state: Callable[[Ctx, StateOperation], HookResult[StateOperation]] | None = None
+    after_state: Callable[[Ctx, StateOperation], HookResult[StateOperation]] | None = None
+    name: str = field(default="Hooks", compare=False)
+    """How events and errors name this hook."""
+
+
+AnyHook: TypeAlias = Union[Hook, Hooks]
+"""What `Agent(hooks=...)` and `Runtime(hooks=...)` accept."""
+
+HOOK_POINTS: tuple[str, ...] = (
+    "before_model_call",
+    "after_model_call",
+    "before_tool_call",
+    "after_tool_call",
+    "before_compression",
+    "after_compression",
+    "before_state",
+    "after_state",
+)

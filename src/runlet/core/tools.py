@@ -1,0 +1,204 @@
+"""Tools: the `Tool` protocol and the `@tool` decorator for plain functions."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import typing
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, Protocol, overload
+
+from typing_extensions import Concatenate, ParamSpec, TypeVar
+
+from runlet.core.context import RunContext
+from runlet.core.errors import ToolError, ToolTimeout, UserError
+from runlet.core.json import JsonObject, JsonValue
+from runlet.core.schema import FunctionSchema, TypeAdapter, adapter_for
+
+DepsT = TypeVar("DepsT")
+DepsT_contra = TypeVar("DepsT_contra", contravariant=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Tool(Protocol[DepsT_contra]):
+    """Something the model can call. Any object with these members fits.
+
+    `call` receives the decoded JSON arguments, validates them and returns the
+    text the model sees. Raise `ValidationError` for bad arguments and
+    `ToolError` (or any exception) for a failure: the runtime turns both into a
+    tool error result for the model, and the run goes on.
+    """
+
+    @property
+    def name(self) -> str:
+        """The name the model calls the tool by."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """What the tool does, for the model."""
+        ...
+
+    @property
+    def parameters(self) -> JsonObject:
+        """JSON schema of the arguments (an object schema)."""
+        ...
+
+    async def call(self, ctx: RunContext[DepsT_contra], arguments: JsonValue) -> str:
+        """Run the tool with the model's decoded arguments."""
+        ...
+
+
+class FunctionTool(Generic[DepsT_contra, P, R]):
+    """A tool made from a function by `@tool`. Calling it calls the function."""
+
+    def __init__(
+        self,
+        func: Callable[P, R],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self._func = func
+        self._takes_context = _takes_context(func)
+        self._schema = FunctionSchema.from_function(func, skip_first=self._takes_context)
+        self._adapter: TypeAdapter[Any] | None = _return_adapter(func)
+        self._name = name or self._schema.name
+        self._description = description if description is not None else self._schema.description
+        self.timeout = timeout
+        """Seconds the call may take; `None` for no limit of its own."""
+        functools.update_wrapper(self, func)
+
+    @property
+    def name(self) -> str:
+        """The name the model calls the tool by (the function's name unless given)."""
+        return self._name
+
+    @property
+    def description(self) -> str:
+        """The docstring, without the parameter section, unless given."""
+        return self._description
+
+    @property
+    def parameters(self) -> JsonObject:
+        """JSON schema of the parameters, from the type hints and docstring."""
+        return self._schema.json_schema
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._func(*args, **kwargs)
+
+    async def call(self, ctx: RunContext[DepsT_contra], arguments: JsonValue) -> str:
+        """Validate the arguments, call the function, and render its result as text."""
+        kwargs = self._schema.validate(arguments)
+        if self.timeout is None:
+            result = await self._invoke(ctx, kwargs)
+        else:
+            try:
+                result = await asyncio.wait_for(self._invoke(ctx, kwargs), self.timeout)
+            except asyncio.TimeoutError:
+                raise ToolTimeout(self.timeout) from None
+        return self._render(result)
+
+    async def _invoke(self, ctx: RunContext[DepsT_contra], kwargs: dict[str, object]) -> object:
+        func: Callable[..., object] = self._func
+        call = functools.partial(func, ctx, **kwargs) if self._takes_context else functools.partial(func, **kwargs)
+        if inspect.iscoroutinefunction(func):
+            return await typing.cast("Awaitable[object]", call())
+        result = await asyncio.to_thread(call)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+    def _render(self, result: object) -> str:
+        if isinstance(result, str):
+            return result
+        dumped: object = self._adapter.dump(result) if self._adapter is not None else result
+        try:
+            return json.dumps(dumped, ensure_ascii=False)
+        except (TypeError, ValueError) as error:
+            raise ToolError(
+                f"tool {self._name!r} returned a {type(result).__name__}, which is not JSON-serialisable"
+            ) from error
+
+    def __repr__(self) -> str:
+        return f"FunctionTool({self._name!r})"
+
+
+def _takes_context(func: Callable[..., object]) -> bool:
+    params = list(inspect.signature(func).parameters.values())
+    if not params:
+        return False
+    first = params[0]
+    annotation = first.annotation
+    if isinstance(annotation, str):
+        try:
+            annotation = typing.get_type_hints(func).get(first.name, annotation)
+        except Exception:  # an unresolvable hint elsewhere: judge by the text
+            return annotation.split("[")[0].split(".")[-1] == "RunContext"
+    return bool(annotation is RunContext or typing.get_origin(annotation) is RunContext)
+
+
+def _return_adapter(func: Callable[..., object]) -> TypeAdapter[Any] | None:
+    try:
+        hint = typing.get_type_hints(func).get("return")
+    except Exception:
+        return None
+    if hint is None or hint is str or hint is type(None):
+        return None
+    try:
+        return adapter_for(hint)
+    except UserError:
+        return None
+
+
+class _ToolDecorator(Protocol):
+    @overload
+    def __call__(
+        self, func: Callable[Concatenate[RunContext[DepsT], P], R], /
+    ) -> FunctionTool[DepsT, Concatenate[RunContext[DepsT], P], R]: ...
+
+    @overload
+    def __call__(self, func: Callable[P, R], /) -> FunctionTool[Any, P, R]: ...
+
+
+@overload
+def tool(
+    func: Callable[Concatenate[RunContext[DepsT], P], R], /
+) -> FunctionTool[DepsT, Concatenate[RunContext[DepsT], P], R]: ...
+
+
+@overload
+def tool(func: Callable[P, R], /) -> FunctionTool[Any, P, R]: ...
+
+
+@overload
+def tool(
+    *, name: str | None = None, description: str | None = None, timeout: float | None = None
+) -> _ToolDecorator: ...
+
+
+def tool(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+) -> FunctionTool[Any, ..., Any] | _ToolDecorator:
+    """Make a tool of a function, sync or async.
+
+    The first parameter may be a `RunContext[Deps]`; the others become the
+    tool's arguments, described by their type hints and the docstring.
+    Use as `@tool` or `@tool(name=..., description=..., timeout=...)`.
+    """
+    if func is not None:
+        return FunctionTool(func, name=name, description=description, timeout=timeout)
+
+    def decorate(f: Callable[..., Any], /) -> FunctionTool[Any, ..., Any]:
+        return FunctionTool(f, name=name, description=description, timeout=timeout)
+
+    return typing.cast(_ToolDecorator, decorate)

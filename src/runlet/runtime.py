@@ -1,0 +1,837 @@
+"""`Runtime`: runs an agent's loop of model calls and tool calls.
+
+One loop serves `run()`, `stream()` and `run_sync()`: `run()` is `stream()`
+with the events drained. Per step: budget the request (mandatory), hooks,
+model call (streamed or not, retried when retryable), hooks, tool calls
+(concurrently), hooks, and events all the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypedDict, overload
+
+from typing_extensions import TypeVar, assert_never
+
+from runlet.core.agent import Agent
+from runlet.core.budget import Budgeter, TokenBudgeter
+from runlet.core.context import RunContext
+from runlet.core.errors import (
+    ContextBudgetExceeded,
+    HookError,
+    MalformedResponse,
+    MaxStepsExceeded,
+    ModelCallVetoed,
+    OutputValidationFailed,
+    ProviderError,
+    ToolError,
+    ToolTimeout,
+    ValidationError,
+)
+from runlet.core.events import (
+    ContextBudgetChecked,
+    ContextCompressed,
+    Event,
+    EventSink,
+    HookDecided,
+    ModelCompleted,
+    ModelFailed,
+    ModelRequested,
+    ModelRetried,
+    ModelStreamCompleted,
+    ModelStreamDelta,
+    ModelStreamReasoningDelta,
+    ModelStreamStarted,
+    ModelStreamToolCallDelta,
+    OutputValidationFailed as OutputValidationFailedEvent,
+    RunCancelled,
+    RunCompleted,
+    RunFailed,
+    RunStarted,
+    StepCompleted,
+    StepStarted,
+    ToolCompleted,
+    ToolDenied,
+    ToolFailed,
+    ToolStarted,
+    ToolTimedOut,
+)
+from runlet.core.hooks import AnyHook, Decision, Hooks
+from runlet.core.messages import Message, ToolCallPart, ToolResultPart
+from runlet.core.models import (
+    Capabilities,
+    ModelRequest,
+    ModelResponse,
+    ReasoningDelta,
+    ResponseCompleted,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStarted,
+    ToolDefinition,
+    Usage,
+)
+from runlet.core.output import OutputSpec
+from runlet.core.tools import Tool
+
+DepsT = TypeVar("DepsT")
+OutputT = TypeVar("OutputT")
+OutputT_co = TypeVar("OutputT_co", covariant=True)
+V = TypeVar("V")
+
+logger = logging.getLogger("runlet")
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult(Generic[OutputT_co]):
+    """What a completed run produced."""
+
+    output: OutputT_co
+    """The final answer, validated into the agent's `output_type`."""
+    messages: tuple[Message, ...]
+    """The whole conversation: the history given, then `new_messages` (no instructions)."""
+    new_messages: tuple[Message, ...]
+    """The messages this run added: the input, model turns and tool results."""
+    usage: Usage
+    """Usage summed over every model call of the run."""
+    run_id: str
+    steps: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How failed model calls are retried: only errors marked retryable, with exponential backoff and jitter."""
+
+    max_attempts: int = 3
+    """Attempts in all, the first included; 1 turns retries off."""
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    multiplier: float = 2.0
+    jitter: float = 0.25
+    """The delay varies by up to this fraction either way."""
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (from 1)."""
+        base = min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1))
+        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Configuration for running agents: sinks, hooks, budgeting, retries, tool limits.
+
+    Runtimes are immutable and safe to share between concurrent runs.
+    """
+
+    sinks: Sequence[EventSink] = ()
+    """Where every event goes."""
+    hooks: Sequence[AnyHook] = ()
+    """Hooks for every agent; they wrap the agent's own hooks."""
+    budgeter: Budgeter = field(default_factory=TokenBudgeter)
+    """Counts and compresses requests to fit the context window."""
+    retry: RetryPolicy = RetryPolicy()
+    tool_timeout: float | None = None
+    """Seconds a tool call may take, unless the tool sets its own."""
+    max_parallel_tools: int | None = None
+    """Tool calls of one model turn that may run at once; `None`: all."""
+
+    @overload
+    async def run(
+        self,
+        agent: Agent[None, OutputT],
+        input: str | Sequence[Message],
+        *,
+        deps: None = None,
+        history: Sequence[Message] = (),
+    ) -> RunResult[OutputT]: ...
+
+    @overload
+    async def run(
+        self,
+        agent: Agent[DepsT, OutputT],
+        input: str | Sequence[Message],
+        *,
+        deps: DepsT,
+        history: Sequence[Message] = (),
+    ) -> RunResult[OutputT]: ...
+
+    async def run(
+        self,
+        agent: Agent[Any, Any],
+        input: str | Sequence[Message],
+        *,
+        deps: Any = None,
+        history: Sequence[Message] = (),
+    ) -> RunResult[Any]:
+        """Run the agent on `input` until it gives a final answer; return it with the conversation and usage."""
+        loop = _Run(self, agent, input, deps, history, streaming=False)
+        async for _ in loop.events():
+            pass
+        return loop.result()
+
+    @overload
+    def stream(
+        self,
+        agent: Agent[None, OutputT],
+        input: str | Sequence[Message],
+        *,
+        deps: None = None,
+        history: Sequence[Message] = (),
+    ) -> AsyncIterator[Event]: ...
+
+    @overload
+    def stream(
+        self,
+        agent: Agent[DepsT, OutputT],
+        input: str | Sequence[Message],
+        *,
+        deps: DepsT,
+        history: Sequence[Message] = (),
+    ) -> AsyncIterator[Event]: ...
+
+    def stream(
+        self,
+        agent: Agent[Any, Any],
+        input: str | Sequence[Message],
+        *,
+        deps: Any = None,
+        history: Sequence[Message] = (),
+    ) -> AsyncIterator[Event]:
+        """Run the agent with a streamed model, yielding every event as it happens.
+
+        Tool calls run between model rounds; the last event is `run.completed`
+        (or `run.failed`, after which the error is raised). Leaving the loop
+        early cancels the run.
+        """
+        return _Run(self, agent, input, deps, history, streaming=True).events()
+
+    @overload
+    def run_sync(
+        self,
+        agent: Agent[None, OutputT],
+        input: str | Sequence[Message],
+        *,
+        deps: None = None,
+        history: Sequence[Message] = (),
+    ) -> RunResult[OutputT]: ...
+
+    @overload
+    def run_sync(
+        self,
+        agent: Agent[DepsT, OutputT],
+        input: str | Sequence[Message],
+        *,
+        deps: DepsT,
+        history: Sequence[Message] = (),
+    ) -> RunResult[OutputT]: ...
+
+    def run_sync(
+        self,
+        agent: Agent[Any, Any],
+        input: str | Sequence[Message],
+        *,
+        deps: Any = None,
+        history: Sequence[Message] = (),
+    ) -> RunResult[Any]:
+        """`run()` for scripts: starts an event loop, so not for use inside one."""
+        return asyncio.run(self.run(agent, input, deps=deps, history=history))
+
+
+class _Meta(TypedDict):
+    run_id: str
+    agent: str
+    step: int
+    seq: int
+    timestamp: float
+    span_id: str
+    parent_span_id: str | None
+
+
+@dataclass(slots=True)
+class _ToolOutcome:
+    call: ToolCallPart
+    result: ToolResultPart
+    status: str
+    """"completed", "failed", "timed_out" or "denied"."""
+    span: str
+    duration_ms: float
+    detail: str = ""
+    """The error, the timeout, or who denied and why."""
+    hook: str = ""
+    decisions: list[tuple[str, str, Decision[object]]] = field(default_factory=list[tuple[str, str, Decision[object]]])
+
+
+@dataclass(slots=True)
+class _HookChain(Generic[V]):
+    value: V
+    vetoed_by: str = ""
+    veto_reason: str = ""
+    decisions: list[tuple[str, str, Decision[object]]] = field(default_factory=list[tuple[str, str, Decision[object]]])
+
+
+_BEFORE_POINTS = frozenset(("before_model_call", "before_tool_call", "before_compression", "before_state"))
+
+
+class _Run:
+    """The state of one run, and the loop that drives it."""
+
+    _request: ModelRequest
+    """The request of this step, once budgeted."""
+    _response: ModelResponse
+    """The response of this step, once received."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        agent: Agent[Any, Any],
+        input: str | Sequence[Message],
+        deps: object,
+        history: Sequence[Message],
+        *,
+        streaming: bool,
+    ) -> None:
+        self.runtime = runtime
+        self.agent = agent
+        self.deps = deps
+        self.streaming = streaming
+        self.run_id = uuid.uuid4().hex
+        self.history = tuple(history)
+        self.input = (Message.user(input),) if isinstance(input, str) else tuple(input)
+        self.new: list[Message] = list(self.input)
+        self.context: list[Message] = [*self.history, *self.input]
+        self.usage = Usage()
+        self.step = 0
+        self.seq = 0
+        self.spans = 0
+        self.run_span = self._span()
+        self.step_span = self.run_span
+        self.sinks = list(runtime.sinks)
+        self.tools: dict[str, Tool[Any]] = {t.name: t for t in agent.tools}
+        self.tool_definitions = tuple(
+            ToolDefinition(t.name, t.description, t.parameters) for t in agent.tools
+        )
+        self.output: OutputSpec[Any] = OutputSpec(agent.output_type)
+        self.hooks = _compile_hooks((*runtime.hooks,), agent.hooks)
+        self.semaphore = (
+            asyncio.Semaphore(runtime.max_parallel_tools) if runtime.max_parallel_tools else None
+        )
+        self._result: RunResult[Any] | None = None
+
+    # Events
+
+    def _span(self) -> str:
+        self.spans += 1
+        return str(self.spans)
+
+    def _meta(self, span: str, parent: str | None) -> _Meta:
+        self.seq += 1
+        return {
+            "run_id": self.run_id,
+            "agent": self.agent.name,
+            "step": self.step,
+            "seq": self.seq - 1,
+            "timestamp": time.time(),
+            "span_id": span,
+            "parent_span_id": parent,
+        }
+
+    def _in_step(self) -> _Meta:
+        return self._meta(self.step_span, self.run_span)
+
+    async def _emit(self, event: Event) -> Event:
+        for sink in tuple(self.sinks):
+            try:
+                pending = sink.emit(event)
+                if pending is not None:
+                    await pending
+            except Exception:
+                logger.exception(
+                    "event sink %r raised on %s; it gets no more events of run %s",
+                    sink, event.type, self.run_id,
+                )
+                self.sinks.remove(sink)
+        return event
+
+    def result(self) -> RunResult[Any]:
+        assert self._result is not None, "the run has not completed"
+        return self._result
+
+    def _ctx(self) -> RunContext[Any]:
+        return RunContext(self.deps, self.run_id, self.agent.name, self.step, self.usage, tuple(self.context))
+
+    # The loop
+
+    async def events(self) -> AsyncIterator[Event]:
+        text = self.input[-1].text if self.input else ""
+        yield await self._emit(RunStarted(**self._meta(self.run_span, None), input=text))
+        try:
+            capabilities = self.agent.capabilities or self.agent.model.capabilities()
+            instructions = await self._instructions()
+            if instructions:
+                self.context.insert(0, Message.system(instructions))
+            output_retries = 0
+            while True:
+                if self.step >= self.agent.max_steps:
+                    raise MaxStepsExceeded(
+                        f"agent {self.agent.name!r} made {self.step} model calls without a final "
+                        f"answer (max_steps={self.agent.max_steps})"
+                    )
+                self.step += 1
+                self.step_span = self._span()
+                yield await self._emit(StepStarted(**self._in_step()))
+                request = ModelRequest(
+                    messages=self.context,
+                    tools=self.tool_definitions,
+                    output=self.output.schema,
+                    max_output_tokens=self.agent.max_output_tokens,
+                    options=self.agent.options,
+                )
+                async for event in self._fit(request, capabilities):
+                    yield event
+                request = self._request
+                async for event in self._model_turn(request):
+                    yield event
+                response = self._response
+                self.context.append(response.message)
+                self.new.append(response.message)
+                calls = response.tool_calls
+                if calls:
+                    async for event in self._run_tools(calls):
+                        yield event
+                    yield await self._emit(StepCompleted(**self._in_step(), tool_calls=len(calls)))
+                    continue
+                try:
+                    output = self.output.parse(response.text)
+                except ValidationError as error:
+                    output_retries += 1
+                    if output_retries > self.agent.max_output_retries:
+                        raise OutputValidationFailed(
+                            f"the final answer did not validate as {self.agent.output_type.__name__} "
+                            f"after {output_retries} attempts: {error}"
+                        ) from error
+                    yield await self._emit(
+                        OutputValidationFailedEvent(**self._in_step(), error=str(error), attempt=output_retries)
+                    )
+                    retry = Message.user(
+                        f"Your answer does not match the required output schema: {error}. "
+                        "Answer again with JSON that follows the schema exactly."
+                    )
+                    self.context.append(retry)
+                    self.new.append(retry)
+                    yield await self._emit(StepCompleted(**self._in_step(), tool_calls=0))
+                    continue
+                yield await self._emit(StepCompleted(**self._in_step(), tool_calls=0))
+                self._result = RunResult(
+                    output, (*self.history, *self.new), tuple(self.new), self.usage, self.run_id, self.step
+                )
+                yield await self._emit(
+                    RunCompleted(
+                        **self._meta(self.run_span, None),
+                        output=self.output.dump(output),
+                        usage=self.usage,
+                        steps=self.step,
+                    )
+                )
+                return
+        except (asyncio.CancelledError, GeneratorExit):
+            await self._emit(RunCancelled(**self._meta(self.run_span, None), reason="cancelled"))
+            raise
+        except Exception as error:
+            yield await self._emit(
+                RunFailed(**self._meta(self.run_span, None), error_type=type(error).__name__, message=str(error))
+            )
+            raise
+
+    async def _instructions(self) -> str:
+        instructions = self.agent.instructions
+        if isinstance(instructions, str):
+            return instructions
+        value = instructions(self._ctx())
+        if inspect.isawaitable(value):
+            value = await value
+        return value
+
+    # Budgeting
+
+    async def _fit(self, request: ModelRequest, capabilities: Capabilities) -> AsyncIterator[Event]:
+        budgeter = self.runtime.budgeter
+        reserve = request.max_output_tokens or capabilities.max_output_tokens
+        window = capabilities.context_window
+        limit = window - reserve
+        count = budgeter.count(request)
+        yield await self._emit(
+            ContextBudgetChecked(**self._in_step(), tokens=count.tokens, limit=limit, window=window, source=count.source)
+        )
+        self._request = request
+        if count.tokens <= limit:
+            return
+        ctx = self._ctx()
+        chain = await self._decide("before_compression", ctx, request, (), ModelRequest)
+        async for event in self._hook_events(chain):
+            yield event
+        if chain.vetoed_by:
+            raise ContextBudgetExceeded(
+                f"the request needs {count.tokens} tokens, {count.tokens - limit} more than the "
+                f"{limit} available, and hook {chain.vetoed_by!r} vetoed compression: {chain.veto_reason}",
+                needed=count.tokens,
+                available=limit,
+            )
+        compression = await budgeter.compress(chain.value, limit)
+        after = await self._decide("after_compression", ctx, compression.request, (request,), ModelRequest)
+        async for event in self._hook_events(after):
+            yield event
+        compressed = after.value
+        tokens = budgeter.count(compressed).tokens
+        yield await self._emit(
+            ContextCompressed(
+                **self._in_step(),
+                tokens_before=count.tokens,
+                tokens_after=tokens,
+                strategies=compression.strategies,
+                removed_messages=len(request.messages) - len(compressed.messages),
+            )
+        )
+        if tokens > limit:
+            raise ContextBudgetExceeded(
+                f"the request needs {tokens} tokens after compression "
+                f"({', '.join(compression.strategies) or 'nothing could be removed'}), "
+                f"{tokens - limit} more than the {limit} available "
+                f"(window {window} less {reserve} reserved for output); nothing was sent",
+                needed=tokens,
+                available=limit,
+            )
+        self.context = list(compressed.messages)
+        self._request = compressed
+
+    # Model calls
+
+    async def _model_turn(self, request: ModelRequest) -> AsyncIterator[Event]:
+        ctx = self._ctx()
+        chain = await self._decide("before_model_call", ctx, request, (), (ModelRequest, ModelResponse))
+        async for event in self._hook_events(chain):
+            yield event
+        if chain.vetoed_by:
+            raise ModelCallVetoed(f"hook {chain.vetoed_by!r} vetoed the model call: {chain.veto_reason}")
+        span = self._span()
+        if isinstance(chain.value, ModelResponse):
+            response = chain.value
+        else:
+            request = chain.value
+            yield await self._emit(
+                ModelRequested(
+                    **self._meta(span, self.step_span),
+                    provider=type(self.agent.model).__name__,
+                    messages=len(request.messages),
+                    tools=len(request.tools),
+                    streaming=self.streaming,
+                )
+            )
+            async for event in self._call_model(request, span):
+                yield event
+            response = self._response
+            self.runtime.budgeter.observe(request, response.usage)
+        after = await self._decide("after_model_call", ctx, response, (request,), ModelResponse)
+        async for event in self._hook_events(after):
+            yield event
+        response = after.value
+        self.usage = self.usage + response.usage
+        self._response = response
+        yield await self._emit(
+            ModelCompleted(
+                **self._meta(span, self.step_span),
+                model=response.model,
+                finish_reason=response.finish_reason,
+                usage=response.usage,
+                text=response.text,
+                tool_calls=tuple(call.name for call in response.tool_calls),
+            )
+        )
+
+    async def _call_model(self, request: ModelRequest, span: str) -> AsyncIterator[Event]:
+        policy = self.runtime.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            streamed_anything = False
+            try:
+                if self.streaming:
+                    yield await self._emit(ModelStreamStarted(**self._meta(span, self.step_span)))
+                    async for event in self._stream_model(request, span):
+                        streamed_anything = True
+                        yield event
+                    yield await self._emit(ModelStreamCompleted(**self._meta(span, self.step_span)))
+                else:
+                    self._response = await self.agent.model.complete(request)
+                return
+            except ProviderError as error:
+                retry = error.retryable and attempt < policy.max_attempts and not streamed_anything
+                yield await self._emit(
+                    ModelFailed(
+                        **self._meta(span, self.step_span),
+                        error_type=type(error).__name__,
+                        message=str(error),
+                        retryable=error.retryable,
+                        attempt=attempt,
+                    )
+                )
+                if not retry:
+                    raise
+                delay = policy.delay(attempt)
+                yield await self._emit(
+                    ModelRetried(
+                        **self._meta(span, self.step_span),
+                        attempt=attempt + 1,
+                        delay_seconds=delay,
+                        error_type=type(error).__name__,
+                    )
+                )
+                await asyncio.sleep(delay)
+
+    async def _stream_model(self, request: ModelRequest, span: str) -> AsyncIterator[Event]:
+        stream = self.agent.model.stream(request)
+        names: dict[str, str] = {}
+        response: ModelResponse | None = None
+        try:
+            async for item in stream:
+                match item:
+                    case TextDelta(delta=delta):
+                        yield await self._emit(ModelStreamDelta(**self._meta(span, self.step_span), delta=delta))
+                    case ReasoningDelta(delta=delta):
+                        yield await self._emit(
+                            ModelStreamReasoningDelta(**self._meta(span, self.step_span), delta=delta)
+                        )
+                    case ToolCallStarted(call_id=call_id, name=name):
+                        names[call_id] = name
+                    case ToolCallDelta(call_id=call_id, delta=delta):
+                        yield await self._emit(
+                            ModelStreamToolCallDelta(
+                                **self._meta(span, self.step_span),
+                                call_id=call_id,
+                                tool=names.get(call_id, ""),
+                                delta=delta,
+                            )
+                        )
+                    case ToolCallDone():
+                        pass  # the calls to run are those of the completed response
+                    case ResponseCompleted(response=completed):
+                        response = completed
+                    case _:
+                        assert_never(item)
+        finally:
+            close: Callable[[], Awaitable[object]] | None = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+        if response is None:
+            raise MalformedResponse(
+                f"the stream from {type(self.agent.model).__name__} ended without a completed response"
+            )
+        self._response = response
+
+    # Tool calls
+
+    async def _run_tools(self, calls: Sequence[ToolCallPart]) -> AsyncIterator[Event]:
+        ctx = self._ctx()
+        spans: list[str] = []
+        for call in calls:
+            span = self._span()
+            spans.append(span)
+            yield await self._emit(
+                ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
+            )
+        if len(calls) == 1:
+            outcomes = [await self._run_tool(ctx, calls[0], spans[0])]
+        else:
+            outcomes = await _gather([self._run_tool(ctx, call, span) for call, span in zip(calls, spans)])
+        for outcome in outcomes:
+            async for event in self._hook_events(outcome):
+                yield event
+            yield await self._emit(self._tool_event(outcome))
+        message = Message("tool", tuple(outcome.result for outcome in outcomes))
+        self.context.append(message)
+        self.new.append(message)
+
+    def _tool_event(self, outcome: _ToolOutcome) -> Event:
+        meta = self._meta(outcome.span, self.step_span)
+        call = outcome.call
+        if outcome.status == "completed":
+            return ToolCompleted(
+                **meta, tool=call.name, call_id=call.call_id, result=outcome.result.content, duration_ms=outcome.duration_ms
+            )
+        if outcome.status == "denied":
+            return ToolDenied(**meta, tool=call.name, call_id=call.call_id, reason=outcome.detail, hook=outcome.hook)
+        if outcome.status == "timed_out":
+            timeout = float(outcome.detail)
+            return ToolTimedOut(**meta, tool=call.name, call_id=call.call_id, timeout_seconds=timeout)
+        return ToolFailed(
+            **meta, tool=call.name, call_id=call.call_id, error=outcome.detail, duration_ms=outcome.duration_ms
+        )
+
+    async def _run_tool(self, ctx: RunContext[Any], call: ToolCallPart, span: str) -> _ToolOutcome:
+        started = time.perf_counter()
+
+        def done(status: str, content: str, detail: str = "", hook: str = "") -> _ToolOutcome:
+            result = ToolResultPart(call.call_id, call.name, content, is_error=status != "completed")
+            elapsed = (time.perf_counter() - started) * 1000
+            return _ToolOutcome(call, result, status, span, elapsed, detail, hook)
+
+        tool = self.tools.get(call.name)
+        if tool is None:
+            known = ", ".join(sorted(self.tools)) or "none"
+            error = f"unknown tool {call.name!r}; the tools are: {known}"
+            return done("failed", f"Error: {error}.", error)
+        chain = await self._decide("before_tool_call", ctx, call, (), (ToolCallPart, ToolResultPart))
+        if chain.vetoed_by:
+            outcome = done("denied", f"Denied: {chain.veto_reason}", chain.veto_reason, chain.vetoed_by)
+        elif isinstance(chain.value, ToolResultPart):
+            outcome = _ToolOutcome(call, chain.value, "completed", span, 0.0)
+        else:
+            outcome = await self._call_tool(ctx, tool, chain.value, done)
+        outcome.decisions = chain.decisions
+        after = await self._decide("after_tool_call", ctx, outcome.result, (call,), ToolResultPart)
+        outcome.result = after.value
+        outcome.decisions.extend(after.decisions)
+        return outcome
+
+    async def _call_tool(
+        self,
+        ctx: RunContext[Any],
+        tool: Tool[Any],
+        call: ToolCallPart,
+        done: Callable[..., _ToolOutcome],
+    ) -> _ToolOutcome:
+        try:
+            arguments = json.loads(call.arguments or "{}")
+        except ValueError as error:
+            message = f"the arguments of {call.name!r} are not valid JSON ({error})"
+            return done("failed", f"Error: {message}. Send the arguments as a JSON object.", message)
+        timeout = self.runtime.tool_timeout
+        try:
+            if self.semaphore is not None:
+                async with self.semaphore:
+                    content = await _with_timeout(tool.call(ctx, arguments), timeout)
+            else:
+                content = await _with_timeout(tool.call(ctx, arguments), timeout)
+        except ValidationError as error:
+            message = f"invalid arguments for {call.name!r}: {error}"
+            return done("failed", f"Error: {message}. Fix the arguments and call the tool again.", message)
+        except ToolTimeout as error:
+            return done("timed_out", f"Error: {error}", str(error.timeout))
+        except ToolError as error:
+            return done("failed", f"Error: {error}", str(error))
+        except Exception as error:
+            message = f"{call.name!r} raised {type(error).__name__}: {error}"
+            return done("failed", f"Error: the tool {message}", message)
+        if not isinstance(content, str):
+            message = f"{call.name!r} returned {type(content).__name__}, not str"
+            return done("failed", f"Error: the tool {message}", message)
+        return done("completed", content)
+
+    # Hooks
+
+    async def _decide(
+        self,
+        point: str,
+        ctx: RunContext[Any],
+        value: Any,
+        before: tuple[object, ...],
+        expected: type[Any] | tuple[type[Any], ...],
+    ) -> _HookChain[Any]:
+        """Run the hooks of one point in order, each seeing what the previous one left."""
+        chain: _HookChain[Any] = _HookChain(value)
+        for name, hook in self.hooks.get(point, ()):
+            try:
+                decided = hook(ctx, *before, chain.value)
+                if inspect.isawaitable(decided):
+                    decided = await decided
+            except Exception as error:
+                raise HookError(f"hook {name!r} raised at {point}: {type(error).__name__}: {error}") from error
+            if decided is None:
+                continue
+            if not isinstance(decided, Decision):
+                raise HookError(f"hook {name!r} at {point} returned {type(decided).__name__}, not a Decision or None")
+            decision: Decision[object] = decided  # pyright: ignore[reportUnknownVariableType]
+            chain.decisions.append((name, point, decision))
+            if decision.action == "veto":
+                if point not in _BEFORE_POINTS:
+                    raise HookError(f"hook {name!r} vetoed at {point}; only before-hooks can veto")
+                chain.vetoed_by, chain.veto_reason = name, decision.reason
+                return chain
+            if not isinstance(decision.value, expected):
+                raise HookError(
+                    f"hook {name!r} at {point} returned a replacement of type "
+                    f"{type(decision.value).__name__}; expected {_names(expected)}"
+                )
+            chain.value = decision.value
+            if isinstance(decision.value, (ModelResponse, ToolResultPart)) and point.startswith("before"):
+                return chain  # answered: later hooks and the operation itself are skipped
+        return chain
+
+    async def _hook_events(self, chain: _HookChain[Any] | _ToolOutcome) -> AsyncIterator[Event]:
+        for name, point, decision in chain.decisions:
+            yield await self._emit(
+                HookDecided(**self._in_step(), hook=name, point=point, action=decision.action, reason=decision.reason)
+            )
+
+
+def _names(types: type[Any] | tuple[type[Any], ...]) -> str:
+    return " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+
+
+HookFunction = Callable[..., Any]
+
+
+def _compile_hooks(
+    runtime_hooks: Sequence[AnyHook], agent_hooks: Sequence[AnyHook]
+) -> dict[str, list[tuple[str, HookFunction]]]:
+    """For each point, the hook functions in the order they run: runtime hooks wrap agent hooks."""
+    points: dict[str, list[tuple[str, HookFunction]]] = {}
+    for point in (
+        "before_model_call",
+        "after_model_call",
+        "before_tool_call",
+        "after_tool_call",
+        "before_compression",
+        "after_compression",
+        "before_state",
+        "after_state",
+    ):
+        outer, inner = (runtime_hooks, agent_hooks) if point in _BEFORE_POINTS else (agent_hooks, runtime_hooks)
+        functions: list[tuple[str, HookFunction]] = []
+        for hook in (*outer, *inner):
+            function: HookFunction | None = getattr(hook, point)
+            if function is not None:
+                name = hook.name if isinstance(hook, Hooks) else type(hook).__name__
+                functions.append((name, function))
+        if functions:
+            points[point] = functions
+    return points
+
+
+async def _with_timeout(awaitable: Awaitable[V], timeout: float | None) -> V:
+    if timeout is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.TimeoutError:
+        raise ToolTimeout(timeout) from None
+
+
+async def _gather(coroutines: Sequence[Awaitable[V]]) -> list[V]:
+    """Run all at once; if one raises, cancel the others and wait for them before raising."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        pending = [task for task in tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)

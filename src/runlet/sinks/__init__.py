@@ -1,0 +1,5 @@
+"""Event sinks: where a run's events go."""
+
+from runlet.sinks.memory import MemorySink
+
+__all__ = ["MemorySink"]
