@@ -1,0 +1,27 @@
+"""Messages and model requests, as user code builds them."""
+
+from __future__ import annotations
+
+from typing_extensions import assert_type
+
+from runlet.core.messages import Message, Part, Role, TextPart, ToolCallPart
+from runlet.core.models import ModelRequest, ModelResponse, Usage
+
+user = Message.user("What is 2 + 2?")
+assert_type(user, Message)
+assert_type(user.role, Role)
+assert_type(user.parts, tuple[Part, ...])
+assert_type(user.text, str)
+assert_type(user.tool_calls, tuple[ToolCallPart, ...])
+
+request = ModelRequest(messages=[Message.system("Be brief."), user])
+assert_type(request.messages[0], Message)
+assert_type(request.max_output_tokens, int | None)
+
+usage = Usage(input_tokens=3, output_tokens=1) + Usage(requests=1)
+assert_type(usage, Usage)
+assert_type(usage.total_tokens, int)
+
+response = ModelResponse(parts=(TextPart("4"),), usage=usage)
+assert_type(response.message, Message)
+assert_type(response.finish_reason == "stop", bool)
