@@ -729,7 +729,7 @@ class _Run:
         except Exception as error:
             message = f"{call.name!r} raised {type(error).__name__}: {error}"
             return done("failed", f"Error: the tool {message}", message)
-        if not isinstance(content, str):
+        if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
             message = f"{call.name!r} returned {type(content).__name__}, not str"
             return done("failed", f"Error: the tool {message}", message)
         return done("completed", content)

@@ -12,11 +12,11 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Union
 
-from typing_extensions import TypeAlias
+from typing_extensions import TypeAlias, assert_never
 
 from runlet.core.budget import estimate_tokens
 from runlet.core.errors import ProviderError
-from runlet.core.messages import Part, TextPart, ToolCallPart
+from runlet.core.messages import Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import (
     Capabilities,
     ModelRequest,
@@ -155,19 +155,25 @@ def _response(turn: Turn, request: ModelRequest, model: str) -> ModelResponse:
     else:
         parts = tuple(turn)
     calls = any(isinstance(part, ToolCallPart) for part in parts)
-    output = sum(
-        estimate_tokens(part.text if isinstance(part, TextPart) else part.arguments)
-        for part in parts
-        if isinstance(part, (TextPart, ToolCallPart))
-    )
+    output = estimate_tokens("".join(_visible_text(part) for part in parts))
     usage = Usage(input_tokens=_input_tokens(request), output_tokens=output, requests=1)
     return ModelResponse(parts, usage, "tool_calls" if calls else "stop", model)
 
 
 def _input_tokens(request: ModelRequest) -> int:
-    text = "".join(
-        part.text if isinstance(part, TextPart) else getattr(part, "content", "")
-        for message in request.messages
-        for part in message.parts
-    )
+    text = "".join(_visible_text(part) for message in request.messages for part in message.parts)
     return estimate_tokens(text) + 4 * len(request.messages)
+
+
+def _visible_text(part: Part) -> str:
+    match part:
+        case TextPart():
+            return part.text
+        case ToolCallPart():
+            return part.name + part.arguments
+        case ToolResultPart():
+            return part.content
+        case ReasoningPart():
+            return part.summary
+        case _:
+            assert_never(part)

@@ -49,12 +49,12 @@ class Agent(Generic[DepsT, OutputT]):
 
     @overload
     def __init__(
-        self: Agent[DepsT, str],
+        self,
         *,
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT]] = (),
+        tools: Sequence[Tool[DepsT]] | None = None,
         output_type: None = None,
         hooks: Sequence[AnyHook] = (),
         max_steps: int = 25,
@@ -71,7 +71,7 @@ class Agent(Generic[DepsT, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT]] = (),
+        tools: Sequence[Tool[DepsT]] | None = None,
         output_type: type[OutputT],
         hooks: Sequence[AnyHook] = (),
         max_steps: int = 25,
@@ -86,8 +86,8 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         name: str,
         model: Provider,
-        instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT]] = (),
+        instructions: str | Callable[[RunContext[Any]], str | Awaitable[str]] = "",
+        tools: Sequence[Tool[Any]] | None = None,
         output_type: type[Any] | None = None,
         hooks: Sequence[AnyHook] = (),
         max_steps: int = 25,
@@ -100,7 +100,7 @@ class Agent(Generic[DepsT, OutputT]):
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         if max_output_retries < 0:
             raise ValueError(f"max_output_retries must not be negative, got {max_output_retries}")
-        names = [t.name for t in tools]
+        names = [t.name for t in tools or ()]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"agent {name!r} has more than one tool named {', '.join(map(repr, duplicates))}")
@@ -108,7 +108,7 @@ class Agent(Generic[DepsT, OutputT]):
         set_field(self, "name", name)
         set_field(self, "model", model)
         set_field(self, "instructions", instructions)
-        set_field(self, "tools", tuple(tools))
+        set_field(self, "tools", tuple(tools or ()))
         set_field(self, "output_type", str if output_type is None else output_type)
         set_field(self, "hooks", tuple(hooks))
         set_field(self, "max_steps", max_steps)

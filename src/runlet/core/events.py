@@ -78,9 +78,9 @@ def _to_json(value: object) -> JsonValue:
             "requests": value.requests,
         }
     if isinstance(value, Mapping):
-        return {str(k): _to_json(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        return {str(k): _to_json(v) for k, v in typing.cast("Mapping[object, object]", value).items()}
     if isinstance(value, (list, tuple)):
-        return [_to_json(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+        return [_to_json(v) for v in typing.cast("list[object]", value)]
     return repr(value)
 
 

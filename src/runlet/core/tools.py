@@ -133,13 +133,14 @@ def _takes_context(func: Callable[..., object]) -> bool:
     if not params:
         return False
     first = params[0]
-    annotation = first.annotation
+    annotation: object = first.annotation
     if isinstance(annotation, str):
+        text = annotation
         try:
-            annotation = typing.get_type_hints(func).get(first.name, annotation)
+            annotation = typing.get_type_hints(func).get(first.name, text)
         except Exception:  # an unresolvable hint elsewhere: judge by the text
-            return annotation.split("[")[0].split(".")[-1] == "RunContext"
-    return bool(annotation is RunContext or typing.get_origin(annotation) is RunContext)
+            return text.split("[")[0].split(".")[-1] == "RunContext"
+    return annotation is RunContext or typing.get_origin(annotation) is RunContext
 
 
 def _return_adapter(func: Callable[..., object]) -> TypeAdapter[Any] | None:
@@ -196,9 +197,9 @@ def tool(
     Use as `@tool` or `@tool(name=..., description=..., timeout=...)`.
     """
     if func is not None:
-        return FunctionTool(func, name=name, description=description, timeout=timeout)
+        return FunctionTool[Any, ..., Any](func, name=name, description=description, timeout=timeout)
 
     def decorate(f: Callable[..., Any], /) -> FunctionTool[Any, ..., Any]:
-        return FunctionTool(f, name=name, description=description, timeout=timeout)
+        return FunctionTool[Any, ..., Any](f, name=name, description=description, timeout=timeout)
 
     return typing.cast(_ToolDecorator, decorate)

@@ -1,0 +1,106 @@
+"""Typed agents, tools, contexts and results, as users write them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from typing_extensions import assert_type
+
+from runlet import Agent, Event, RunContext, RunResult, Runtime, Tool, tool
+from runlet.testing import ScriptedProvider
+
+provider = ScriptedProvider(["ok"])
+
+
+class OrderDb:
+    async def status(self, order_id: str) -> str:
+        return "shipped"
+
+
+@dataclass(frozen=True)
+class Deps:
+    orders: OrderDb
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: str
+    eta_days: int
+
+
+@tool
+async def lookup(ctx: RunContext[Deps], order_id: str) -> str:
+    """Look an order up by id."""
+    assert_type(ctx.deps, Deps)
+    assert_type(ctx.step, int)
+    return await ctx.deps.orders.status(order_id)
+
+
+@tool
+def add(a: int, b: int = 1) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+@tool(name="lookup_order", timeout=5)
+async def renamed(ctx: RunContext[Deps], order_id: str) -> str:
+    """Look an order up by id."""
+    return order_id
+
+
+# A decorated function is still the function, and a `Tool` for its deps.
+assert_type(add(1, 2), int)
+as_tool: Tool[Deps] = lookup
+plain_tool_fits_any_deps: Tool[Deps] = add
+renamed_tool: Tool[Deps] = renamed
+assert_type(renamed.name, str)
+
+# An agent's types come from its tools and output type, or from an annotation.
+agent: Agent[Deps, Answer] = Agent(
+    name="support",
+    instructions="Help users with orders.",
+    model=provider,
+    tools=(lookup, add),
+    output_type=Answer,
+)
+inferred = Agent(name="support", model=provider, tools=(lookup,), output_type=Answer)
+assert_type(inferred, Agent[Deps, Answer])
+
+plain = Agent(name="assistant", instructions="Be helpful.", model=provider)
+assert_type(plain, Agent[None, str])
+
+with_plain_tools = Agent(name="calc", model=provider, tools=(add,))
+assert_type(with_plain_tools.output_type, type[str])
+
+
+def instructions(ctx: RunContext[Deps]) -> str:
+    return f"Step {ctx.step}."
+
+
+dynamic: Agent[Deps, str] = Agent(name="dynamic", model=provider, instructions=instructions)
+
+
+async def main() -> None:
+    result = await Runtime().run(agent, "Where is order 123?", deps=Deps(OrderDb()))
+    assert_type(result, RunResult[Answer])
+    assert_type(result.output, Answer)
+    assert_type(result.output.eta_days, int)
+
+    text = await Runtime().run(plain, "Say hello.")
+    assert_type(text.output, str)
+
+    calc = await Runtime().run(with_plain_tools, "2 + 2?")
+    assert_type(calc.output, str)
+
+    number = await Runtime().run(Agent(name="n", model=provider, output_type=int), "How many?")
+    assert_type(number.output, int)
+
+    events = Runtime().stream(agent, "Where is order 123?", deps=Deps(OrderDb()))
+    assert_type(events, AsyncIterator[Event])
+    async for event in events:
+        if event.type == "model.stream.delta":
+            print(event.payload["delta"], end="")
+
+    sync = Runtime().run_sync(plain, "Hi.")
+    assert_type(sync.output, str)
