@@ -22,12 +22,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal, Union
+from typing import Any, Literal, Union, cast
 
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import BaseModel, TypeAdapter
 
-JsonDict = dict[str, object]
+JsonDict = dict[str, Any]
 
 # -- payload validation ---------------------------------------------------------
 
@@ -42,7 +42,7 @@ def _no_extra_fields(value: object, path: str) -> None:
         for name in type(value).model_fields:
             _no_extra_fields(getattr(value, name), f"{path}.{name}")
     elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
+        for index, item in enumerate(cast("Sequence[object]", value)):
             _no_extra_fields(item, f"{path}[{index}]")
 
 
@@ -348,12 +348,13 @@ class RecordedRequest:
     method: str
     path: str
     headers: Mapping[str, str]
-    body: object
+    body: Any
 
     @property
-    def json(self) -> dict[str, object]:
-        assert isinstance(self.body, dict)
-        return self.body  # type: ignore[return-value]
+    def json(self) -> JsonDict:
+        body: JsonDict = self.body
+        assert type(body) is dict, body
+        return body
 
 
 class FakeResponsesServer:
@@ -366,7 +367,7 @@ class FakeResponsesServer:
         self.stall_limit = stall_limit
         self._replies: list[Reply] = []
         self._lock = threading.Lock()
-        self._closing = threading.Event()
+        self.closing = threading.Event()
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         self.port = int(self._httpd.server_address[1])
@@ -394,17 +395,17 @@ class FakeResponsesServer:
             return len(self._replies)
 
     @property
-    def bodies(self) -> list[dict[str, object]]:
+    def bodies(self) -> list[JsonDict]:
         return [request.json for request in self.requests]
 
     def close(self) -> None:
-        self._closing.set()
+        self.closing.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
     # used by the handler
-    def _take(self, request: RecordedRequest) -> Reply | None:
+    def take_reply(self, request: RecordedRequest) -> Reply | None:
         with self._lock:
             self.requests.append(request)
             if self._replies:
@@ -412,8 +413,8 @@ class FakeResponsesServer:
             self.unexpected.append(request)
             return None
 
-    def _sleep(self, seconds: float) -> None:
-        self._closing.wait(seconds)
+    def sleep(self, seconds: float) -> None:
+        self.closing.wait(seconds)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -423,7 +424,6 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _HTTPServer
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -435,14 +435,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
-        fake = self.server.fake
+        fake = cast(_HTTPServer, self.server).fake
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body: object = json.loads(raw) if raw else None
         request = RecordedRequest(
             self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
         )
-        reply = fake._take(request)
+        reply = fake.take_reply(request)
         if reply is None:
             self._send_json(
                 500, {"error": {"message": f"fake server: no scripted reply for request #{len(fake.requests)}",
@@ -450,7 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif isinstance(reply, JsonReply):
             if reply.delay:
-                fake._sleep(reply.delay)
+                fake.sleep(reply.delay)
             self._send_json(reply.status, reply.body, reply.headers)
         else:
             self._send_sse(fake, reply)
@@ -482,7 +482,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             for event in reply.events:
                 if reply.delay:
-                    fake._sleep(reply.delay)
+                    fake.sleep(reply.delay)
                 if isinstance(event, str):
                     self._chunk(f"data: {event}\n\n".encode())
                 else:
@@ -510,7 +510,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _wait_for_disconnect(self, fake: FakeResponsesServer) -> None:
         sock = self.connection
         deadline = time.monotonic() + fake.stall_limit
-        while time.monotonic() < deadline and not fake._closing.is_set():
+        while time.monotonic() < deadline and not fake.closing.is_set():
             readable, _, _ = select.select([sock], [], [], 0.05)
             if not readable:
                 continue

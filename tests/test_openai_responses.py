@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
+from typing import Any
 from contextlib import aclosing
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def provider(server: FakeResponsesServer) -> OpenAIResponsesProvider:
     return OpenAIResponsesProvider(model="gpt-5.5", base_url=server.base_url, api_key=API_KEY)
 
 
-async def collect(events: AsyncIterator[ModelStreamEvent]) -> list[ModelStreamEvent]:
+async def collect(events: AsyncGenerator[ModelStreamEvent, None]) -> list[ModelStreamEvent]:
     async with aclosing(events) as stream:
         return [event async for event in stream]
 
@@ -137,7 +138,7 @@ def test_unknown_attribute_of_providers_module() -> None:
     import runlet.providers
 
     with pytest.raises(AttributeError):
-        runlet.providers.NoSuchProvider  # type: ignore[attr-defined]  # noqa: B018
+        getattr(runlet.providers, "NoSuchProvider")  # noqa: B009
 
 
 def test_api_key_required_without_base_url() -> None:
@@ -292,7 +293,6 @@ async def test_reasoning_items_sent_back_in_order(
     ]
     await provider.complete(ModelRequest(messages=history, tools=[LOOKUP]))
     items = server.bodies[1]["input"]
-    assert isinstance(items, list)
     assert [item.get("type") for item in items] == [
         "message",
         "reasoning",
@@ -342,7 +342,7 @@ async def test_usage_missing_from_a_compatible_server(
     ],
 )
 async def test_finish_reasons(
-    server: FakeResponsesServer, provider: OpenAIResponsesProvider, payload: dict[str, object], finish: str, text: str
+    server: FakeResponsesServer, provider: OpenAIResponsesProvider, payload: dict[str, Any], finish: str, text: str
 ) -> None:
     server.add(JsonReply(payload))
     response = await provider.complete(ask())
@@ -396,7 +396,7 @@ async def test_garbage_body_is_malformed(server: FakeResponsesServer, provider: 
 
 
 async def test_structured_output_format(server: FakeResponsesServer, provider: OpenAIResponsesProvider) -> None:
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {"status": {"type": "string"}, "eta_days": {"type": "integer"}},
         "required": ["status", "eta_days"],

@@ -38,7 +38,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
@@ -286,11 +286,11 @@ class OpenAIResponsesProvider:
             raise error from exc
         return self._model_response(response)
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
+    async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelStreamEvent, None]:
         """Stream the response as provider-neutral events, ending with `ResponseCompleted`.
 
-        Closing the iterator early (`aclose()`, a `break` inside
-        `contextlib.aclosing`, task cancellation) closes the HTTP stream.
+        It is an async generator: closing it early (`aclose()`, a `break` inside
+        `contextlib.aclosing(...)`, task cancellation) closes the HTTP stream.
         """
         params, options = self._build_call(request)
         try:
