@@ -988,6 +988,17 @@ def _hints(obj: object, what: str) -> dict[str, Any]:
         ) from error
 
 
+def _param_hint(func: object, param: inspect.Parameter, what: str) -> object:
+    annotation: object = param.annotation
+    if annotation is inspect.Parameter.empty:
+        return annotation
+    holder = types.SimpleNamespace(
+        __annotations__={param.name: annotation},
+        __globals__=getattr(func, "__globals__", {}),
+    )
+    return _hints(holder, what).get(param.name, annotation)
+
+
 def _peel_annotated(tp: object) -> tuple[object, str]:
     """Strip `Annotated`, returning the inner hint and the first string metadata."""
     description = ""
@@ -1480,7 +1491,10 @@ class FunctionSchema:
             target = cast("functools.partial[object]", target).func
         if not (inspect.isroutine(target) or isinstance(target, type)) and callable(target):
             target = type(target).__call__
-        hints = _hints(target, f"function {name}")
+        try:
+            hints: dict[str, Any] | None = te.get_type_hints(target, include_extras=True)
+        except Exception:  # e.g. a context parameter's hint imported under TYPE_CHECKING
+            hints = None
         description, docs = _parse_docstring(inspect.getdoc(target) if callable(target) else None)
 
         params = list(signature.parameters.values())
@@ -1498,7 +1512,10 @@ class FunctionSchema:
                 raise UserError(f"{where}: **{param.name} is not supported (declare each argument)")
             if param.kind is inspect.Parameter.POSITIONAL_ONLY:
                 raise UserError(f"{where}: positional-only parameters are not supported (arguments are passed by name)")
-            hint = hints.get(param.name, param.annotation)
+            if hints is not None:
+                hint = hints.get(param.name, param.annotation)
+            else:  # resolve this parameter alone, so the skipped one cannot spoil it
+                hint = _param_hint(target, param, f"function {name}")
             if hint is inspect.Parameter.empty:
                 raise UserError(f"{where} has no type annotation")
             compiler.where.append(where)
