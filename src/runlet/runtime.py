@@ -87,7 +87,7 @@ OutputT = TypeVar("OutputT")
 OutputT_co = TypeVar("OutputT_co", covariant=True)
 V = TypeVar("V")
 
-logger = logging.getLogger("runlet")
+logger: logging.Logger = logging.getLogger("runlet")
 
 
 @dataclass(frozen=True, slots=True)

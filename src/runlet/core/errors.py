@@ -25,7 +25,7 @@ class ValidationError(RunletError):
     """A value does not match its declared type (tool arguments, structured output)."""
 
     def __init__(self, issues: Sequence[ValidationIssue]) -> None:
-        self.issues = tuple(issues)
+        self.issues: tuple[ValidationIssue, ...] = tuple(issues)
         super().__init__("; ".join(str(issue) for issue in self.issues))
 
 
