@@ -938,3 +938,9 @@ def test_pydantic_defs_with_clashing_names_are_renamed() -> None:
         {"person": {"name": "p", "address": {"city": "c", "zip": 1}}, "mine": {"label": "m"}, "theirs": {"label": "t"}}
     )
     assert value.mine == local_tree("m")
+
+
+def test_float_rejects_integers_too_large_for_a_float() -> None:
+    text = message(float, 10**400)
+    assert text.startswith("<root>: expected number, got integer 1000")
+    assert text.endswith("which is too large for a float")

@@ -308,7 +308,11 @@ class _FloatNode(_Node):
         if type(value) is float:
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:
+                issues.append(_Issue(f"expected number, got {_got(value)}, which is too large for a float"))
+                return _INVALID
         return self._mismatch(value, issues)
 
     def dump(self, value: Any) -> JsonValue:
