@@ -14,7 +14,7 @@ from typing import Union
 
 from typing_extensions import TypeAlias, assert_never
 
-from runlet.core.budget import estimate_tokens
+from runlet.core.budget import TokenBudgeter, estimate_tokens
 from runlet.core.errors import ProviderError
 from runlet.core.messages import Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import (
@@ -160,9 +160,11 @@ def _response(turn: Turn, request: ModelRequest, model: str) -> ModelResponse:
     return ModelResponse(parts, usage, "tool_calls" if calls else "stop", model)
 
 
+_counter = TokenBudgeter()
+
+
 def _input_tokens(request: ModelRequest) -> int:
-    text = "".join(_visible_text(part) for message in request.messages for part in message.parts)
-    return estimate_tokens(text) + 4 * len(request.messages)
+    return _counter.count_uncalibrated(request)
 
 
 def _visible_text(part: Part) -> str:
@@ -171,9 +173,7 @@ def _visible_text(part: Part) -> str:
             return part.text
         case ToolCallPart():
             return part.name + part.arguments
-        case ToolResultPart():
-            return part.content
-        case ReasoningPart():
-            return part.summary
+        case ToolResultPart() | ReasoningPart():
+            return ""
         case _:
             assert_never(part)

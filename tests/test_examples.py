@@ -1,0 +1,27 @@
+"""The examples run offline, as the README says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_example(name: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_quickstart_prints_events_and_the_typed_result() -> None:
+    out = run_example("quickstart.py")
+    lines = out.splitlines()
+    assert "run.started" in lines[0]
+    assert any("tool.completed" in line and "shipped" in line for line in lines)
+    assert "output: Answer(status='shipped', eta_days=2)" in out
