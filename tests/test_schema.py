@@ -944,3 +944,13 @@ def test_float_rejects_integers_too_large_for_a_float() -> None:
     text = message(float, 10**400)
     assert text.startswith("<root>: expected number, got integer 1000")
     assert text.endswith("which is too large for a float")
+
+
+def test_function_schema_survives_replace() -> None:
+    import dataclasses
+
+    fs = dataclasses.replace(FunctionSchema.from_function(get_order), name="renamed")
+    assert fs.name == "renamed"
+    assert fs.validate({"order_id": "1"}) == {"order_id": "1", "verbose": False}
+    with pytest.raises(UserError):
+        FunctionSchema("n", "d", {}).validate({})
