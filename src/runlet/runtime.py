@@ -30,10 +30,12 @@ from runlet.core.errors import (
     MalformedResponse,
     MaxStepsExceeded,
     ModelCallVetoed,
+    ModelTimeout,
     OutputValidationFailed,
     ProviderError,
     ToolError,
     ToolTimeout,
+    UsageLimitExceeded,
     ValidationError,
 )
 from runlet.core.events import (
@@ -52,6 +54,7 @@ from runlet.core.events import (
     ModelStreamStarted,
     ModelStreamToolCallDelta,
     OutputValidationFailed as OutputValidationFailedEvent,
+    PolicyStopped,
     RunCancelled,
     RunCompleted,
     RunFailed,
@@ -65,6 +68,7 @@ from runlet.core.events import (
     ToolTimedOut,
 )
 from runlet.core.hooks import AnyHook, Decision, Hooks
+from runlet.core.limits import Limits
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.models import (
     Capabilities,
@@ -86,6 +90,7 @@ DepsT = TypeVar("DepsT")
 OutputT = TypeVar("OutputT")
 OutputT_co = TypeVar("OutputT_co", covariant=True)
 V = TypeVar("V")
+T = TypeVar("T")
 
 logger: logging.Logger = logging.getLogger("runlet")
 
@@ -142,6 +147,10 @@ class Runtime:
     """Seconds a tool call may take, unless the tool sets its own."""
     max_parallel_tools: int | None = None
     """Tool calls of one model turn that may run at once; `None`: all."""
+    model_timeout: float | None = None
+    """Seconds a model call may take (a streamed one in all); a timeout is retried like other retryable errors."""
+    limits: Limits = Limits()
+    """Model requests, tool calls, tokens and wall-clock time one run may use."""
 
     @overload
     async def run(
@@ -324,6 +333,10 @@ class _Run:
             asyncio.Semaphore(runtime.max_parallel_tools) if runtime.max_parallel_tools else None
         )
         self._result: RunResult[Any] | None = None
+        self.tool_calls_made = 0
+        self.started = time.monotonic()
+        deadline = runtime.limits.deadline_seconds
+        self.deadline = None if deadline is None else self.started + deadline
 
     # Events
 
@@ -445,6 +458,10 @@ class _Run:
             await self._emit(RunCancelled(**self._meta(self.run_span, None), reason="cancelled"))
             raise
         except Exception as error:
+            if isinstance(error, UsageLimitExceeded):
+                yield await self._emit(
+                    PolicyStopped(**self._in_step(), limit=error.limit, value=error.value, maximum=error.maximum)
+                )
             yield await self._emit(
                 RunFailed(**self._meta(self.run_span, None), error_type=type(error).__name__, message=str(error))
             )
@@ -543,6 +560,7 @@ class _Run:
             yield event
         response = after.value
         self.usage = self.usage + response.usage
+        self.runtime.limits.check_usage(self.usage)
         self._response = response
         yield await self._emit(
             ModelCompleted(
@@ -561,15 +579,17 @@ class _Run:
         while True:
             attempt += 1
             streamed_anything = False
+            self.runtime.limits.check_request(self.usage)
+            timeout = self._time_left(self.runtime.model_timeout)
             try:
                 if self.streaming:
                     yield await self._emit(ModelStreamStarted(**self._meta(span, self.step_span)))
-                    async for event in self._stream_model(request, span):
+                    async for event in self._stream_model(request, span, timeout):
                         streamed_anything = True
                         yield event
                     yield await self._emit(ModelStreamCompleted(**self._meta(span, self.step_span)))
                 else:
-                    self._response = await self.agent.model.complete(request)
+                    self._response = await self._within(self.agent.model.complete(request), timeout)
                 return
             except ProviderError as error:
                 retry = error.retryable and attempt < policy.max_attempts and not streamed_anything
@@ -595,12 +615,13 @@ class _Run:
                 )
                 await asyncio.sleep(delay)
 
-    async def _stream_model(self, request: ModelRequest, span: str) -> AsyncIterator[Event]:
+    async def _stream_model(self, request: ModelRequest, span: str, timeout: float | None) -> AsyncIterator[Event]:
         stream = self.agent.model.stream(request)
+        items = stream if timeout is None else _bounded(stream, self._within, timeout)
         names: dict[str, str] = {}
         response: ModelResponse | None = None
         try:
-            async for item in stream:
+            async for item in items:
                 match item:
                     case TextDelta(delta=delta):
                         yield await self._emit(ModelStreamDelta(**self._meta(span, self.step_span), delta=delta))
@@ -635,9 +656,32 @@ class _Run:
             )
         self._response = response
 
+    def _time_left(self, timeout: float | None) -> float | None:
+        """Seconds an operation may take: its own timeout, capped by the run's deadline."""
+        if self.deadline is None:
+            return timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise UsageLimitExceeded("deadline_seconds", time.monotonic() - self.started, self.deadline - self.started)
+        return left if timeout is None else min(left, timeout)
+
+    async def _within(self, awaitable: Awaitable[V], timeout: float | None) -> V:
+        """Await a model operation, raising `ModelTimeout` (or the deadline) when it takes too long."""
+        if timeout is None:
+            return await awaitable
+        try:
+            return await asyncio.wait_for(awaitable, timeout)
+        except asyncio.TimeoutError:
+            self._time_left(None)  # raises if the run's deadline is what ran out
+            raise ModelTimeout(
+                f"the model call took longer than {timeout:g} s", provider=type(self.agent.model).__name__
+            ) from None
+
     # Tool calls
 
     async def _run_tools(self, calls: Sequence[ToolCallPart]) -> AsyncIterator[Event]:
+        self.runtime.limits.check_tool_calls(self.tool_calls_made, len(calls))
+        self.tool_calls_made += len(calls)
         ctx = self._ctx()
         spans: list[str] = []
         for call in calls:
@@ -712,7 +756,7 @@ class _Run:
         except ValueError as error:
             message = f"the arguments of {call.name!r} are not valid JSON ({error})"
             return done("failed", f"Error: {message}. Send the arguments as a JSON object.", message)
-        timeout = self.runtime.tool_timeout
+        timeout = self._time_left(self.runtime.tool_timeout)
         try:
             if self.semaphore is not None:
                 async with self.semaphore:
@@ -822,6 +866,22 @@ async def _with_timeout(awaitable: Awaitable[V], timeout: float | None) -> V:
         return await asyncio.wait_for(awaitable, timeout)
     except asyncio.TimeoutError:
         raise ToolTimeout(timeout) from None
+
+
+async def _bounded(
+    stream: AsyncIterator[T],
+    within: Callable[[Awaitable[T], float | None], Awaitable[T]],
+    timeout: float,
+) -> AsyncIterator[T]:
+    """The items of `stream`, all of them within `timeout` seconds."""
+    end = time.monotonic() + timeout
+    iterator = aiter(stream)
+    while True:
+        try:
+            item = await within(anext(iterator), max(0.0, end - time.monotonic()))
+        except StopAsyncIteration:
+            return
+        yield item
 
 
 async def _gather(coroutines: Sequence[Awaitable[V]]) -> list[V]:

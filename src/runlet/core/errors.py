@@ -53,6 +53,16 @@ class MaxStepsExceeded(RunletError):
     """The run took more model steps than `Agent.max_steps` allows."""
 
 
+class UsageLimitExceeded(RunletError):
+    """A run hit one of its `Limits`: `limit` names it."""
+
+    def __init__(self, limit: str, value: float, maximum: float) -> None:
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+        super().__init__(f"the run would exceed {limit}={maximum:g} (reached {value:g})")
+
+
 class OutputValidationFailed(RunletError):
     """The model's final answer never validated against the agent's `output_type`."""
 
@@ -87,6 +97,12 @@ class ProviderError(RunletError):
         self.provider = provider
         self.status_code = status_code
         super().__init__(message)
+
+
+class ModelTimeout(ProviderError):
+    """A model call took longer than `Runtime(model_timeout=...)` or the run's deadline allowed."""
+
+    retryable = True
 
 
 class RateLimited(ProviderError):

@@ -116,8 +116,8 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
     def _render(self, result: object) -> str:
         if isinstance(result, str):
             return result
-        dumped: object = self._adapter.dump(result) if self._adapter is not None else result
         try:
+            dumped: object = self._adapter.dump(result) if self._adapter is not None else result
             return json.dumps(dumped, ensure_ascii=False)
         except (TypeError, ValueError) as error:
             raise ToolError(

@@ -1,0 +1,40 @@
+"""Limits on a run: model requests, tool calls, tokens and wall-clock time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runlet.core.errors import UsageLimitExceeded
+from runlet.core.models import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one run may use; `None` means no limit. Hitting one stops the run with `UsageLimitExceeded`."""
+
+    max_model_requests: int | None = None
+    max_tool_calls: int | None = None
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    max_total_tokens: int | None = None
+    deadline_seconds: float | None = None
+    """Wall-clock seconds from the start of the run."""
+
+    def check_request(self, usage: Usage) -> None:
+        """Before a model call: may one more request be made?"""
+        _check("max_model_requests", usage.requests + 1, self.max_model_requests)
+
+    def check_usage(self, usage: Usage) -> None:
+        """After a model call: are the token totals within bounds?"""
+        _check("max_input_tokens", usage.input_tokens, self.max_input_tokens)
+        _check("max_output_tokens", usage.output_tokens, self.max_output_tokens)
+        _check("max_total_tokens", usage.total_tokens, self.max_total_tokens)
+
+    def check_tool_calls(self, made: int, asked: int) -> None:
+        """Before a turn's tool calls: `made` so far, `asked` now."""
+        _check("max_tool_calls", made + asked, self.max_tool_calls)
+
+
+def _check(limit: str, value: float, maximum: float | None) -> None:
+    if maximum is not None and value > maximum:
+        raise UsageLimitExceeded(limit, value, maximum)
