@@ -441,3 +441,17 @@ async def test_run_sync() -> None:
         return Runtime().run_sync(Agent(name="a", model=ScriptedProvider(["hello"])), "hi").output
 
     assert await asyncio.to_thread(main) == "hello"
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    children: list[Node]
+
+
+async def test_wrapped_output_keeps_its_definitions_at_the_root() -> None:
+    provider = ScriptedProvider([{"result": [{"name": "a", "children": [{"name": "b", "children": []}]}]}])
+    result = await Runtime().run(Agent(name="a", model=provider, output_type=list[Node]), "tree?")
+    assert result.output == [Node("a", [Node("b", [])])]
+    output = provider.requests[0].output
+    assert output is not None and "Node" in output.schema["$defs"]  # type: ignore[operator]

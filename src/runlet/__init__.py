@@ -12,6 +12,7 @@ from runlet.core import (
     EventSink,
     Hook,
     Hooks,
+    Limits,
     Message,
     ModelRequest,
     ModelResponse,
@@ -21,6 +22,7 @@ from runlet.core import (
     Tool,
     ToolError,
     Usage,
+    UsageLimitExceeded,
     tool,
 )
 from runlet.core import events
@@ -37,6 +39,7 @@ __all__ = [
     "EventSink",
     "Hook",
     "Hooks",
+    "Limits",
     "Message",
     "ModelRequest",
     "ModelResponse",
@@ -49,6 +52,7 @@ __all__ = [
     "Tool",
     "ToolError",
     "Usage",
+    "UsageLimitExceeded",
     "__version__",
     "events",
     "tool",

@@ -13,6 +13,7 @@ from runlet.core.errors import (
     MalformedResponse,
     MaxStepsExceeded,
     ModelCallVetoed,
+    ModelTimeout,
     OutputValidationFailed,
     ProviderError,
     ProviderUnavailable,
@@ -20,6 +21,7 @@ from runlet.core.errors import (
     RunletError,
     ToolError,
     ToolTimeout,
+    UsageLimitExceeded,
     UserError,
     ValidationError,
     ValidationIssue,
@@ -27,6 +29,7 @@ from runlet.core.errors import (
 from runlet.core.events import Event, EventSink
 from runlet.core.hooks import AnyHook, Decision, Hook, Hooks, StateOperation
 from runlet.core.json import JsonObject, JsonValue
+from runlet.core.limits import Limits
 from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import (
     Capabilities,
@@ -65,12 +68,14 @@ __all__ = [
     "JsonObject",
     "JsonValue",
     "MalformedResponse",
+    "Limits",
     "MaxStepsExceeded",
     "Message",
     "ModelCallVetoed",
     "ModelRequest",
     "ModelResponse",
     "ModelStreamEvent",
+    "ModelTimeout",
     "OutputSchema",
     "OutputValidationFailed",
     "Part",
@@ -94,6 +99,7 @@ __all__ = [
     "ToolTimeout",
     "TrimToolResults",
     "Usage",
+    "UsageLimitExceeded",
     "UserError",
     "ValidationError",
     "ValidationIssue",

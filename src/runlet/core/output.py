@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Generic
+from typing import Any, Generic, cast
 
 from typing_extensions import TypeVar
 
@@ -33,12 +33,16 @@ class OutputSpec(Generic[T]):
             schema = self._adapter.json_schema
             if schema.get("type") != "object":
                 self._wrapped = True
-                schema = {
+                inner = {key: value for key, value in schema.items() if key != "$defs"}
+                wrapper: dict[str, JsonValue] = {
                     "type": "object",
-                    "properties": {_WRAPPER_KEY: schema},
+                    "properties": {_WRAPPER_KEY: inner},
                     "required": [_WRAPPER_KEY],
                     "additionalProperties": False,
                 }
+                if "$defs" in schema:
+                    wrapper["$defs"] = schema["$defs"]  # references point at the root
+                schema = wrapper
             strict = to_strict_schema(schema)
             name = getattr(output_type, "__name__", "output")
             self.schema = OutputSchema(name=name, schema=strict or schema, strict=strict is not None)
@@ -46,7 +50,7 @@ class OutputSpec(Generic[T]):
     def parse(self, text: str) -> T:
         """Validate the answer text into `T`; raises `ValidationError` saying what is wrong."""
         if self._adapter is None:
-            return text  # type: ignore[return-value]  # T is str here
+            return cast(T, text)  # the output type is str
         try:
             value: JsonValue = json.loads(_strip_code_fence(text))
         except ValueError as error:
@@ -61,7 +65,7 @@ class OutputSpec(Generic[T]):
     def dump(self, value: T) -> JsonValue:
         """The output as JSON, for events and stores."""
         if self._adapter is None:
-            return value  # type: ignore[return-value]  # T is str here
+            return cast(str, value)
         return self._adapter.dump(value)
 
 
