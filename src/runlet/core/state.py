@@ -1,0 +1,110 @@
+"""State: the `StateStore` protocol that keeps sessions, and its errors.
+
+A session is a named conversation: an ordered list of messages that only ever
+grows, plus a small key-value space of JSON values for the agent's own state.
+`Runtime.run(agent, input, session="abc")` loads the session's history before
+the run and appends the run's new messages after it, all at once.
+
+Concurrency is optimistic: `append` says which history length it extends
+(`expected_length`) and fails with `SessionConflict` when another run appended
+in the meantime, so two runs on one session never interleave. See
+`docs/state.md`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from runlet.core.errors import RunletError
+from runlet.core.json import JsonValue
+from runlet.core.messages import Message
+
+__all__ = [
+    "SessionConflict",
+    "StateError",
+    "StateFormatError",
+    "StateStore",
+    "StateVetoed",
+    "UnsupportedStateVersion",
+]
+
+
+class StateStore(Protocol):
+    """Where sessions live. Any class with these four methods fits.
+
+    Contract for implementations:
+
+    - `load` returns the session's messages in order; an unknown session is empty.
+    - `append` is atomic: all of `messages` are stored, or none (also when the
+      task awaiting it is cancelled). With `expected_length`, it first checks
+      that the session holds exactly that many messages and raises
+      `SessionConflict` otherwise, in the same atomic step.
+    - Once `append` returns, the messages are durable as far as the store
+      promises (memory: for the life of the process).
+    - None of the methods blocks the event loop for long.
+    """
+
+    async def load(self, session: str) -> tuple[Message, ...]:
+        """The session's messages, oldest first; `()` for a session never appended to."""
+        ...
+
+    async def append(
+        self, session: str, messages: Sequence[Message], *, expected_length: int | None = None
+    ) -> int:
+        """Store `messages` at the end of the session, all or nothing; return the session's new length.
+
+        With `expected_length`, raise `SessionConflict` (storing nothing) unless
+        the session holds exactly that many messages.
+        """
+        ...
+
+    async def get_state(self, session: str, key: str) -> JsonValue:
+        """The JSON value stored under `key` for the session; `None` when there is none."""
+        ...
+
+    async def set_state(self, session: str, key: str, value: JsonValue) -> None:
+        """Store a JSON value under `key` for the session (replacing any value there)."""
+        ...
+
+
+class StateError(RunletError):
+    """A state store operation failed."""
+
+
+class SessionConflict(StateError):
+    """Another run appended to the session after this run loaded it; nothing was appended.
+
+    Load the session again and retry the run (or merge) if that is what you want.
+    """
+
+    def __init__(self, session: str, *, expected: int, actual: int) -> None:
+        self.session = session
+        self.expected = expected
+        """The history length the append meant to extend."""
+        self.actual = actual
+        """The history length found in the store."""
+        super().__init__(
+            f"session {session!r} holds {actual} messages, but this append extends a history of "
+            f"{expected}: another run appended to it meanwhile; nothing was appended"
+        )
+
+
+class StateVetoed(StateError):
+    """A hook vetoed loading a session's history, which stops the run before any model call."""
+
+
+class StateFormatError(StateError, ValueError):
+    """Stored data could not be read: it is not valid JSON or not a valid message."""
+
+
+class UnsupportedStateVersion(StateFormatError):
+    """Stored data was written in a format version this version of Runlet cannot read."""
+
+    def __init__(self, where: str, *, found: object, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"{where} has format version {found!r}, but this version of Runlet reads versions up to "
+            f"{supported}; it was probably written by a newer Runlet: upgrade runlet to read it"
+        )

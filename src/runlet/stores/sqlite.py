@@ -1,0 +1,283 @@
+"""`SQLiteStore`: sessions in one SQLite file (stdlib `sqlite3`, WAL mode, no server).
+
+Several processes may use the same file at once. Writers take SQLite's write
+lock (`BEGIN IMMEDIATE`) for the check-and-insert of an append, so appends to
+one session are serialised and checked against `expected_length`; appends to
+different sessions just queue for a few milliseconds. Readers never wait for
+writers (WAL).
+
+Each store runs its SQLite calls on one thread of its own, owning one
+connection, so the event loop never blocks on the database and calls from one
+store happen in the order they were made (a load issued after an append sees
+it, even if the task that awaited the append was cancelled).
+
+Tables, created on first use (`runlet_schema` holds the format version):
+
+    runlet_schema   (id = 1, version)
+    runlet_messages (session, position, message JSON)   primary key (session, position)
+    runlet_state    (session, key, value JSON)          primary key (session, key)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal, TypeVar
+
+from runlet.core.json import JsonValue
+from runlet.core.messages import Message
+from runlet.core.serialize import dumps_message, loads_message
+from runlet.core.state import SessionConflict, StateError, StateFormatError, UnsupportedStateVersion
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+SCHEMA_VERSION = 1
+"""The version of the tables this Runlet writes, and the newest it reads."""
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runlet_messages (
+    session TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (session, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runlet_state (
+    session TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (session, key)
+) WITHOUT ROWID;
+"""
+
+
+class SQLiteStore:
+    """Sessions in one SQLite file, safe for several processes and concurrent runs.
+
+    `SQLiteStore("chat.db")` creates the file and its tables when needed.
+    `synchronous="FULL"` (the default) makes every append durable once it
+    returns, even across a power loss; `"NORMAL"` is faster and still safe
+    against a crashed or killed process, but may lose the last appends on a
+    power loss. `timeout` is how long a write waits for another process's
+    write lock before failing with `StateError`.
+
+    Call `close()` (or use `with SQLiteStore(...) as store:`) when done; an
+    unclosed store is cleaned up when the process exits.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        timeout: float = 30.0,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
+        self.path: str = os.fspath(path)
+        self.synchronous: Literal["FULL", "NORMAL"] = synchronous
+        self.timeout: float = timeout
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._connection: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    # The protocol
+
+    async def load(self, session: str) -> tuple[Message, ...]:
+        """The session's messages, oldest first."""
+        return await self._call(self._load, session)
+
+    async def append(
+        self, session: str, messages: Sequence[Message], *, expected_length: int | None = None
+    ) -> int:
+        """Store `messages` at the end of the session in one transaction; `SessionConflict` if its length is not `expected_length`."""
+        return await self._call(self._append, session, tuple(messages), expected_length)
+
+    async def get_state(self, session: str, key: str) -> JsonValue:
+        """The value under `key`; `None` when there is none."""
+        return await self._call(self._get_state, session, key)
+
+    async def set_state(self, session: str, key: str, value: JsonValue) -> None:
+        """Store a JSON value under `key` (`TypeError`/`ValueError` when it is not JSON)."""
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        if not _is_utf8(text):
+            text = json.dumps(value, allow_nan=False)
+        await self._call(self._set_state, session, key, text)
+
+    # Extras
+
+    async def sessions(self) -> tuple[str, ...]:
+        """The sessions with messages or state, sorted."""
+        return await self._call(self._sessions)
+
+    async def delete_session(self, session: str) -> None:
+        """Forget a session's messages and state."""
+        await self._call(self._delete_session, session)
+
+    def close(self) -> None:
+        """Close the connection and stop the store's thread; later calls raise `StateError`."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None and self._pid == os.getpid():
+            executor.submit(self._close_connection).result()
+            executor.shutdown(wait=True)
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # The store's thread
+
+    async def _call(self, function: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._get_executor(), function, *args)
+
+    def _get_executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise StateError(f"{self!r} is closed")
+            if self._pid != os.getpid():
+                # A forked child: the parent's thread is not here, and its connection must not be used.
+                self._pid, self._executor, self._connection = os.getpid(), None, None
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runlet-sqlite")
+            return self._executor
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = self._open()
+        return self._connection
+
+    def _open(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal" and self.path != ":memory:":
+                raise StateError(f"could not put {self.path!r} in WAL mode (journal_mode is {mode!r})")
+            connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                exists = connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runlet_schema'"
+                ).fetchone()
+                if exists is None:
+                    connection.execute("CREATE TABLE runlet_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)")
+                    connection.execute("INSERT INTO runlet_schema (id, version) VALUES (1, ?)", (SCHEMA_VERSION,))
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            connection.execute(statement)
+                else:
+                    row = connection.execute("SELECT version FROM runlet_schema WHERE id = 1").fetchone()
+                    version: object = None if row is None else row[0]
+                    if not isinstance(version, int) or version < 1:
+                        raise StateFormatError(f"{self.path!r}: runlet_schema holds no valid version ({version!r})")
+                    if version > SCHEMA_VERSION:
+                        raise UnsupportedStateVersion(
+                            f"the SQLite state file {self.path!r}", found=version, supported=SCHEMA_VERSION
+                        )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _load(self, session: str) -> tuple[Message, ...]:
+        rows = self._db().execute(
+            "SELECT message FROM runlet_messages WHERE session = ? ORDER BY position", (session,)
+        ).fetchall()
+        return tuple(loads_message(text) for (text,) in rows)
+
+    def _append(self, session: str, messages: tuple[Message, ...], expected_length: int | None) -> int:
+        texts = [_message_text(message) for message in messages]
+        db = self._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StateError(f"could not lock {self.path!r} to append to session {session!r}: {error}") from error
+        try:
+            (length,) = db.execute(
+                "SELECT COALESCE(MAX(position) + 1, 0) FROM runlet_messages WHERE session = ?", (session,)
+            ).fetchone()
+            if expected_length is not None and length != expected_length:
+                raise SessionConflict(session, expected=expected_length, actual=length)
+            db.executemany(
+                "INSERT INTO runlet_messages (session, position, message) VALUES (?, ?, ?)",
+                [(session, length + index, text) for index, text in enumerate(texts)],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return int(length) + len(texts)
+
+    def _get_state(self, session: str, key: str) -> JsonValue:
+        row = self._db().execute(
+            "SELECT value FROM runlet_state WHERE session = ? AND key = ?", (session, key)
+        ).fetchone()
+        if row is None:
+            return None
+        value: JsonValue = json.loads(row[0])
+        return value
+
+    def _set_state(self, session: str, key: str, text: str) -> None:
+        self._db().execute(
+            "INSERT OR REPLACE INTO runlet_state (session, key, value) VALUES (?, ?, ?)", (session, key, text)
+        )
+
+    def _sessions(self) -> tuple[str, ...]:
+        rows = self._db().execute(
+            "SELECT DISTINCT session FROM runlet_messages UNION SELECT DISTINCT session FROM runlet_state ORDER BY 1"
+        ).fetchall()
+        return tuple(str(session) for (session,) in rows)
+
+    def _delete_session(self, session: str) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM runlet_messages WHERE session = ?", (session,))
+            db.execute("DELETE FROM runlet_state WHERE session = ?", (session,))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+
+def _message_text(message: Message) -> str:
+    text = dumps_message(message)
+    return text if _is_utf8(text) else dumps_message(message, ensure_ascii=True)
+
+
+def _is_utf8(text: str) -> bool:
+    """False for text with lone surrogates, which SQLite cannot store; JSON escapes (`\\udc80`) keep them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
