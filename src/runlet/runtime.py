@@ -36,6 +36,7 @@ from runlet.core.errors import (
     ToolError,
     ToolTimeout,
     UsageLimitExceeded,
+    UserError,
     ValidationError,
 )
 from runlet.core.events import (
@@ -59,6 +60,8 @@ from runlet.core.events import (
     RunCompleted,
     RunFailed,
     RunStarted,
+    StateLoaded,
+    StateSaved,
     StepCompleted,
     StepStarted,
     ToolCompleted,
@@ -67,7 +70,7 @@ from runlet.core.events import (
     ToolStarted,
     ToolTimedOut,
 )
-from runlet.core.hooks import AnyHook, Decision, Hooks
+from runlet.core.hooks import AnyHook, Decision, Hooks, StateOperation
 from runlet.core.limits import Limits
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.models import (
@@ -84,7 +87,9 @@ from runlet.core.models import (
     Usage,
 )
 from runlet.core.output import OutputSpec
+from runlet.core.state import StateStore, StateVetoed
 from runlet.core.tools import Tool
+from runlet.stores.memory import shared_memory_store
 
 DepsT = TypeVar("DepsT")
 OutputT = TypeVar("OutputT")
@@ -147,6 +152,8 @@ class Runtime:
     """Seconds a tool call may take, unless the tool sets its own."""
     max_parallel_tools: int | None = None
     """Tool calls of one model turn that may run at once; `None`: all."""
+    store: StateStore = field(default_factory=shared_memory_store)
+    """Where sessions live (`run(..., session=...)`); by default one `MemoryStore` shared by the process."""
     model_timeout: float | None = None
     """Seconds a model call may take (a streamed one in all); a timeout is retried like other retryable errors."""
     limits: Limits = Limits()
@@ -160,6 +167,7 @@ class Runtime:
         *,
         deps: None = None,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> RunResult[OutputT]: ...
 
     @overload
@@ -170,6 +178,7 @@ class Runtime:
         *,
         deps: DepsT,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> RunResult[OutputT]: ...
 
     async def run(
@@ -179,9 +188,15 @@ class Runtime:
         *,
         deps: Any = None,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> RunResult[Any]:
-        """Run the agent on `input` until it gives a final answer; return it with the conversation and usage."""
-        loop = _Run(self, agent, input, deps, history, streaming=False)
+        """Run the agent on `input` until it gives a final answer; return it with the conversation and usage.
+
+        With `session`, the session's history is loaded from `store` first and the run's
+        new messages are appended to it once the run completes (nothing for a failed or
+        cancelled run); without it the run is stateless. `history` and `session` do not mix.
+        """
+        loop = _Run(self, agent, input, deps, history, session, streaming=False)
         async for _ in loop.events():
             pass
         return loop.result()
@@ -194,6 +209,7 @@ class Runtime:
         *,
         deps: None = None,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> AsyncIterator[Event]: ...
 
     @overload
@@ -204,6 +220,7 @@ class Runtime:
         *,
         deps: DepsT,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> AsyncIterator[Event]: ...
 
     def stream(
@@ -213,6 +230,7 @@ class Runtime:
         *,
         deps: Any = None,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> AsyncIterator[Event]:
         """Run the agent with a streamed model, yielding every event as it happens.
 
@@ -220,7 +238,7 @@ class Runtime:
         (or `run.failed`, after which the error is raised). Leaving the loop
         early cancels the run.
         """
-        return _Run(self, agent, input, deps, history, streaming=True).events()
+        return _Run(self, agent, input, deps, history, session, streaming=True).events()
 
     @overload
     def run_sync(
@@ -230,6 +248,7 @@ class Runtime:
         *,
         deps: None = None,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> RunResult[OutputT]: ...
 
     @overload
@@ -240,6 +259,7 @@ class Runtime:
         *,
         deps: DepsT,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> RunResult[OutputT]: ...
 
     def run_sync(
@@ -249,9 +269,10 @@ class Runtime:
         *,
         deps: Any = None,
         history: Sequence[Message] = (),
+        session: str | None = None,
     ) -> RunResult[Any]:
         """`run()` for scripts: starts an event loop, so not for use inside one."""
-        return asyncio.run(self.run(agent, input, deps=deps, history=history))
+        return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session))
 
 
 class _Meta(TypedDict):
@@ -304,6 +325,7 @@ class _Run:
         input: str | Sequence[Message],
         deps: object,
         history: Sequence[Message],
+        session: str | None,
         *,
         streaming: bool,
     ) -> None:
@@ -312,6 +334,15 @@ class _Run:
         self.deps = deps
         self.streaming = streaming
         self.run_id = uuid.uuid4().hex
+        if session is not None and history:
+            raise UserError(
+                "pass history= or session=, not both: a session loads its own history from the store"
+            )
+        if session == "":
+            raise UserError("session must be a non-empty string (None for a stateless run)")
+        self.session = session
+        self.stored_length = 0
+        """How many messages the session held when loaded: the length the append extends."""
         self.history = tuple(history)
         self.input = (Message.user(input),) if isinstance(input, str) else tuple(input)
         self.new: list[Message] = list(self.input)
@@ -386,6 +417,9 @@ class _Run:
         text = self.input[-1].text if self.input else ""
         yield await self._emit(RunStarted(**self._meta(self.run_span, None), input=text))
         try:
+            if self.session is not None:
+                async for event in self._load_session(self.session):
+                    yield event
             capabilities = self.agent.capabilities or self.agent.model.capabilities()
             instructions = await self._instructions()
             if instructions:
@@ -442,6 +476,9 @@ class _Run:
                     yield await self._emit(StepCompleted(**self._in_step(), tool_calls=0))
                     continue
                 yield await self._emit(StepCompleted(**self._in_step(), tool_calls=0))
+                if self.session is not None:
+                    async for event in self._save_session(self.session):
+                        yield event
                 self._result = RunResult(
                     output, (*self.history, *self.new), tuple(self.new), self.usage, self.run_id, self.step
                 )
@@ -466,6 +503,57 @@ class _Run:
                 RunFailed(**self._meta(self.run_span, None), error_type=type(error).__name__, message=str(error))
             )
             raise
+
+    # State
+
+    async def _load_session(self, session: str) -> AsyncIterator[Event]:
+        """Load the session's history (hooks: before_state, after_state) before the first step."""
+        ctx = self._ctx()
+        operation = StateOperation("load", session, ())
+        chain = await self._decide("before_state", ctx, operation, (), StateOperation)
+        async for event in self._hook_events(chain):
+            yield event
+        if chain.vetoed_by:
+            raise StateVetoed(f"hook {chain.vetoed_by!r} vetoed loading session {session!r}: {chain.veto_reason}")
+        _check_state_replacement("before_state", operation, chain.value)
+        span = self._span()
+        stored = await self.runtime.store.load(session)
+        self.stored_length = len(stored)
+        loaded = StateOperation("load", session, tuple(stored))
+        after = await self._decide("after_state", ctx, loaded, (), StateOperation)
+        async for event in self._hook_events(after):
+            yield event
+        _check_state_replacement("after_state", loaded, after.value)
+        self.history = tuple(after.value.messages)
+        self.context = [*self.history, *self.input]
+        yield await self._emit(
+            StateLoaded(**self._meta(span, self.run_span), session=session, messages=len(self.history))
+        )
+
+    async def _save_session(self, session: str) -> AsyncIterator[Event]:
+        """Append the run's new messages in one atomic step, extending the history loaded at the start.
+
+        A veto stores nothing and the run still completes; a `SessionConflict`
+        (another run appended meanwhile) fails the run with nothing stored.
+        """
+        ctx = self._ctx()
+        operation = StateOperation("append", session, tuple(self.new))
+        chain = await self._decide("before_state", ctx, operation, (), StateOperation)
+        async for event in self._hook_events(chain):
+            yield event
+        if chain.vetoed_by:
+            return
+        _check_state_replacement("before_state", operation, chain.value)
+        operation = chain.value
+        span = self._span()
+        await self.runtime.store.append(session, operation.messages, expected_length=self.stored_length)
+        self.stored_length += len(operation.messages)
+        after = await self._decide("after_state", ctx, operation, (), StateOperation)
+        async for event in self._hook_events(after):
+            yield event
+        yield await self._emit(
+            StateSaved(**self._meta(span, self.run_span), session=session, messages=len(operation.messages))
+        )
 
     async def _instructions(self) -> str:
         instructions = self.agent.instructions
@@ -823,6 +911,14 @@ class _Run:
             yield await self._emit(
                 HookDecided(**self._in_step(), hook=name, point=point, action=decision.action, reason=decision.reason)
             )
+
+
+def _check_state_replacement(point: str, operation: StateOperation, replacement: StateOperation) -> None:
+    if replacement.kind != operation.kind or replacement.session != operation.session:
+        raise HookError(
+            f"a hook at {point} replaced the {operation.kind} of session {operation.session!r} with a "
+            f"{replacement.kind} of session {replacement.session!r}; a replacement keeps the kind and session"
+        )
 
 
 def _names(types: type[Any] | tuple[type[Any], ...]) -> str:
