@@ -44,11 +44,9 @@ class EventBase:
     @property
     def payload(self) -> Mapping[str, JsonValue]:
         """The event's own fields (everything but the common ones), JSON-serialisable."""
-        cls = type(self)
-        names = _payload_fields.get(cls)
+        names = _payload_fields.get(type(self))
         if names is None:
-            names = tuple(f.name for f in dataclasses.fields(self) if f.name not in _BASE_FIELDS)
-            _payload_fields[cls] = names
+            names = payload_fields(type(self))
         return {name: _to_json(getattr(self, name)) for name in names}
 
     def to_json(self) -> dict[str, JsonValue]:
@@ -64,6 +62,15 @@ class EventBase:
             "parent_span_id": self.parent_span_id,
             "payload": dict(self.payload),
         }
+
+
+def payload_fields(cls: type[EventBase]) -> tuple[str, ...]:
+    """The names of an event class's own fields: the keys of its `payload`, in order."""
+    names = _payload_fields.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS)
+        _payload_fields[cls] = names
+    return names
 
 
 def _to_json(value: object) -> JsonValue:

@@ -1,0 +1,193 @@
+"""`ConsoleSink`: a compact, readable trace of runs, for people watching a terminal.
+
+    runtime = Runtime(sinks=[ConsoleSink(sys.stdout)])
+
+One line per meaningful event: the run and its input, each step, tool calls
+with their arguments and results, model answers with usage, compression,
+hooks' decisions, retries and failures; streamed text is written inline as it
+arrives. Long values are cut to `max_chars`. Bookkeeping events (budget
+checks, stream start and end, tool-call argument deltas) are not shown.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import IO
+
+from typing_extensions import assert_never
+
+from runlet.core.events import (
+    ContextBudgetChecked,
+    ContextCompressed,
+    Event,
+    HookDecided,
+    ModelCompleted,
+    ModelFailed,
+    ModelRequested,
+    ModelRetried,
+    ModelStreamCompleted,
+    ModelStreamDelta,
+    ModelStreamReasoningDelta,
+    ModelStreamStarted,
+    ModelStreamToolCallDelta,
+    OutputValidationFailed,
+    PolicyStopped,
+    RunCancelled,
+    RunCompleted,
+    RunFailed,
+    RunStarted,
+    StateLoaded,
+    StateSaved,
+    StepCompleted,
+    StepStarted,
+    ToolCompleted,
+    ToolDenied,
+    ToolFailed,
+    ToolStarted,
+    ToolTimedOut,
+)
+from runlet.core.models import Usage
+
+
+def _cut(text: str, limit: int) -> str:
+    text = text.replace("\r", "").replace("\n", " \u21b5 ")
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "\u2026"
+
+
+def _usage(usage: Usage) -> str:
+    return f"{usage.input_tokens} in / {usage.output_tokens} out tokens"
+
+
+class ConsoleSink:
+    """Writes a human-readable trace to a text stream (default: `sys.stderr`, looked up at each write)."""
+
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        max_chars: int = 200,
+        show_reasoning: bool = False,
+        show_run_id: bool = False,
+    ) -> None:
+        """`max_chars`: longest value shown; `show_reasoning`: also stream reasoning summaries;
+        `show_run_id`: prefix each line with the run's id (for concurrent runs)."""
+        self.stream = stream
+        self.max_chars = max_chars
+        self.show_reasoning = show_reasoning
+        self.show_run_id = show_run_id
+        self._inline: str | None = None
+        """The run whose streamed text is on the current, unfinished line."""
+        self._streamed: set[tuple[str, str]] = set()
+        """(run, span) of model calls whose text was streamed, so it is not repeated."""
+        self._lock = threading.Lock()
+
+    def emit(self, event: Event) -> None:
+        """Write the lines this event deserves, if any."""
+        with self._lock:
+            self._write(event)
+
+    def _write(self, event: Event) -> None:
+        out = self.stream if self.stream is not None else sys.stderr
+        cut = self.max_chars
+        line: str | None = None
+        match event:
+            case RunStarted(input=text):
+                line = f"\u25b6 {event.agent}: {_cut(text, cut)}"
+            case StepStarted(step=step):
+                line = f"  step {step}"
+            case ModelStreamDelta(delta=delta):
+                self._inline_text(out, event, delta)
+                return
+            case ModelStreamReasoningDelta(delta=delta):
+                if self.show_reasoning:
+                    self._inline_text(out, event, delta)
+                return
+            case ModelCompleted(model=model, finish_reason=reason, usage=usage, text=text, tool_calls=calls):
+                streamed = (event.run_id, event.span_id) in self._streamed
+                self._streamed.discard((event.run_id, event.span_id))
+                said = "" if streamed or not text else f": {_cut(text, cut)}"
+                wants = f" -> calls {', '.join(calls)}" if calls else ""
+                line = f"  model {model} ({reason}, {_usage(usage)}){wants}{said}"
+            case ModelFailed(error_type=kind, message=message, attempt=attempt):
+                line = f"  ! model call failed (attempt {attempt}): {kind}: {_cut(message, cut)}"
+            case ModelRetried(attempt=attempt, delay_seconds=delay):
+                line = f"  ~ retrying the model call in {delay:.1f}s (attempt {attempt})"
+            case ToolStarted(tool=tool, arguments=arguments):
+                line = f"  \u2192 {tool}({_cut(arguments, cut)})"
+            case ToolCompleted(tool=tool, result=result, duration_ms=ms):
+                line = f"  \u2190 {tool}: {_cut(result, cut)} ({ms:.0f} ms)"
+            case ToolFailed(tool=tool, error=error):
+                line = f"  ! {tool} failed: {_cut(error, cut)}"
+            case ToolTimedOut(tool=tool, timeout_seconds=timeout):
+                line = f"  ! {tool} timed out after {timeout:g}s"
+            case ToolDenied(tool=tool, reason=reason, hook=hook):
+                line = f"  ! {tool} denied by {hook}: {_cut(reason, cut)}"
+            case ContextCompressed(tokens_before=before, tokens_after=after, strategies=strategies, removed_messages=n):
+                how = ", ".join(strategies) or "no strategy"
+                line = f"  context compressed {before} \u2192 {after} tokens ({how}; {n} messages removed)"
+            case StateLoaded(session=session, messages=n):
+                line = f"  session {session!r}: loaded {n} messages"
+            case StateSaved(session=session, messages=n):
+                line = f"  session {session!r}: saved {n} messages"
+            case HookDecided(hook=hook, point=point, action=action, reason=reason):
+                why = f": {_cut(reason, cut)}" if reason else ""
+                line = f"  hook {hook} {'vetoed' if action == 'veto' else 'replaced'} at {point}{why}"
+            case OutputValidationFailed(error=error, attempt=attempt):
+                line = f"  ! answer did not validate (attempt {attempt}): {_cut(error, cut)}"
+            case PolicyStopped(limit=limit, value=value, maximum=maximum):
+                line = f"  ! limit {limit} reached: {value:g} of {maximum:g}"
+            case RunCompleted(output=output, usage=usage, steps=steps):
+                shown = output if isinstance(output, str) else _json(output)
+                line = f"\u2714 done in {steps} step{'s' if steps != 1 else ''} ({_usage(usage)}): {_cut(shown, cut)}"
+            case RunFailed(error_type=kind, message=message):
+                line = f"\u2716 failed: {kind}: {_cut(message, cut)}"
+            case RunCancelled(reason=reason):
+                line = f"\u2716 cancelled ({reason})"
+            case (
+                ModelRequested()
+                | ModelStreamStarted()
+                | ModelStreamToolCallDelta()
+                | ModelStreamCompleted()
+                | StepCompleted()
+                | ContextBudgetChecked()
+            ):
+                return
+            case _:
+                assert_never(event)
+        self._end_inline(out)
+        prefix = f"[{event.run_id[:8]}] " if self.show_run_id else ""
+        _put(out, f"{prefix}{line}\n")
+        out.flush()
+
+    def _inline_text(self, out: IO[str], event: Event, delta: str) -> None:
+        if self._inline != event.run_id:
+            self._end_inline(out)
+            prefix = f"[{event.run_id[:8]}] " if self.show_run_id else ""
+            _put(out, f"{prefix}  \u2026 ")
+            self._inline = event.run_id
+        self._streamed.add((event.run_id, event.span_id))
+        _put(out, delta)
+        out.flush()
+
+    def _end_inline(self, out: IO[str]) -> None:
+        if self._inline is not None:
+            out.write("\n")
+            self._inline = None
+
+    def __repr__(self) -> str:
+        return f"ConsoleSink({self.stream!r})"
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _put(out: IO[str], text: str) -> None:
+    """Write, replacing what the stream's encoding cannot show (a cp1252 console, say)."""
+    try:
+        out.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(out, "encoding", None) or "ascii"
+        out.write(text.encode(encoding, "replace").decode(encoding))
