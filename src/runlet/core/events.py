@@ -100,6 +100,7 @@ class RunStarted(EventBase):
 
     type: ClassVar[Literal["run.started"]] = "run.started"
     input: str
+    """The text of the last input message."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,8 +109,11 @@ class RunCompleted(EventBase):
 
     type: ClassVar[Literal["run.completed"]] = "run.completed"
     output: JsonValue
+    """The validated output as JSON (a string for `str` agents)."""
     usage: Usage
+    """Summed over every model call of the run."""
     steps: int
+    """Steps (model calls) the run took."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +122,9 @@ class RunFailed(EventBase):
 
     type: ClassVar[Literal["run.failed"]] = "run.failed"
     error_type: str
+    """The exception's class name, such as `MaxStepsExceeded`."""
     message: str
+    """The exception's message."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +133,7 @@ class RunCancelled(EventBase):
 
     type: ClassVar[Literal["run.cancelled"]] = "run.cancelled"
     reason: str
+    """Why the run stopped, such as `"cancelled"`."""
 
 
 # Steps
@@ -145,6 +152,7 @@ class StepCompleted(EventBase):
 
     type: ClassVar[Literal["step.completed"]] = "step.completed"
     tool_calls: int
+    """Tool calls the step made (0 for a final answer)."""
 
 
 # Model calls
@@ -156,9 +164,13 @@ class ModelRequested(EventBase):
 
     type: ClassVar[Literal["model.requested"]] = "model.requested"
     provider: str
+    """The provider's class name."""
     messages: int
+    """Messages in the request, after budgeting."""
     tools: int
+    """Tools offered to the model."""
     streaming: bool
+    """Whether the call is streamed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,9 +179,12 @@ class ModelCompleted(EventBase):
 
     type: ClassVar[Literal["model.completed"]] = "model.completed"
     model: str
+    """The model that answered, as the provider reports it."""
     finish_reason: FinishReason
     usage: Usage
+    """This call's usage."""
     text: str
+    """The answer's text (empty when it only calls tools)."""
     tool_calls: tuple[str, ...]
     """The names of the tools the model asks for."""
 
@@ -180,9 +195,12 @@ class ModelFailed(EventBase):
 
     type: ClassVar[Literal["model.failed"]] = "model.failed"
     error_type: str
+    """The error's class name, such as `RateLimited`."""
     message: str
     retryable: bool
+    """Whether the error is of a kind that may be retried."""
     attempt: int
+    """The attempt that failed, from 1."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,6 +244,7 @@ class ModelStreamToolCallDelta(EventBase):
     type: ClassVar[Literal["model.stream.tool_call_delta"]] = "model.stream.tool_call_delta"
     call_id: str
     tool: str
+    """The tool's name."""
     delta: str
 
 
@@ -246,7 +265,9 @@ class ToolStarted(EventBase):
     type: ClassVar[Literal["tool.started"]] = "tool.started"
     tool: str
     call_id: str
+    """The model's id for the call; the result refers to it."""
     arguments: str
+    """The arguments as the model sent them (a JSON text)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,6 +279,7 @@ class ToolCompleted(EventBase):
     call_id: str
     result: str
     duration_ms: float
+    """Wall-clock time of the call."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -268,6 +290,7 @@ class ToolFailed(EventBase):
     tool: str
     call_id: str
     error: str
+    """What went wrong."""
     duration_ms: float
 
 
@@ -289,7 +312,9 @@ class ToolDenied(EventBase):
     tool: str
     call_id: str
     reason: str
+    """The reason the hook gave."""
     hook: str
+    """The name of the hook that vetoed the call."""
 
 
 # Context
@@ -316,7 +341,9 @@ class ContextCompressed(EventBase):
     tokens_before: int
     tokens_after: int
     strategies: tuple[str, ...]
+    """The compression strategies that ran, in order."""
     removed_messages: int
+    """Messages removed from the request."""
 
 
 # State
@@ -328,7 +355,9 @@ class StateLoaded(EventBase):
 
     type: ClassVar[Literal["state.loaded"]] = "state.loaded"
     session: str
+    """The session's id."""
     messages: int
+    """Messages loaded."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -337,7 +366,9 @@ class StateSaved(EventBase):
 
     type: ClassVar[Literal["state.saved"]] = "state.saved"
     session: str
+    """The session's id."""
     messages: int
+    """Messages appended."""
 
 
 # Hooks, output, policies
@@ -349,7 +380,9 @@ class HookDecided(EventBase):
 
     type: ClassVar[Literal["hook.decided"]] = "hook.decided"
     hook: str
+    """The hook's name."""
     point: str
+    """Where it ran, such as `before_tool_call`."""
     action: Literal["replace", "veto"]
     reason: str
 
@@ -360,7 +393,9 @@ class OutputValidationFailed(EventBase):
 
     type: ClassVar[Literal["output.validation_failed"]] = "output.validation_failed"
     error: str
+    """Why the answer did not validate."""
     attempt: int
+    """Failed answers so far, from 1."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -369,8 +404,11 @@ class PolicyStopped(EventBase):
 
     type: ClassVar[Literal["policy.stopped"]] = "policy.stopped"
     limit: str
+    """The limit's name, such as `max_tool_calls`."""
     value: float
+    """The value that reached the limit."""
     maximum: float
+    """The limit."""
 
 
 Event: TypeAlias = Union[
