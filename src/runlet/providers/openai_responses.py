@@ -35,24 +35,11 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import inspect
-import os
-import re
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from runlet.core.errors import (
-    AuthenticationFailed,
-    BadRequest,
-    ContentFiltered,
-    ContextLengthExceeded,
-    MalformedResponse,
-    ProviderError,
-    ProviderUnavailable,
-    RateLimited,
-    UserError,
-)
+from runlet.core.errors import MalformedResponse, ProviderError
 from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import (
     Capabilities,
@@ -69,6 +56,17 @@ from runlet.core.models import (
     ToolCallStarted,
     ToolDefinition,
     Usage,
+)
+from runlet.providers._openai_common import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
+from runlet.providers._openai_common import (
+    OPENAI,
+    CallOptions,
+    OpenAIConnection,
+    api_parameters,
+    apply_options,
+    int_attr,
+    relay,
+    schema_name,
 )
 
 if TYPE_CHECKING:
@@ -90,11 +88,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OpenAIResponsesProvider"]
 
-PROVIDER = "openai"
+PROVIDER = OPENAI
 """The key of this provider's options in `ModelRequest.options` and of its `ReasoningPart`s."""
-
-PLACEHOLDER_API_KEY = "runlet-no-api-key"
-"""Sent as the key when none is configured and a base URL is given (local servers)."""
 
 DEFAULT_CAPABILITIES = Capabilities(context_window=32_768, max_output_tokens=4_096)
 """For models the table below does not know: small on purpose, so budgeting stays safe.
@@ -134,11 +129,6 @@ _KNOWN_MODELS: tuple[tuple[str, Capabilities], ...] = (
     ("o4-mini", Capabilities(context_window=200_000, max_output_tokens=100_000)),
 )
 
-_SDK_REQUEST_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
-_SECRET_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-]{6,}")
-_SCHEMA_NAME = re.compile(r"[^A-Za-z0-9_-]")
-
-
 def known_capabilities(model: str) -> Capabilities | None:
     """The capabilities of a known OpenAI model family, or `None` (a `vendor/` prefix is ignored)."""
     name = model.rsplit("/", 1)[-1].lower()
@@ -148,17 +138,6 @@ def known_capabilities(model: str) -> Capabilities | None:
         if matches and (best is None or len(prefix) > len(best[0])):
             best = (prefix, capabilities)
     return best[1] if best is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class _CallOptions:
-    """The SDK's per-request options taken from `options["openai"]`."""
-
-    extra_headers: Mapping[str, str] | None = None
-    extra_query: Mapping[str, object] | None = None
-    extra_body: Mapping[str, object] | None = None
-    timeout: float | None = None
-    has_timeout: bool = False
 
 
 class OpenAIResponsesProvider:
@@ -199,63 +178,23 @@ class OpenAIResponsesProvider:
         project: str | None = None,
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        try:
-            import openai
-        except ImportError as exc:  # pragma: no cover - exercised only without the extra
-            raise UserError(
-                'OpenAIResponsesProvider needs the openai package: pip install "runlet[openai]"'
-            ) from exc
-
         self.model = model
         self._capabilities = capabilities
-        if client is not None:
-            given = [
-                name
-                for name, value in (
-                    ("base_url", base_url),
-                    ("api_key", api_key),
-                    ("timeout", timeout),
-                    ("organization", organization),
-                    ("project", project),
-                    ("default_headers", default_headers),
-                )
-                if value is not None
-            ]
-            if max_retries != 0:
-                given.append("max_retries")
-            if given:
-                raise UserError(
-                    "OpenAIResponsesProvider: pass either client= or connection settings, not both "
-                    f"(got client= and {', '.join(given)}=); configure your client instead"
-                )
-            self._client = client
-            self._secrets = _secrets(client.api_key)
-        else:
-            key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-            if not key:
-                if not (base_url or os.environ.get("OPENAI_BASE_URL")):
-                    raise UserError(
-                        "OpenAIResponsesProvider: no API key; pass api_key= or set OPENAI_API_KEY "
-                        "(a key is optional only with base_url=, for local servers)"
-                    )
-                key = PLACEHOLDER_API_KEY
-            self._secrets = _secrets(key)
-            try:
-                self._client = openai.AsyncOpenAI(
-                    api_key=key,
-                    base_url=base_url,
-                    timeout=openai.NOT_GIVEN if timeout is None else timeout,
-                    max_retries=max_retries,
-                    organization=organization,
-                    project=project,
-                    default_headers=default_headers,
-                )
-            except openai.OpenAIError as exc:
-                raise UserError(f"OpenAIResponsesProvider: {self._redact(str(exc))}") from exc
-        self._not_given: NotGiven = openai.NOT_GIVEN
-        self._api_parameters = frozenset(
-            inspect.signature(self._client.responses.create).parameters
-        ) - _SDK_REQUEST_OPTIONS - {"stream", "self"}
+        self._connection = OpenAIConnection(
+            "OpenAIResponsesProvider",
+            base_url=base_url,
+            api_key=api_key,
+            client=client,
+            timeout=timeout,
+            max_retries=max_retries,
+            organization=organization,
+            project=project,
+            default_headers=default_headers,
+        )
+        self._client = self._connection.client
+        self._redact = self._connection.redact
+        self._not_given: NotGiven = self._connection.not_given
+        self._api_parameters = api_parameters(self._client.responses.create)
 
     def __repr__(self) -> str:
         return f"OpenAIResponsesProvider(model={self.model!r})"
@@ -309,44 +248,24 @@ class OpenAIResponsesProvider:
             raise error from exc
 
         state = _StreamState()
-        yielded = False
-        try:
-            try:
-                async for event in sdk_stream:
-                    for out in self._stream_events(state, event):
-                        if isinstance(out, ResponseCompleted):
-                            # Release the connection before handing over the last event:
-                            # the consumer may stop iterating right after it.
-                            await sdk_stream.close()
-                        yield out
-                        yielded = True
-                    if state.finished:
-                        return
-            except ProviderError:
-                raise
-            except ValueError as exc:  # a data line that is not JSON
-                raise MalformedResponse(
-                    f"OpenAI stream sent an event Runlet cannot read: {self._redact(str(exc))}",
-                    provider=PROVIDER,
-                ) from exc
-            except Exception as exc:
-                error = self._provider_error(exc)
-                if error is None:
-                    raise
-                if yielded and isinstance(error, ProviderUnavailable):
-                    raise MalformedResponse(
-                        f"stream ended before response.completed: {error}", provider=PROVIDER
-                    ) from exc
-                raise error from exc
-            raise MalformedResponse(
-                "stream ended before response.completed", provider=PROVIDER
-            )
-        finally:
-            await sdk_stream.close()
+
+        def end() -> list[ModelStreamEvent]:
+            raise MalformedResponse("stream ended before response.completed", provider=PROVIDER)
+
+        async for out in relay(
+            sdk_stream,
+            lambda event: self._stream_events(state, event),
+            end,
+            to_error=self._provider_error,
+            redact=self._redact,
+            provider=PROVIDER,
+            marker="response.completed",
+        ):
+            yield out
 
     # -- request -------------------------------------------------------------
 
-    def _build_call(self, request: ModelRequest) -> tuple[ResponseCreateParamsBase, _CallOptions]:
+    def _build_call(self, request: ModelRequest) -> tuple[ResponseCreateParamsBase, CallOptions]:
         instructions, items = _input_items(request.messages)
         params: ResponseCreateParamsBase = {"model": self.model, "input": items}
         if instructions:
@@ -358,42 +277,15 @@ class OpenAIResponsesProvider:
         if request.max_output_tokens is not None:
             params["max_output_tokens"] = request.max_output_tokens
 
-        raw = request.options.get(PROVIDER)
-        if raw is None:
-            return params, _CallOptions()
-        body = cast("dict[str, object]", params)
-        extra_headers: Mapping[str, str] | None = None
-        extra_query: Mapping[str, object] | None = None
-        extra_body: Mapping[str, object] | None = None
-        timeout: float | None = None
-        has_timeout = False
-        for key, value in raw.items():
-            if key == "extra_headers":
-                extra_headers = _string_mapping(value, key)
-            elif key == "extra_query":
-                extra_query = _object_mapping(value, key)
-            elif key == "extra_body":
-                extra_body = _object_mapping(value, key)
-            elif key == "timeout":
-                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                    raise UserError('options["openai"]["timeout"] must be a number of seconds or None')
-                timeout, has_timeout = value, True
-            elif key == "stream":
-                raise UserError(
-                    'options["openai"]["stream"] is not allowed: call provider.stream() to stream'
-                )
-            elif key in self._api_parameters:
-                previous = body.get(key)
-                if key == "text" and isinstance(previous, dict) and isinstance(value, Mapping):
-                    body[key] = {**cast("dict[str, object]", previous), **cast("Mapping[str, object]", value)}
-                else:
-                    body[key] = value
-            else:
-                raise UserError(
-                    f'options["openai"] has unknown key {key!r}: openai.AsyncOpenAI().responses.create() '
-                    'does not take it; put API fields the SDK does not know under "extra_body"'
-                )
-        return params, _CallOptions(extra_headers, extra_query, extra_body, timeout, has_timeout)
+        options = apply_options(
+            request.options.get(PROVIDER),
+            cast("dict[str, object]", params),
+            key=PROVIDER,
+            parameters=self._api_parameters,
+            method="openai.AsyncOpenAI().responses.create()",
+            merge=frozenset({"text"}),
+        )
+        return params, options
 
     # -- response ------------------------------------------------------------
 
@@ -512,11 +404,6 @@ class OpenAIResponsesProvider:
 
     # -- errors --------------------------------------------------------------
 
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return _SECRET_PATTERN.sub(r"\1***", text)
-
     def _failed_error(self, response: Response) -> ProviderError:
         error = response.error
         if error is None:
@@ -525,56 +412,12 @@ class OpenAIResponsesProvider:
             )
         return self._error_for_code(error.code, error.message)
 
-    def _error_for_code(self, code: str | None, message: str, status_code: int | None = None) -> ProviderError:
-        text = self._redact(f"OpenAI error{f' [{code}]' if code else ''}: {message}")
-        kind = _error_kind(code, message)
-        return kind(text, provider=PROVIDER, status_code=status_code)
+    def _error_for_code(self, code: str | None, message: str) -> ProviderError:
+        return self._connection.error_for_code(code, message)
 
     def _provider_error(self, exc: BaseException) -> ProviderError | None:
         """The Runlet error for an SDK exception, or `None` when `exc` is not the SDK's."""
-        import openai
-
-        if isinstance(exc, ProviderError):
-            return exc
-        if isinstance(exc, openai.APITimeoutError):
-            return ProviderUnavailable("OpenAI request timed out", provider=PROVIDER)
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__
-            detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
-            return ProviderUnavailable(
-                self._redact(f"could not reach the OpenAI API at {self._client.base_url}: {exc.message}{detail}"),
-                provider=PROVIDER,
-            )
-        if isinstance(exc, openai.APIResponseValidationError):
-            return MalformedResponse(
-                self._redact(f"OpenAI sent a response Runlet cannot read: {exc.message}"),
-                provider=PROVIDER,
-                status_code=exc.status_code,
-            )
-        if isinstance(exc, openai.APIStatusError):
-            return self._status_error(exc.status_code, exc.code, _api_message(exc.body, exc.message))
-        if isinstance(exc, openai.APIError):
-            return self._error_for_code(exc.code, _api_message(exc.body, exc.message))
-        if isinstance(exc, openai.OpenAIError):
-            return ProviderError(self._redact(f"OpenAI SDK error: {exc}"), provider=PROVIDER)
-        return None
-
-    def _status_error(self, status: int, code: str | None, message: str) -> ProviderError:
-        text = self._redact(f"OpenAI API error {status}{f' [{code}]' if code else ''}: {message}")
-        if status == 429:
-            error: ProviderError = RateLimited(text, provider=PROVIDER, status_code=status)
-            if code == "insufficient_quota":
-                error.retryable = False  # out of credit: waiting does not help
-            return error
-        if status >= 500 or status == 408:
-            return ProviderUnavailable(text, provider=PROVIDER, status_code=status)
-        if status in (401, 403):
-            return AuthenticationFailed(text, provider=PROVIDER, status_code=status)
-        if status == 400 and _error_kind(code, message) is ContextLengthExceeded:
-            return ContextLengthExceeded(text, provider=PROVIDER, status_code=status)
-        if status in (400, 404, 413, 422):
-            return BadRequest(text, provider=PROVIDER, status_code=status)
-        return ProviderError(text, provider=PROVIDER, status_code=status)
+        return self._connection.provider_error(exc)
 
 
 @dataclass
@@ -603,12 +446,6 @@ class _StreamState:
 
 
 # -- mapping helpers -----------------------------------------------------------
-
-
-def _secrets(key: str | None) -> tuple[str, ...]:
-    if not key or key == PLACEHOLDER_API_KEY or len(key) < 8:
-        return ()
-    return (key,)
 
 
 def _input_items(messages: Sequence[Message]) -> tuple[str, list[ResponseInputItemParam]]:
@@ -689,7 +526,7 @@ def _tool_param(tool: ToolDefinition) -> FunctionToolParam:
 
 def _text_format(output: OutputSchema) -> ResponseTextConfigParam:
     schema: dict[str, object] = dict(output.schema)
-    name = _SCHEMA_NAME.sub("_", output.name)[:64] or "output"
+    name = schema_name(output.name)
     return {"format": {"type": "json_schema", "name": name, "schema": schema, "strict": output.strict}}
 
 
@@ -712,70 +549,11 @@ def _usage(response: Response) -> Usage:
     if usage is None:
         return Usage(requests=1)
     return Usage(
-        input_tokens=_int_attr(usage, "input_tokens"),
-        output_tokens=_int_attr(usage, "output_tokens"),
-        cached_input_tokens=_int_attr(getattr(usage, "input_tokens_details", None), "cached_tokens"),
-        reasoning_tokens=_int_attr(getattr(usage, "output_tokens_details", None), "reasoning_tokens"),
+        input_tokens=int_attr(usage, "input_tokens"),
+        output_tokens=int_attr(usage, "output_tokens"),
+        cached_input_tokens=int_attr(getattr(usage, "input_tokens_details", None), "cached_tokens"),
+        reasoning_tokens=int_attr(getattr(usage, "output_tokens_details", None), "reasoning_tokens"),
         requests=1,
     )
 
 
-def _int_attr(obj: object, name: str) -> int:
-    """An int field, or 0 when a compatible server left it out."""
-    value: object = getattr(obj, name, None)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _api_message(body: object, fallback: str) -> str:
-    if isinstance(body, Mapping):
-        message = cast("Mapping[str, object]", body).get("message")
-        if isinstance(message, str) and message:
-            return message
-    return fallback
-
-
-_CONTENT_POLICY_CODES = frozenset(
-    {"bio_policy", "misalignment_policy_violation", "image_content_policy_violation", "content_filter", "content_policy_violation"}
-)
-
-
-def _error_kind(code: str | None, message: str) -> type[ProviderError]:
-    """The Runlet error class for an API error code (in a failed response or an error event)."""
-    lowered = message.lower()
-    if code == "context_length_exceeded" or "maximum context length" in lowered:
-        return ContextLengthExceeded
-    if code is None:
-        return ProviderError
-    if code in ("rate_limit_exceeded", "rate_limit_error"):
-        return RateLimited
-    if code in ("server_error", "vector_store_timeout", "timeout", "service_unavailable"):
-        return ProviderUnavailable
-    if code in _CONTENT_POLICY_CODES:
-        return ContentFiltered
-    if code.startswith(("invalid_", "image_", "unsupported_")) or code in (
-        "data_residency_mismatch",
-        "empty_image_file",
-        "failed_to_download_image",
-    ):
-        return BadRequest
-    return ProviderError
-
-
-def _string_mapping(value: object, key: str) -> Mapping[str, str] | None:
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        mapping = cast("Mapping[object, object]", value)
-        if all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-            return cast("Mapping[str, str]", mapping)
-    raise UserError(f'options["openai"][{key!r}] must be a mapping of strings to strings')
-
-
-def _object_mapping(value: object, key: str) -> Mapping[str, object] | None:
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        mapping = cast("Mapping[object, object]", value)
-        if all(isinstance(k, str) for k in mapping):
-            return cast("Mapping[str, object]", mapping)
-    raise UserError(f'options["openai"][{key!r}] must be a mapping with string keys')
