@@ -820,15 +820,30 @@ class _Run:
             error = f"unknown tool {call.name!r}; the tools are: {known}"
             return done("failed", f"Error: {error}.", error)
         chain = await self._decide("before_tool_call", ctx, call, (), (ToolCallPart, ToolResultPart))
+        effective = call
         if chain.vetoed_by:
             outcome = done("denied", f"Denied: {chain.veto_reason}", chain.veto_reason, chain.vetoed_by)
         elif isinstance(chain.value, ToolResultPart):
-            outcome = _ToolOutcome(call, chain.value, "completed", span, 0.0)
+            answer = _answering(call, chain.value)
+            status = "failed" if answer.is_error else "completed"
+            outcome = _ToolOutcome(call, answer, status, span, 0.0, answer.content if answer.is_error else "")
         else:
-            outcome = await self._call_tool(ctx, tool, chain.value, done)
+            effective = chain.value
+            if (effective.call_id, effective.name) != (call.call_id, call.name):
+                culprit = next((name for name, _, d in chain.decisions if d.value is effective), "?")
+                raise HookError(
+                    f"hook {culprit!r} at before_tool_call replaced the call {call.name!r} ({call.call_id}) "
+                    f"with {effective.name!r} ({effective.call_id}); a hook may change a call's arguments, "
+                    "not its tool or id (veto it, or answer it with a ToolResultPart)"
+                )
+            outcome = await self._call_tool(ctx, tool, effective, done)
         outcome.decisions = chain.decisions
-        after = await self._decide("after_tool_call", ctx, outcome.result, (call,), ToolResultPart)
-        outcome.result = after.value
+        after = await self._decide("after_tool_call", ctx, outcome.result, (effective,), ToolResultPart)
+        if after.decisions:
+            result = _answering(call, after.value)
+            if outcome.status == "failed" and result.content != outcome.result.content:
+                outcome.detail = result.content  # the tool.failed event shows what the model sees (redacted, say)
+            outcome.result = result
         outcome.decisions.extend(after.decisions)
         return outcome
 
@@ -921,6 +936,13 @@ def _check_state_replacement(point: str, operation: StateOperation, replacement:
         )
 
 
+def _answering(call: ToolCallPart, result: ToolResultPart) -> ToolResultPart:
+    """`result` as the answer to `call`: a hook's result always pairs with the call the model made."""
+    if (result.call_id, result.name) == (call.call_id, call.name):
+        return result
+    return ToolResultPart(call.call_id, call.name, result.content, result.is_error)
+
+
 def _names(types: type[Any] | tuple[type[Any], ...]) -> str:
     return " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
 
@@ -931,7 +953,13 @@ HookFunction = Callable[..., Any]
 def _compile_hooks(
     runtime_hooks: Sequence[AnyHook], agent_hooks: Sequence[AnyHook]
 ) -> dict[str, list[tuple[str, HookFunction]]]:
-    """For each point, the hook functions in the order they run: runtime hooks wrap agent hooks."""
+    """For each point, the hook functions in the order they run.
+
+    Runtime hooks wrap agent hooks, and the first hook of a list is the
+    outermost: before-points run runtime then agent hooks, each list in order;
+    after-points run exactly the reverse (agent hooks last-first, then runtime
+    hooks last-first), like nested middleware.
+    """
     points: dict[str, list[tuple[str, HookFunction]]] = {}
     for point in (
         "before_model_call",
@@ -943,9 +971,9 @@ def _compile_hooks(
         "before_state",
         "after_state",
     ):
-        outer, inner = (runtime_hooks, agent_hooks) if point in _BEFORE_POINTS else (agent_hooks, runtime_hooks)
+        nested = (*runtime_hooks, *agent_hooks)
         functions: list[tuple[str, HookFunction]] = []
-        for hook in (*outer, *inner):
+        for hook in nested if point in _BEFORE_POINTS else nested[::-1]:
             function: HookFunction | None = getattr(hook, point)
             if function is not None:
                 name = hook.name if isinstance(hook, Hooks) else type(hook).__name__
