@@ -3,7 +3,13 @@
 A hook is any object with the eight methods of `Hook`; each returns `None` to
 let things be, or a `Decision`: `Decision.replace(value)` or
 `Decision.veto(reason)`. `Hooks(...)` takes plain functions instead, for just
-the points you need; agents and runtimes accept both.
+the points you need; agents and runtimes accept both. Every method and function
+may be sync or async.
+
+Order: the hooks of a run are the runtime's, then the agent's, and they nest
+like middleware, the first one outermost. Before an operation they run in that
+order; after it, in the reverse order. So runtime hooks wrap agent hooks: they
+see a request first and its result last.
 """
 
 from __future__ import annotations
@@ -37,7 +43,12 @@ class Decision(Generic[T_co]):
 
     @staticmethod
     def veto(reason: str) -> Decision[Never]:
-        """Refuse the operation. A vetoed tool call tells the model `reason`; a vetoed model call stops the run."""
+        """Refuse the operation. A vetoed tool call tells the model `reason`; a vetoed model call stops the run.
+
+        The reason is required: the model, the events and the error all show it.
+        """
+        if not reason.strip():
+            raise ValueError("a veto needs a reason: the model, the events and the error show it")
         return Decision("veto", None, reason)
 
 
@@ -59,9 +70,15 @@ Ctx: TypeAlias = RunContext[Any]
 class Hook(Protocol):
     """Hook points around model calls, tool calls, compression and state.
 
-    Before-hooks may replace what is about to happen or veto it; after-hooks
-    may replace the result. Runtime hooks wrap agent hooks: before an
-    operation the runtime's hooks run first, after it the agent's run first.
+    Each method returns `None` (let things be) or a `Decision`, directly or
+    from an `async def`. Before-hooks may replace what is about to happen or
+    veto it; after-hooks may replace the result (they cannot veto: it has
+    happened). A replacement must have the type of the point, which the type
+    checkers enforce through the return annotations below.
+
+    Runtime hooks wrap agent hooks, and within each list the first hook is the
+    outermost: before an operation the hooks run runtime-first in list order,
+    after it in exactly the reverse order.
     """
 
     def before_model_call(self, ctx: Ctx, request: ModelRequest) -> HookResult[ModelRequest | ModelResponse]:
