@@ -1,0 +1,567 @@
+"""`OpenAIChatCompletionsProvider`: the Chat Completions API behind Runlet's `Provider` protocol.
+
+Chat Completions is the API most self-hosted and third-party servers speak
+(vLLM, llama.cpp's server, Ollama, LM Studio, gateways), so this provider is
+deliberately lenient about what servers leave out and conservative about what
+it sends. Importing this module does not import `openai`; constructing the
+provider does, and raises `UserError` when the extra is missing
+(`pip install "runlet[openai]"`).
+
+Decisions worth knowing:
+
+- Connection, retries and `options["openai"]` follow exactly the rules of
+  `OpenAIResponsesProvider` (the code is shared): SDK retries off by default, a
+  key optional when a base URL is given, `extra_headers` / `extra_query` /
+  `extra_body` / `timeout` as the SDK's request options and every other key as
+  the `chat.completions.create()` parameter of that name (winning over what the
+  provider derived; a `response_format` mapping replaces the derived one;
+  `max_completion_tokens` replaces the derived `max_tokens`).
+- System messages are joined into one leading system message: many chat
+  templates refuse a system message anywhere else.
+- `request.max_output_tokens` is sent as `max_tokens`, which every compatible
+  server knows (`max_tokens_parameter="max_completion_tokens"` for OpenAI's
+  reasoning models). Nothing is sent when it is `None`: the server's default.
+- A tool's `"strict": true` is sent only when the definition asks for it.
+- Structured output uses `response_format` of type `json_schema`. With a
+  `capabilities=` that says `structured_output=False`, the schema goes into
+  the system message instead, for servers that reject `response_format`.
+- Streaming asks for usage in the last chunk (`stream_options.include_usage`;
+  `stream_usage=False` for servers that refuse the field). Usage is read from
+  whichever chunk carries it; a server that sends none gives `Usage(requests=1)`.
+  Tool-call deltas are accumulated by `index`: the first delta of an index
+  brings the id and name, later ones bring argument text. A call id the
+  server leaves out is made up (`call_<random>`). Every `ToolCallDone` is sent
+  once, when the choice's `finish_reason` arrives; `ResponseCompleted` follows
+  when the stream ends, after the usage chunk. A stream that ends without a
+  `finish_reason` raises `MalformedResponse`.
+- Servers that say `"stop"` while returning tool calls (several do) still give
+  `finish_reason="tool_calls"`. A refusal becomes text with `"content_filter"`.
+- A reasoning text some servers add (`reasoning_content` or `reasoning`, as
+  vLLM, DeepSeek and Ollama do) streams as `ReasoningDelta` and is kept as a
+  `ReasoningPart(provider="openai_chat")`, which is never sent back (those
+  servers ask not to).
+- Capabilities are conservative (`DEFAULT_CAPABILITIES`: 8k context, 2k output,
+  no parallel tool calls) unless the model is a known OpenAI model reached
+  through a gateway; pass `capabilities=` to describe your server's model.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, cast
+
+from runlet.core.errors import MalformedResponse, ProviderError, UserError
+from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.models import (
+    Capabilities,
+    FinishReason,
+    ModelRequest,
+    ModelResponse,
+    ModelStreamEvent,
+    OutputSchema,
+    ReasoningDelta,
+    ResponseCompleted,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStarted,
+    ToolDefinition,
+    Usage,
+)
+from runlet.providers._openai_common import (
+    OPENAI,
+    CallOptions,
+    OpenAIConnection,
+    api_parameters,
+    apply_options,
+    int_attr,
+    relay,
+    schema_name,
+)
+from runlet.providers.openai_responses import known_capabilities
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, NotGiven
+    from openai.types import CompletionUsage
+    from openai.types.chat import (
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatCompletionFunctionToolParam,
+        ChatCompletionMessageFunctionToolCallParam,
+        ChatCompletionMessageParam,
+    )
+    from openai.types.chat.completion_create_params import CompletionCreateParamsBase
+    from openai.types.shared_params import ResponseFormatJSONSchema
+
+__all__ = ["OpenAIChatCompletionsProvider"]
+
+OPTIONS_KEY = OPENAI
+"""The key of this provider's options in `ModelRequest.options` (shared with the Responses provider)."""
+
+REASONING_PROVIDER = "openai_chat"
+"""The `provider` of the `ReasoningPart`s this provider makes (never sent back)."""
+
+DEFAULT_CAPABILITIES = Capabilities(
+    context_window=8_192, max_output_tokens=2_048, parallel_tool_calls=False
+)
+"""For models not known to be OpenAI's: small on purpose, since servers vary.
+Pass `capabilities=` to describe the real model and server."""
+
+_FINISH: Mapping[str, FinishReason] = {
+    "stop": "stop",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "length": "length",
+    "content_filter": "content_filter",
+}
+
+
+class OpenAIChatCompletionsProvider:
+    """A model behind the Chat Completions API: OpenAI's, or any compatible server's.
+
+    ```python
+    provider = OpenAIChatCompletionsProvider(model="qwen3:8b", base_url="http://localhost:11434/v1")
+    provider = OpenAIChatCompletionsProvider(
+        model="meta-llama/Llama-3.1-8B-Instruct",
+        base_url="http://localhost:8000/v1",
+        capabilities=Capabilities(context_window=131_072, max_output_tokens=8_192),
+    )
+    ```
+
+    Arguments:
+        model: the model name sent with every request.
+        base_url: the API root (default: `OPENAI_BASE_URL`, else OpenAI's).
+        api_key: the key (default: `OPENAI_API_KEY`). Optional when a base URL
+            is given: a placeholder is sent then.
+        client: an `openai.AsyncOpenAI` you configured yourself; it is used as
+            is, and the connection arguments must then be left out.
+        capabilities: what the model can do (default: a known OpenAI model's,
+            else the conservative `DEFAULT_CAPABILITIES`).
+        timeout: seconds per request (default: the SDK's, 10 minutes).
+        max_retries: the SDK's own retries, 0 by default because the runtime
+            retries with its own policy.
+        stream_usage: ask for usage in the last stream chunk (default `True`).
+        max_tokens_parameter: the field `max_output_tokens` is sent as.
+        organization, project, default_headers: passed to `AsyncOpenAI`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        client: AsyncOpenAI | None = None,
+        capabilities: Capabilities | None = None,
+        timeout: float | None = None,
+        max_retries: int = 0,
+        stream_usage: bool = True,
+        max_tokens_parameter: Literal["max_tokens", "max_completion_tokens"] = "max_tokens",
+        organization: str | None = None,
+        project: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.model = model
+        self._capabilities = capabilities
+        self._stream_usage = stream_usage
+        self._max_tokens_parameter = max_tokens_parameter
+        self._connection = OpenAIConnection(
+            "OpenAIChatCompletionsProvider",
+            base_url=base_url,
+            api_key=api_key,
+            client=client,
+            timeout=timeout,
+            max_retries=max_retries,
+            organization=organization,
+            project=project,
+            default_headers=default_headers,
+        )
+        self._client = self._connection.client
+        self._not_given: NotGiven = self._connection.not_given
+        self._api_parameters = api_parameters(self._client.chat.completions.create)
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatCompletionsProvider(model={self.model!r})"
+
+    # -- Provider protocol -------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        """The `capabilities=` given, else a known OpenAI model's, else `DEFAULT_CAPABILITIES`."""
+        if self._capabilities is not None:
+            return self._capabilities
+        return known_capabilities(self.model) or DEFAULT_CAPABILITIES
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        """Send the request with `client.chat.completions.create()` and map the completion."""
+        params, options = self._build_call(request, stream=False)
+        try:
+            completion = await self._client.chat.completions.create(
+                **params,
+                extra_headers=options.extra_headers,
+                extra_query=options.extra_query,
+                extra_body=options.extra_body,
+                timeout=options.timeout if options.has_timeout else self._not_given,
+            )
+        except Exception as exc:
+            raise self._error(exc) from exc
+        try:
+            return self._model_response(completion)
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:
+            raise MalformedResponse(
+                f"Chat Completions response Runlet cannot read: {self._connection.redact(repr(exc))}",
+                provider=OPENAI,
+            ) from exc
+
+    async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelStreamEvent, None]:
+        """Stream the completion as provider-neutral events, ending with `ResponseCompleted`.
+
+        It is an async generator: closing it early (`aclose()`, a `break` inside
+        `contextlib.aclosing(...)`, task cancellation) closes the HTTP stream.
+        """
+        params, options = self._build_call(request, stream=True)
+        try:
+            sdk_stream = await self._client.chat.completions.create(
+                **params,
+                stream=True,
+                extra_headers=options.extra_headers,
+                extra_query=options.extra_query,
+                extra_body=options.extra_body,
+                timeout=options.timeout if options.has_timeout else self._not_given,
+            )
+        except Exception as exc:
+            raise self._error(exc) from exc
+
+        state = _ChunkState(model=self.model)
+        async for out in relay(
+            sdk_stream,
+            state.step,
+            state.end,
+            to_error=self._connection.provider_error,
+            redact=self._connection.redact,
+            provider=OPENAI,
+            marker="a finish_reason",
+        ):
+            yield out
+
+    # -- request -------------------------------------------------------------
+
+    def _build_call(self, request: ModelRequest, *, stream: bool) -> tuple[CompletionCreateParamsBase, CallOptions]:
+        structured = request.output is not None and self.capabilities().structured_output
+        schema_note = None if request.output is None or structured else _schema_instructions(request.output)
+        params: CompletionCreateParamsBase = {
+            "model": self.model,
+            "messages": _chat_messages(request.messages, schema_note),
+        }
+        if request.tools:
+            params["tools"] = [_tool_param(tool) for tool in request.tools]
+        if request.output is not None and structured:
+            params["response_format"] = _response_format(request.output)
+        if request.max_output_tokens is not None:
+            params[self._max_tokens_parameter] = request.max_output_tokens
+        if stream and self._stream_usage:
+            params["stream_options"] = {"include_usage": True}
+        body = cast("dict[str, object]", params)
+        derived_limit = self._max_tokens_parameter
+        other_limit = "max_completion_tokens" if derived_limit == "max_tokens" else "max_tokens"
+        options = apply_options(
+            request.options.get(OPTIONS_KEY),
+            body,
+            key=OPTIONS_KEY,
+            parameters=self._api_parameters,
+            method="openai.AsyncOpenAI().chat.completions.create()",
+            replaces={other_limit: derived_limit},
+        )
+        if not stream:
+            body.pop("stream_options", None)
+        return params, options
+
+    # -- response ------------------------------------------------------------
+
+    def _model_response(self, completion: ChatCompletion) -> ModelResponse:
+        if not completion.choices:
+            raise MalformedResponse(
+                f"Chat Completions response {completion.id!r} has no choices", provider=OPENAI
+            )
+        choice = completion.choices[0]
+        message = choice.message
+        parts: list[Part] = []
+        reasoning = _reasoning_text(message)
+        if reasoning:
+            parts.append(_reasoning_part(reasoning))
+        refused = False
+        if message.content:
+            parts.append(TextPart(message.content))
+        elif message.refusal:
+            parts.append(TextPart(message.refusal))
+            refused = True
+        for call in message.tool_calls or ():
+            if call.type != "function":
+                continue  # custom (free-form) tools are not Runlet tools
+            if not call.function.name:
+                raise MalformedResponse(
+                    f"Chat Completions tool call without a name: {call.id!r}", provider=OPENAI
+                )
+            parts.append(ToolCallPart(call.id or _new_call_id(), call.function.name, call.function.arguments or "{}"))
+        has_calls = any(isinstance(part, ToolCallPart) for part in parts)
+        finish = _finish_reason(choice.finish_reason, has_calls, refused)
+        if finish == "stop" and not parts:
+            parts.append(TextPart(""))  # an empty answer; the runtime's validation decides
+        return ModelResponse(
+            parts=tuple(parts),
+            usage=_usage(completion.usage),
+            finish_reason=finish,
+            model=str(completion.model or self.model),
+            response_id=completion.id or "",
+        )
+
+    def _error(self, exc: Exception) -> ProviderError:
+        """The Runlet error for an exception of the call; re-raises `exc` when it is not the SDK's."""
+        error = self._connection.provider_error(exc)
+        if error is None:
+            raise exc
+        return error
+
+
+@dataclass
+class _ToolCallBuffer:
+    call_id: str
+    name: str
+    arguments: list[str] = field(default_factory=list[str])
+    started: bool = False
+
+
+@dataclass
+class _ChunkState:
+    """What a stream has seen so far: text, reasoning, tool calls by index, usage, finish."""
+
+    model: str
+    response_id: str = ""
+    text: list[str] = field(default_factory=list[str])
+    reasoning: list[str] = field(default_factory=list[str])
+    calls: dict[int, _ToolCallBuffer] = field(default_factory=dict[int, _ToolCallBuffer])
+    done: list[ToolCallPart] = field(default_factory=list[ToolCallPart])
+    usage: CompletionUsage | None = None
+    finish: str | None = None
+    refused: bool = False
+
+    def step(self, chunk: ChatCompletionChunk) -> list[ModelStreamEvent]:
+        if chunk.id:
+            self.response_id = chunk.id
+        if chunk.model:
+            self.model = chunk.model
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        out: list[ModelStreamEvent] = []
+        for choice in chunk.choices:
+            if choice.index != 0:
+                continue  # n > 1 is not supported: the first choice is the answer
+            delta = choice.delta
+            reasoning = _reasoning_text(delta)
+            if reasoning:
+                self.reasoning.append(reasoning)
+                out.append(ReasoningDelta(reasoning))
+            if delta.content:
+                self.text.append(delta.content)
+                out.append(TextDelta(delta.content))
+            if delta.refusal:
+                self.refused = True
+                self.text.append(delta.refusal)
+                out.append(TextDelta(delta.refusal))
+            for piece in delta.tool_calls or ():
+                out.extend(self._tool_call_delta(piece.index, piece.id, piece.function))
+            if choice.finish_reason is not None and self.finish is None:
+                self.finish = choice.finish_reason
+                out.extend(self._finish_calls())
+        return out
+
+    def _tool_call_delta(self, index: int, call_id: str | None, function: object) -> list[ModelStreamEvent]:
+        name: object = getattr(function, "name", None)
+        arguments: object = getattr(function, "arguments", None)
+        buffer = self.calls.get(index)
+        if buffer is None:
+            buffer = self.calls[index] = _ToolCallBuffer(call_id or "", name if isinstance(name, str) else "")
+        else:
+            if call_id and not buffer.call_id:
+                buffer.call_id = call_id
+            if isinstance(name, str) and name and not buffer.name:
+                buffer.name = name
+        out: list[ModelStreamEvent] = []
+        if not buffer.started and buffer.name:
+            buffer.call_id = buffer.call_id or _new_call_id()
+            buffer.started = True
+            out.append(ToolCallStarted(buffer.call_id, buffer.name))
+            if buffer.arguments:  # arguments that came before the name
+                out.append(ToolCallDelta(buffer.call_id, "".join(buffer.arguments)))
+        if isinstance(arguments, str) and arguments:
+            buffer.arguments.append(arguments)
+            if buffer.started:
+                out.append(ToolCallDelta(buffer.call_id, arguments))
+        return out
+
+    def _finish_calls(self) -> list[ModelStreamEvent]:
+        out: list[ModelStreamEvent] = []
+        for index in sorted(self.calls):
+            buffer = self.calls[index]
+            if not buffer.name:
+                raise MalformedResponse(
+                    f"Chat Completions stream sent tool call #{index} without a name", provider=OPENAI
+                )
+            if not buffer.started:
+                out.extend(self._tool_call_delta(index, None, None))
+            call = ToolCallPart(buffer.call_id, buffer.name, "".join(buffer.arguments) or "{}")
+            self.done.append(call)
+            out.append(ToolCallDone(call))
+        return out
+
+    def end(self) -> list[ModelStreamEvent]:
+        if self.finish is None:
+            raise MalformedResponse("stream ended before a finish_reason", provider=OPENAI)
+        parts: list[Part] = []
+        if self.reasoning:
+            parts.append(_reasoning_part("".join(self.reasoning)))
+        if self.text:
+            parts.append(TextPart("".join(self.text)))
+        parts.extend(self.done)
+        finish = _finish_reason(self.finish, bool(self.done), self.refused)
+        if not parts:
+            parts.append(TextPart(""))
+        response = ModelResponse(
+            parts=tuple(parts),
+            usage=_usage(self.usage),
+            finish_reason=finish,
+            model=self.model,
+            response_id=self.response_id,
+        )
+        return [ResponseCompleted(response)]
+
+
+# -- mapping helpers -----------------------------------------------------------
+
+
+def _new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+def _finish_reason(reason: str | None, has_calls: bool, refused: bool) -> FinishReason:
+    if has_calls:
+        return "tool_calls"
+    if refused:
+        return "content_filter"
+    finish = _FINISH.get(reason or "stop", "other")
+    return "stop" if finish == "tool_calls" else finish
+
+
+def _reasoning_text(obj: object) -> str:
+    """The reasoning text some servers add as an extra field (`reasoning_content`, `reasoning`)."""
+    for name in ("reasoning_content", "reasoning"):
+        value: object = getattr(obj, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _reasoning_part(text: str) -> ReasoningPart:
+    return ReasoningPart(provider=REASONING_PROVIDER, data={"reasoning_content": text}, summary=text)
+
+
+def _usage(usage: CompletionUsage | None) -> Usage:
+    if usage is None:
+        return Usage(requests=1)
+    return Usage(
+        input_tokens=int_attr(usage, "prompt_tokens"),
+        output_tokens=int_attr(usage, "completion_tokens"),
+        cached_input_tokens=int_attr(getattr(usage, "prompt_tokens_details", None), "cached_tokens"),
+        reasoning_tokens=int_attr(getattr(usage, "completion_tokens_details", None), "reasoning_tokens"),
+        requests=1,
+    )
+
+
+def _schema_instructions(output: OutputSchema) -> str:
+    return (
+        "Answer with one JSON value only, no prose and no code fence, that follows this JSON schema:\n"
+        + json.dumps(output.schema, separators=(",", ":"))
+    )
+
+
+def _chat_messages(messages: Sequence[Message], schema_note: str | None) -> list[ChatCompletionMessageParam]:
+    """System text joined into one leading system message, then every other message in order."""
+    system: list[str] = [message.text for message in messages if message.role == "system" and message.text]
+    if schema_note:
+        system.append(schema_note)
+    out: list[ChatCompletionMessageParam] = []
+    if system:
+        out.append({"role": "system", "content": "\n\n".join(system)})
+    for message in messages:
+        if message.role == "system":
+            continue
+        if message.role == "assistant":
+            out.extend(_assistant_messages(message.parts))
+            continue
+        texts: list[str] = []
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                texts.append(part.text)
+            elif isinstance(part, ToolResultPart):
+                _flush_user(out, texts)
+                out.append({"role": "tool", "tool_call_id": part.call_id, "content": part.content})
+            elif isinstance(part, ToolCallPart):
+                raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
+            # Reasoning in a user or tool message is nobody's: skipped.
+        _flush_user(out, texts)
+    return out
+
+
+def _flush_user(out: list[ChatCompletionMessageParam], texts: list[str]) -> None:
+    if texts:
+        out.append({"role": "user", "content": "".join(texts)})
+        texts.clear()
+
+
+def _assistant_messages(parts: Sequence[Part]) -> list[ChatCompletionMessageParam]:
+    texts: list[str] = []
+    calls: list[ChatCompletionMessageFunctionToolCallParam] = []
+    results: list[ChatCompletionMessageParam] = []
+    for part in parts:
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            calls.append(
+                {"id": part.call_id, "type": "function", "function": {"name": part.name, "arguments": part.arguments}}
+            )
+        elif isinstance(part, ToolResultPart):
+            results.append({"role": "tool", "tool_call_id": part.call_id, "content": part.content})
+        # ReasoningParts are not sent back: the servers that send reasoning ask not to.
+    text = "".join(texts)
+    if not text and not calls:
+        return results
+    if calls:
+        message: ChatCompletionMessageParam = {
+            "role": "assistant",
+            "content": text or None,
+            "tool_calls": calls,
+        }
+    else:
+        message = {"role": "assistant", "content": text}
+    return [message, *results]
+
+
+def _tool_param(tool: ToolDefinition) -> ChatCompletionFunctionToolParam:
+    parameters: dict[str, object] = dict(tool.parameters)
+    param: ChatCompletionFunctionToolParam = {
+        "type": "function",
+        "function": {"name": tool.name, "description": tool.description, "parameters": parameters},
+    }
+    if tool.strict:
+        param["function"]["strict"] = True
+    return param
+
+
+def _response_format(output: OutputSchema) -> ResponseFormatJSONSchema:
+    schema: dict[str, object] = dict(output.schema)
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema_name(output.name), "schema": schema, "strict": output.strict},
+    }
