@@ -50,7 +50,16 @@ def check_params(value: object, tp: object, path: str = "body") -> None:
         hints = get_type_hints(tp, include_extras=True)
         unknown = set(value) - set(hints)
         assert not unknown, f"{path}: keys {getattr(tp, '__name__', tp)} does not have: {sorted(unknown)}"
-        missing = set(getattr(tp, "__required_keys__", ())) - set(value)
+        # The SDK's modules use `from __future__ import annotations`, so the class's own
+        # __required_keys__ cannot see `Required[...]`: decide from the resolved hints.
+        # Each class's own totality is in __required_keys__; Required/NotRequired are in the hints.
+        by_total = set(getattr(tp, "__required_keys__", ()))
+        required = {
+            key
+            for key, hint in hints.items()
+            if get_origin(hint) is Required or (key in by_total and get_origin(hint) is not NotRequired)
+        }
+        missing = required - set(value)
         assert not missing, f"{path}: required keys missing: {sorted(missing)}"
         for key, item in value.items():
             check_params(item, hints[key], f"{path}.{key}")
