@@ -31,9 +31,13 @@ from runlet.stores import SessionConflict, SQLiteStore
 from runlet.testing import FunctionProvider, call
 
 
+DELAY = 0.0
+
+
 @tool
 async def note(text: str) -> str:
     """Write a note down."""
+    await asyncio.sleep(DELAY)
     if text.startswith("slow"):
         print("TOOL STARTED", flush=True)
         await asyncio.sleep(120)
@@ -48,6 +52,7 @@ def answer(request):
 
 
 async def main() -> None:
+    global DELAY
     mode, path, session, *rest = sys.argv[1:]
     agent = Agent(name="worker", model=FunctionProvider(answer), tools=(note,))
     with SQLiteStore(path) as store:
@@ -64,6 +69,7 @@ async def main() -> None:
                 print("DONE", index, flush=True)
         elif mode == "retry":
             runs, tag = int(rest[0]), rest[1]
+            DELAY = 0.02  # runs overlap: another process appends while this one waits on its tool
             conflicts = 0
             for index in range(runs):
                 while True:
@@ -181,10 +187,13 @@ def test_several_processes_on_one_session_conflict_retry_and_never_interleave(wo
     db = tmp_path / "shared.db"
     run(worker, "run", str(db), "warmup", "x")  # create the file before the race
     processes = [start(worker, "retry", str(db), "s", "8", f"w{n}") for n in range(4)]
+    conflicts = 0
     for process in processes:
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
         assert out.startswith("CONFLICTS")
+        conflicts += int(out.split()[1])
+    assert conflicts > 0  # the runs did race, and the losers retried
     inputs = assert_whole_runs(stored(db, "s"))
     assert len(inputs) == 32
     for n in range(4):

@@ -1,0 +1,80 @@
+"""Sessions and state stores, as users write them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from typing_extensions import assert_type
+
+from runlet import Agent, Message, RunContext, RunResult, Runtime, tool
+from runlet.core.events import StateSaved
+from runlet.core.json import JsonValue
+from runlet.core.serialize import dumps_messages, loads_messages, message_from_json, message_to_json
+from runlet.core.state import SessionConflict, StateStore
+from runlet.stores import MemoryStore, SQLiteStore
+from runlet.testing import ScriptedProvider
+
+agent: Agent[None, str] = Agent(name="chat", model=ScriptedProvider(["hi"]))
+
+
+class MyStore:
+    """A store of the user's own: fits `StateStore` by shape, no inheritance."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryStore()
+
+    async def load(self, session: str) -> tuple[Message, ...]:
+        return await self.inner.load(session)
+
+    async def append(self, session: str, messages: Sequence[Message], *, expected_length: int | None = None) -> int:
+        return await self.inner.append(session, messages, expected_length=expected_length)
+
+    async def get_state(self, session: str, key: str) -> JsonValue:
+        return await self.inner.get_state(session, key)
+
+    async def set_state(self, session: str, key: str, value: JsonValue) -> None:
+        await self.inner.set_state(session, key, value)
+
+
+stores: list[StateStore] = [MemoryStore(), SQLiteStore("chat.db"), MyStore()]
+
+
+async def chat(store: StateStore) -> None:
+    runtime = Runtime(store=store)
+    result = await runtime.run(agent, "hello", session="abc")
+    assert_type(result, RunResult[str])
+    assert_type(await store.load("abc"), tuple[Message, ...])
+    assert_type(await store.append("abc", [Message.user("x")], expected_length=2), int)
+    await store.set_state("abc", "prefs", {"lang": "fr", "tags": ["a"], "n": 1, "ok": None})
+    assert_type(await store.get_state("abc", "prefs"), JsonValue)
+    async for event in runtime.stream(agent, "again", session="abc"):
+        if isinstance(event, StateSaved):
+            assert_type(event.messages, int)
+    try:
+        await runtime.run(agent, "more", session="abc")
+    except SessionConflict as conflict:
+        assert_type(conflict.expected, int)
+
+
+def script() -> str:
+    with SQLiteStore("chat.db", synchronous="NORMAL") as store:
+        return Runtime(store=store).run_sync(agent, "hi", session="abc").output
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: StateStore
+    session: str
+
+
+@tool
+async def remember(ctx: RunContext[Deps], fact: str) -> str:
+    """Remember a fact for this session."""
+    await ctx.deps.store.set_state(ctx.deps.session, "fact", fact)
+    return "ok"
+
+
+text = dumps_messages([Message.user("hi")])
+assert_type(loads_messages(text), tuple[Message, ...])
+assert_type(message_from_json(message_to_json(Message.user("hi"))), Message)
