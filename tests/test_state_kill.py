@@ -199,3 +199,33 @@ def test_several_processes_on_one_session_conflict_retry_and_never_interleave(wo
     for n in range(4):
         mine = [text for text in inputs if text.startswith(f"w{n}-")]
         assert mine == [f"w{n}-{i}" for i in range(8)]
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "chat_loop.py"
+
+
+def chat(db: Path, *lines: str, stdin: str | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--db", str(db), "--session", "ada", *lines],
+        input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_chat_loop_example_continues_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    first = chat(db, "my name is Ada", "hello")
+    assert "0 earlier messages" in first
+    assert "bot: Nice to meet you, Ada." in first
+    second = chat(db, stdin="what is my name?\n\nthanks\n")  # a new process, lines from stdin
+    assert "4 earlier messages" in second
+    assert "bot: Your name is Ada." in second
+    assert "[turn 4, 8 messages in the session]" in second  # the key-value counter survived too
+    assert assert_valid_chat(stored(db, "ada")) == ["my name is Ada", "hello", "what is my name?", "thanks"]
+
+
+def assert_valid_chat(messages: Sequence[Message]) -> list[str]:
+    assert [m.role for m in messages] == ["user", "assistant"] * (len(messages) // 2)
+    return [m.text for m in messages if m.role == "user"]

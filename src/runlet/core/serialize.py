@@ -112,8 +112,14 @@ def _part_from_json(value: object) -> Part:
     raise StateFormatError(f"unknown message part kind {kind!r}")
 
 
+_KEYS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 def _fields(obj: dict[str, object], names: tuple[str, ...]) -> None:
-    if len(obj) != len(names) or any(name not in obj for name in names):
+    keys = _KEYS.get(names)
+    if keys is None:
+        keys = _KEYS[names] = frozenset(names)
+    if obj.keys() != keys:
         missing = [name for name in names if name not in obj]
         extra = sorted(name for name in obj if name not in names)
         raise StateFormatError(
