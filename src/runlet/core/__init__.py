@@ -1,7 +1,7 @@
 """Runlet's core data and protocols: messages, models, tools, events, hooks, budgeting."""
 
 from runlet.core.agent import Agent
-from runlet.core.budget import Budgeter, Compression, CompressionStrategy, DropOldestTurns, TokenBudgeter, TokenCount, TrimToolResults, estimate_tokens
+from runlet.core.budget import Budgeter, Compression, CompressionStrategy, DropOldestTurns, SummarizeOlderTurns, TokenBudgeter, TokenCount, TrimToolResults, estimate_tokens
 from runlet.core.context import RunContext
 from runlet.core.errors import (
     AuthenticationFailed,
@@ -88,6 +88,7 @@ __all__ = [
     "RunContext",
     "RunletError",
     "StateOperation",
+    "SummarizeOlderTurns",
     "TextPart",
     "TokenBudgeter",
     "TokenCount",
