@@ -1,0 +1,47 @@
+"""The benchmark harness runs end to end: tiny repeat counts, no peers, no timing asserts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmarks_run_quick(tmp_path: Path) -> None:
+    pytest.importorskip("openai")
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--no-peers",
+         "--only", "http,loop,stream,imports", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())
+    sections = {row["section"] for row in results["rows"]}
+    assert {"http", "http (streamed)", "loop (1 steps)", "loop (10 steps)", "stream (20 deltas)", "imports"} <= sections
+    cases = {(row["section"], row["case"]) for row in results["rows"]}
+    assert ("http", "runlet") in cases and ("http", "openai SDK (bare)") in cases
+    assert ("loop (10 steps)", "runlet") in cases
+    assert ("imports", "import runlet") in cases
+    assert all(row["value"] > 0 for row in results["rows"])
+    assert results["machine"]["nproc"] >= 1
+
+
+def test_benchmark_server_payloads_match_the_openai_types() -> None:
+    pytest.importorskip("openai")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        import responses_server
+        from openai_server import check_event, check_response
+    finally:
+        del sys.path[:2]
+    check_response(responses_server.call_response())
+    check_response(responses_server.final_response())
+    for event in [*responses_server.call_events(), *responses_server.final_events()]:
+        check_event(event)
