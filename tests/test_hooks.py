@@ -745,3 +745,26 @@ async def test_the_python_blocks_of_docs_hooks_md_run_in_order(monkeypatch: pyte
         pending = eval(compiled, module.__dict__)  # noqa: S307 - the doc is ours
         if pending is not None:
             await pending
+
+
+async def test_errors_name_the_hook_and_the_point() -> None:
+    from runlet import Agent, Runtime
+    from runlet.core.errors import HookError, ModelCallVetoed
+    from runlet.core.hooks import Decision, Hooks
+    from runlet.testing import ScriptedProvider
+
+    def explode(ctx: object, request: object) -> None:
+        raise RuntimeError("boom")
+
+    agent = Agent(name="a", model=ScriptedProvider(["x"]), hooks=(Hooks(before_model_call=explode, name="exploder"),))
+    with pytest.raises(HookError) as raised:
+        await Runtime().run(agent, "hi")
+    assert (raised.value.hook, raised.value.point) == ("exploder", "before_model_call")
+
+    def refuse(ctx: object, request: object) -> Decision[object]:
+        return Decision.veto("too expensive")
+
+    agent = Agent(name="a", model=ScriptedProvider(["x"]), hooks=(Hooks(before_model_call=refuse, name="guard"),))
+    with pytest.raises(ModelCallVetoed) as vetoed:
+        await Runtime().run(agent, "hi")
+    assert (vetoed.value.hook, vetoed.value.reason) == ("guard", "too expensive")

@@ -590,7 +590,7 @@ class _Run:
                 available=limit,
             )
         compression = await budgeter.compress(chain.value, limit)
-        after = await self._decide("after_compression", ctx, compression.request, (request,), ModelRequest)
+        after = await self._decide("after_compression", ctx, compression.request, (chain.value,), ModelRequest)
         async for event in self._hook_events(after):
             yield event
         compressed = after.value
@@ -624,7 +624,11 @@ class _Run:
         async for event in self._hook_events(chain):
             yield event
         if chain.vetoed_by:
-            raise ModelCallVetoed(f"hook {chain.vetoed_by!r} vetoed the model call: {chain.veto_reason}")
+            raise ModelCallVetoed(
+                f"hook {chain.vetoed_by!r} vetoed the model call: {chain.veto_reason}",
+                hook=chain.vetoed_by,
+                reason=chain.veto_reason,
+            )
         span = self._span()
         if isinstance(chain.value, ModelResponse):
             response = chain.value
@@ -834,7 +838,9 @@ class _Run:
                 raise HookError(
                     f"hook {culprit!r} at before_tool_call replaced the call {call.name!r} ({call.call_id}) "
                     f"with {effective.name!r} ({effective.call_id}); a hook may change a call's arguments, "
-                    "not its tool or id (veto it, or answer it with a ToolResultPart)"
+                    "not its tool or id (veto it, or answer it with a ToolResultPart)",
+                    hook=culprit,
+                    point="before_tool_call",
                 )
             outcome = await self._call_tool(ctx, tool, effective, done)
         outcome.decisions = chain.decisions
@@ -899,22 +905,30 @@ class _Run:
                 if inspect.isawaitable(decided):
                     decided = await decided
             except Exception as error:
-                raise HookError(f"hook {name!r} raised at {point}: {type(error).__name__}: {error}") from error
+                raise HookError(
+                    f"hook {name!r} raised at {point}: {type(error).__name__}: {error}", hook=name, point=point
+                ) from error
             if decided is None:
                 continue
             if not isinstance(decided, Decision):
-                raise HookError(f"hook {name!r} at {point} returned {type(decided).__name__}, not a Decision or None")
+                raise HookError(
+                    f"hook {name!r} at {point} returned {type(decided).__name__}, not a Decision or None",
+                    hook=name,
+                    point=point,
+                )
             decision: Decision[object] = decided  # pyright: ignore[reportUnknownVariableType]
             chain.decisions.append((name, point, decision))
             if decision.action == "veto":
                 if point not in _BEFORE_POINTS:
-                    raise HookError(f"hook {name!r} vetoed at {point}; only before-hooks can veto")
+                    raise HookError(f"hook {name!r} vetoed at {point}; only before-hooks can veto", hook=name, point=point)
                 chain.vetoed_by, chain.veto_reason = name, decision.reason
                 return chain
             if not isinstance(decision.value, expected):
                 raise HookError(
                     f"hook {name!r} at {point} returned a replacement of type "
-                    f"{type(decision.value).__name__}; expected {_names(expected)}"
+                    f"{type(decision.value).__name__}; expected {_names(expected)}",
+                    hook=name,
+                    point=point,
                 )
             chain.value = decision.value
             if isinstance(decision.value, (ModelResponse, ToolResultPart)) and point.startswith("before"):

@@ -77,11 +77,21 @@ class ContextBudgetExceeded(RunletError):
 
 
 class HookError(RunletError):
-    """A hook raised; the message names the hook and the point."""
+    """A hook raised or misbehaved; `hook` and `point` say which and where."""
+
+    def __init__(self, message: str, *, hook: str = "", point: str = "") -> None:
+        self.hook = hook
+        self.point = point
+        super().__init__(message)
 
 
 class ModelCallVetoed(RunletError):
-    """A hook vetoed a model call, which stops the run."""
+    """A hook vetoed a model call, which stops the run; `hook` and `reason` say who and why."""
+
+    def __init__(self, message: str, *, hook: str = "", reason: str = "") -> None:
+        self.hook = hook
+        self.reason = reason
+        super().__init__(message)
 
 
 class RunCancelled(RunletError):
