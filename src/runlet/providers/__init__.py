@@ -1,7 +1,8 @@
 """Model providers shipped with Runlet.
 
 Providers are imported lazily: `import runlet.providers` never imports a model
-SDK, so `openai` stays an optional extra (`pip install "runlet[openai]"`).
+SDK, so `openai` and `anthropic` stay optional extras (`pip install
+"runlet[openai]"`, `pip install "runlet[anthropic]"`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from runlet.providers.anthropic import AnthropicProvider
+    from runlet.providers.openai_chat import OpenAIChatCompletionsProvider
     from runlet.providers.openai_responses import OpenAIResponsesProvider
 
-__all__ = ["OpenAIResponsesProvider"]
+__all__ = ["AnthropicProvider", "OpenAIChatCompletionsProvider", "OpenAIResponsesProvider"]
 
 
 def __getattr__(name: str) -> object:
@@ -19,6 +22,14 @@ def __getattr__(name: str) -> object:
         from runlet.providers.openai_responses import OpenAIResponsesProvider
 
         return OpenAIResponsesProvider
+    if name == "OpenAIChatCompletionsProvider":
+        from runlet.providers.openai_chat import OpenAIChatCompletionsProvider
+
+        return OpenAIChatCompletionsProvider
+    if name == "AnthropicProvider":
+        from runlet.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -1,0 +1,675 @@
+"""`AnthropicProvider`: Anthropic's Messages API behind Runlet's `Provider` protocol.
+
+Importing this module does not import `anthropic`; constructing the provider
+does, and raises `UserError` when the extra is missing
+(`pip install "runlet[anthropic]"`). It uses the official SDK's `AsyncAnthropic`.
+
+Decisions worth knowing:
+
+- System messages are joined into the request's `system` text. Messages of the
+  same role in a row are merged into one turn, and in a user turn the
+  `tool_result` blocks come first: consecutive tool results travel in one user
+  message, right after the assistant turn with their `tool_use` blocks, as the
+  API requires. A failed tool call's result is sent with `is_error: true`.
+- Thinking: `thinking` and `redacted_thinking` blocks become
+  `ReasoningPart(provider="anthropic", data=<the block>)` (signature included)
+  and go back unchanged, in their place before the `tool_use` they led to, as
+  the API requires with extended thinking. Other providers' reasoning is skipped.
+  Thinking text streams as `ReasoningDelta`.
+- `max_tokens`, which the API requires, is `request.max_output_tokens`, else the
+  model's `capabilities().max_output_tokens`. `complete()` sends the client's
+  own timeout explicitly, so the SDK's "streaming is required for long
+  requests" guard does not refuse a large `max_tokens`;
+  `Runtime(model_timeout=...)` bounds the call.
+- Usage: Anthropic's `input_tokens` counts only the uncached part of the input.
+  Runlet's `input_tokens` is the total the model saw (uncached + cache reads +
+  cache writes), as OpenAI reports it, so budgets, limits and calibration mean
+  the same on every provider; `cached_input_tokens` is `cache_read_input_tokens`.
+- Structured output: by default (`structured_output="native"`) the documented
+  structured-outputs feature, `output_config.format` of type `json_schema`: the
+  answer comes back as JSON text. Models or compatible servers without it can
+  use `structured_output="tool"`: the schema becomes a tool named
+  `OUTPUT_TOOL_NAME` that the model must call (`tool_choice` `any` when the
+  agent has tools of its own, else that tool), and its input comes back as the
+  answer text (and streams as `TextDelta`s), never as a tool call. A forced
+  `tool_choice` is incompatible with extended thinking: with thinking on, use
+  the native mode or override `tool_choice` in the options.
+- `request.options["anthropic"]` follows the rules of the OpenAI providers:
+  `extra_headers`, `extra_query`, `extra_body` and `timeout` as the SDK's
+  request options, every other key as the `messages.create()` parameter of
+  that name (winning over what the provider derived; an `output_config`
+  mapping is merged over the derived one). Keys the SDK does not know raise
+  `UserError`: put them under `extra_body`.
+- Errors: 429 -> `RateLimited`; 529 (overloaded) and 5xx -> `ProviderUnavailable`
+  (both retryable); 401/403 -> `AuthenticationFailed`; a 400 saying the prompt
+  is too long -> `ContextLengthExceeded`; other 4xx -> `BadRequest`. An `error`
+  event inside a stream is mapped by its type the same way. The stop reasons
+  `max_tokens` and `model_context_window_exceeded` give `finish_reason="length"`,
+  `refusal` gives `"content_filter"`, `pause_turn` gives `"other"`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, cast
+
+from runlet.core.errors import (
+    MalformedResponse,
+    ProviderError,
+    ProviderUnavailable,
+    UserError,
+)
+from runlet.core.json import JsonObject
+from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.models import (
+    Capabilities,
+    FinishReason,
+    ModelRequest,
+    ModelResponse,
+    ModelStreamEvent,
+    OutputSchema,
+    ReasoningDelta,
+    ResponseCompleted,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStarted,
+    ToolDefinition,
+    Usage,
+)
+from runlet.providers._openai_common import (
+    PLACEHOLDER_API_KEY,
+    CallOptions,
+    Redactor,
+    api_parameters,
+    apply_options,
+    body_message,
+    int_attr,
+    relay,
+    status_error,
+)
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic, NotGiven
+    from anthropic.types import (
+        ContentBlock,
+        Message as AnthropicMessage,
+        MessageParam,
+        RawMessageStreamEvent,
+        ToolChoiceParam,
+        ToolParam,
+    )
+    from anthropic.types.message_create_params import MessageCreateParamsBase
+
+__all__ = ["AnthropicProvider"]
+
+PROVIDER = "anthropic"
+"""The key of this provider's options in `ModelRequest.options` and of its `ReasoningPart`s."""
+
+OUTPUT_TOOL_NAME = "runlet_output"
+"""The tool that carries the final answer when `structured_output="tool"`."""
+
+DEFAULT_CAPABILITIES = Capabilities(context_window=200_000, max_output_tokens=8_192)
+"""For models the table below does not know. Every current Claude model takes 200k
+tokens; the output limit is kept small so a default `max_tokens` is always accepted."""
+
+# Longest matching prefix wins. Numbers from Anthropic's model pages (standard context).
+_KNOWN_MODELS: tuple[tuple[str, Capabilities], ...] = (
+    ("claude-opus-4-6", Capabilities(context_window=200_000, max_output_tokens=128_000)),
+    ("claude-sonnet-4-6", Capabilities(context_window=200_000, max_output_tokens=64_000)),
+    ("claude-opus-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
+    ("claude-sonnet-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
+    ("claude-haiku-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
+    ("claude-opus-4-1", Capabilities(context_window=200_000, max_output_tokens=32_000)),
+    ("claude-opus-4", Capabilities(context_window=200_000, max_output_tokens=32_000)),
+    ("claude-sonnet-4", Capabilities(context_window=200_000, max_output_tokens=64_000)),
+    ("claude-3-7-sonnet", Capabilities(context_window=200_000, max_output_tokens=64_000)),
+    ("claude-3-5-haiku", Capabilities(context_window=200_000, max_output_tokens=8_192)),
+    ("claude-3-haiku", Capabilities(context_window=200_000, max_output_tokens=4_096)),
+)
+
+# The HTTP status an error type stands for, for `error` events inside a 200 stream.
+_TYPE_STATUS: Mapping[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+
+_STOP: Mapping[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "refusal": "content_filter",
+    "pause_turn": "other",
+}
+
+
+def known_capabilities(model: str) -> Capabilities | None:
+    """The capabilities of a known Claude model family, or `None` (a `vendor/` prefix is ignored)."""
+    name = model.rsplit("/", 1)[-1].lower()
+    best: tuple[str, Capabilities] | None = None
+    for prefix, capabilities in _KNOWN_MODELS:
+        matches = name == prefix or name.startswith((prefix + "-", prefix + "@"))
+        if matches and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, capabilities)
+    return best[1] if best is not None else None
+
+
+class AnthropicProvider:
+    """A Claude model behind Anthropic's Messages API (or a server compatible with it).
+
+    ```python
+    provider = AnthropicProvider(model="claude-sonnet-4-5")
+    ```
+
+    Arguments:
+        model: the model name sent with every request.
+        base_url: the API root (default: `ANTHROPIC_BASE_URL`, else Anthropic's).
+        api_key: the key (default: `ANTHROPIC_API_KEY`, or the SDK's other
+            credentials: `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_PROFILE`). Optional
+            when a base URL is given: a placeholder is sent then.
+        client: an `anthropic.AsyncAnthropic` you configured yourself; it is
+            used as is, and the connection arguments must then be left out.
+        capabilities: what the model can do; wins over the built-in table
+            (`DEFAULT_CAPABILITIES` for unknown models).
+        timeout: seconds per request (default: the SDK's, 10 minutes).
+        max_retries: the SDK's own retries, 0 by default because the runtime
+            retries with its own policy.
+        structured_output: `"native"` (`output_config.format`) or `"tool"`
+            (a forced output tool), see the module's notes.
+        default_headers: passed to `AsyncAnthropic`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        client: AsyncAnthropic | None = None,
+        capabilities: Capabilities | None = None,
+        timeout: float | None = None,
+        max_retries: int = 0,
+        structured_output: Literal["native", "tool"] = "native",
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        try:
+            import anthropic
+        except ImportError as exc:
+            raise UserError('AnthropicProvider needs the anthropic package: pip install "runlet[anthropic]"') from exc
+
+        if structured_output not in ("native", "tool"):
+            raise UserError(f'AnthropicProvider: structured_output must be "native" or "tool", not {structured_output!r}')
+        self.model = model
+        self._capabilities = capabilities
+        self._structured_output = structured_output
+        if client is not None:
+            given = [
+                name
+                for name, value in (
+                    ("base_url", base_url),
+                    ("api_key", api_key),
+                    ("timeout", timeout),
+                    ("default_headers", default_headers),
+                )
+                if value is not None
+            ]
+            if max_retries != 0:
+                given.append("max_retries")
+            if given:
+                raise UserError(
+                    "AnthropicProvider: pass either client= or connection settings, not both "
+                    f"(got client= and {', '.join(given)}=); configure your client instead"
+                )
+            self._client = client
+            self._redact = Redactor(client.api_key)
+        else:
+            key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
+            other_credentials = any(
+                os.environ.get(name) for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE")
+            )
+            if not key and not other_credentials:
+                if not (base_url or os.environ.get("ANTHROPIC_BASE_URL")):
+                    raise UserError(
+                        "AnthropicProvider: no API key; pass api_key= or set ANTHROPIC_API_KEY "
+                        "(a key is optional only with base_url=, for local servers; for other "
+                        "credentials build an anthropic.AsyncAnthropic and pass client=)"
+                    )
+                key = PLACEHOLDER_API_KEY
+            self._redact = Redactor(key)
+            try:
+                self._client = anthropic.AsyncAnthropic(
+                    api_key=key or None,
+                    base_url=base_url,
+                    timeout=anthropic.NOT_GIVEN if timeout is None else timeout,
+                    max_retries=max_retries,
+                    default_headers=default_headers,
+                )
+            except anthropic.AnthropicError as exc:
+                raise UserError(f"AnthropicProvider: {self._redact(str(exc))}") from exc
+        self._not_given: NotGiven = anthropic.NOT_GIVEN
+        self._api_parameters = api_parameters(self._client.messages.create)
+
+    def __repr__(self) -> str:
+        return f"AnthropicProvider(model={self.model!r})"
+
+    # -- Provider protocol -------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        """The `capabilities=` given, else the known family's, else `DEFAULT_CAPABILITIES`."""
+        if self._capabilities is not None:
+            return self._capabilities
+        return known_capabilities(self.model) or DEFAULT_CAPABILITIES
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        """Send the request with `client.messages.create()` and map the whole message."""
+        params, options = self._build_call(request)
+        try:
+            message = await self._client.messages.create(
+                **params,
+                extra_headers=options.extra_headers,
+                extra_query=options.extra_query,
+                extra_body=options.extra_body,
+                timeout=options.timeout if options.has_timeout else self._client.timeout,
+            )
+        except Exception as exc:
+            error = self._provider_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+        try:
+            return self._model_response(message)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            raise MalformedResponse(
+                f"Anthropic message Runlet cannot read: {self._redact(repr(exc))}", provider=PROVIDER
+            ) from exc
+
+    async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelStreamEvent, None]:
+        """Stream the message as provider-neutral events, ending with `ResponseCompleted`.
+
+        It is an async generator: closing it early (`aclose()`, a `break` inside
+        `contextlib.aclosing(...)`, task cancellation) closes the HTTP stream.
+        """
+        params, options = self._build_call(request)
+        try:
+            sdk_stream = await self._client.messages.create(
+                **params,
+                stream=True,
+                extra_headers=options.extra_headers,
+                extra_query=options.extra_query,
+                extra_body=options.extra_body,
+                timeout=options.timeout if options.has_timeout else self._not_given,
+            )
+        except Exception as exc:
+            error = self._provider_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+        state = _StreamState(model=self.model, output_tool=self._output_tool(request))
+
+        def end() -> list[ModelStreamEvent]:
+            raise MalformedResponse("stream ended before message_stop", provider=PROVIDER)
+
+        async for out in relay(
+            sdk_stream,
+            state.step,
+            end,
+            to_error=self._provider_error,
+            redact=self._redact,
+            provider=PROVIDER,
+            marker="message_stop",
+        ):
+            yield out
+
+    # -- request -------------------------------------------------------------
+
+    def _output_tool(self, request: ModelRequest) -> str | None:
+        if request.output is not None and self._structured_output == "tool":
+            return OUTPUT_TOOL_NAME
+        return None
+
+    def _build_call(self, request: ModelRequest) -> tuple[MessageCreateParamsBase, CallOptions]:
+        system, messages = _messages(request.messages)
+        max_tokens = request.max_output_tokens or self.capabilities().max_output_tokens
+        params: MessageCreateParamsBase = {"model": self.model, "max_tokens": max_tokens, "messages": messages}
+        if system:
+            params["system"] = system
+        tools: list[ToolParam] = [_tool_param(tool) for tool in request.tools]
+        if request.output is not None:
+            if self._structured_output == "native":
+                schema: dict[str, object] = dict(request.output.schema)
+                params["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+            else:
+                tools.append(_output_tool_param(request.output))
+                choice: ToolChoiceParam = (
+                    {"type": "any"} if request.tools else {"type": "tool", "name": OUTPUT_TOOL_NAME}
+                )
+                params["tool_choice"] = choice
+        if tools:
+            params["tools"] = tools
+        options = apply_options(
+            request.options.get(PROVIDER),
+            cast("dict[str, object]", params),
+            key=PROVIDER,
+            parameters=self._api_parameters,
+            method="anthropic.AsyncAnthropic().messages.create()",
+            merge=frozenset({"output_config"}),
+        )
+        return params, options
+
+    # -- response ------------------------------------------------------------
+
+    def _model_response(self, message: AnthropicMessage) -> ModelResponse:
+        output_tool = OUTPUT_TOOL_NAME if self._structured_output == "tool" else None
+        parts: list[Part] = []
+        for block in message.content:
+            part = _block_part(block, output_tool)
+            if part is not None:
+                parts.append(part)
+        return _response(parts, message.stop_reason, _usage(message.usage), message.model or self.model, message.id)
+
+    # -- errors --------------------------------------------------------------
+
+    def _provider_error(self, exc: BaseException) -> ProviderError | None:
+        """The Runlet error for an SDK exception, or `None` when `exc` is not the SDK's."""
+        import anthropic
+
+        if isinstance(exc, ProviderError):
+            return exc
+        if isinstance(exc, anthropic.APITimeoutError):
+            return ProviderUnavailable("Anthropic request timed out", provider=PROVIDER)
+        if isinstance(exc, anthropic.APIConnectionError):
+            cause = exc.__cause__
+            detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+            return ProviderUnavailable(
+                self._redact(f"could not reach the Anthropic API at {self._client.base_url}: {exc.message}{detail}"),
+                provider=PROVIDER,
+            )
+        if isinstance(exc, anthropic.APIResponseValidationError):
+            return MalformedResponse(
+                self._redact(f"Anthropic sent a response Runlet cannot read: {exc.message}"),
+                provider=PROVIDER,
+                status_code=exc.status_code,
+            )
+        if isinstance(exc, anthropic.APIStatusError):
+            kind = exc.type
+            status = exc.status_code
+            if status < 400:  # an `error` event inside a stream
+                status = _TYPE_STATUS.get(kind or "", 500)
+            message = exc.api_message or body_message(exc.body, exc.message)
+            text = self._redact(f"Anthropic API error {status}{f' [{kind}]' if kind else ''}: {message}")
+            lowered = message.lower()
+            too_long = "prompt is too long" in lowered or "context window" in lowered or (
+                exc.error_code is not None and "too_long" in exc.error_code
+            )
+            return status_error(status, text, provider=PROVIDER, context_exceeded=too_long)
+        if isinstance(exc, anthropic.AnthropicError):
+            return ProviderError(self._redact(f"Anthropic SDK error: {exc}"), provider=PROVIDER)
+        if _is_transport_error(exc):
+            # The SDK lets a connection dropped mid-stream through as its HTTP library's error.
+            return ProviderUnavailable(
+                self._redact(f"the connection to the Anthropic API failed: {type(exc).__name__}: {exc}"),
+                provider=PROVIDER,
+            )
+        return None
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """Whether `exc` is a transport error of the HTTP stack under the SDK (httpx2 or httpx)."""
+    return any(
+        klass.__name__ in ("TransportError", "TimeoutException")
+        and klass.__module__.split(".")[0] in ("httpx", "httpx2")
+        for klass in type(exc).__mro__
+    )
+
+
+# -- streaming ---------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    type: str
+    data: dict[str, object]
+    text: list[str] = field(default_factory=list[str])
+    signature: list[str] = field(default_factory=list[str])
+
+
+@dataclass
+class _StreamState:
+    """The message as it streams: blocks by index, stop reason, usage."""
+
+    model: str
+    output_tool: str | None
+    message_id: str = ""
+    blocks: dict[int, _Block] = field(default_factory=dict[int, _Block])
+    parts: dict[int, Part] = field(default_factory=dict[int, Part])
+    stop_reason: str | None = None
+    usage: dict[str, int] = field(default_factory=dict[str, int])
+
+    def step(self, event: RawMessageStreamEvent) -> list[ModelStreamEvent]:
+        if event.type == "message_start":
+            self.message_id = event.message.id
+            self.model = event.message.model or self.model
+            self._add_usage(event.message.usage)
+            return []
+        if event.type == "content_block_start":
+            block = event.content_block
+            data = cast("dict[str, object]", block.model_dump(mode="json", exclude_none=True))
+            self.blocks[event.index] = _Block(block.type, data)
+            if block.type == "tool_use" and block.name != self.output_tool:
+                return [ToolCallStarted(block.id, block.name)]
+            if block.type == "text" and block.text:
+                return [TextDelta(block.text)]
+            return []
+        if event.type == "content_block_delta":
+            current = self.blocks.get(event.index)
+            if current is None:
+                raise MalformedResponse(
+                    f"Anthropic stream sent a delta for block {event.index} before its start", provider=PROVIDER
+                )
+            delta = event.delta
+            if delta.type == "text_delta":
+                current.text.append(delta.text)
+                return [TextDelta(delta.text)] if delta.text else []
+            if delta.type == "thinking_delta":
+                current.text.append(delta.thinking)
+                return [ReasoningDelta(delta.thinking)] if delta.thinking else []
+            if delta.type == "signature_delta":
+                current.signature.append(delta.signature)
+                return []
+            if delta.type == "input_json_delta":
+                current.text.append(delta.partial_json)
+                if not delta.partial_json:
+                    return []
+                if current.data.get("name") == self.output_tool:
+                    return [TextDelta(delta.partial_json)]
+                return [ToolCallDelta(str(current.data.get("id", "")), delta.partial_json)]
+            return []  # citations and future delta types
+        if event.type == "content_block_stop":
+            current = self.blocks.get(event.index)
+            if current is None:
+                return []
+            part = _block_part_from_stream(current, self.output_tool)
+            if part is None:
+                return []
+            self.parts[event.index] = part
+            if isinstance(part, ToolCallPart):
+                return [ToolCallDone(part)]
+            return []
+        if event.type == "message_delta":
+            if event.delta.stop_reason is not None:
+                self.stop_reason = event.delta.stop_reason
+            self._add_usage(event.usage)
+            return []
+        if event.type == "message_stop":
+            parts = [self.parts[index] for index in sorted(self.parts)]
+            usage = Usage(
+                input_tokens=self.usage.get("input_tokens", 0)
+                + self.usage.get("cache_read_input_tokens", 0)
+                + self.usage.get("cache_creation_input_tokens", 0),
+                output_tokens=self.usage.get("output_tokens", 0),
+                cached_input_tokens=self.usage.get("cache_read_input_tokens", 0),
+                requests=1,
+            )
+            return [ResponseCompleted(_response(parts, self.stop_reason, usage, self.model, self.message_id))]
+        return []
+
+    def _add_usage(self, usage: object) -> None:
+        """Usage fields as reported so far: later events carry cumulative counts."""
+        for name in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
+            value: object = getattr(usage, name, None)
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.usage[name] = value
+
+
+def _block_part_from_stream(block: _Block, output_tool: str | None) -> Part | None:
+    data = block.data
+    if block.type == "text":
+        return TextPart(str(data.get("text", "")) + "".join(block.text))
+    if block.type == "thinking":
+        thinking = str(data.get("thinking", "")) + "".join(block.text)
+        signature = str(data.get("signature", "")) + "".join(block.signature)
+        return ReasoningPart(
+            provider=PROVIDER, data={"type": "thinking", "thinking": thinking, "signature": signature}, summary=thinking
+        )
+    if block.type == "redacted_thinking":
+        return ReasoningPart(provider=PROVIDER, data=cast(JsonObject, data))
+    if block.type == "tool_use":
+        call_id, name = data.get("id"), data.get("name")
+        if not isinstance(call_id, str) or not isinstance(name, str) or not call_id or not name:
+            raise MalformedResponse(f"Anthropic tool_use block without id or name: {data!r}", provider=PROVIDER)
+        arguments = "".join(block.text) or json.dumps(data.get("input") or {})
+        if name == output_tool:
+            return TextPart(arguments)
+        return ToolCallPart(call_id, name, arguments)
+    return None  # server tools' blocks run on Anthropic's side
+
+
+# -- mapping helpers -----------------------------------------------------------------
+
+
+def _block_part(block: ContentBlock, output_tool: str | None) -> Part | None:
+    if block.type == "text":
+        return TextPart(block.text)
+    if block.type == "thinking":
+        data = cast(JsonObject, block.model_dump(mode="json", exclude_none=True))
+        return ReasoningPart(provider=PROVIDER, data=data, summary=block.thinking)
+    if block.type == "redacted_thinking":
+        return ReasoningPart(provider=PROVIDER, data=cast(JsonObject, block.model_dump(mode="json", exclude_none=True)))
+    if block.type == "tool_use":
+        if not block.id or not block.name:
+            raise MalformedResponse(f"Anthropic tool_use block without id or name: {block.id!r}", provider=PROVIDER)
+        arguments = json.dumps(block.input)
+        if block.name == output_tool:
+            return TextPart(arguments)
+        return ToolCallPart(block.id, block.name, arguments)
+    return None  # server tools' blocks (web search, code execution, ...) run on Anthropic's side
+
+
+def _response(
+    parts: list[Part], stop_reason: str | None, usage: Usage, model: str, response_id: str
+) -> ModelResponse:
+    has_calls = any(isinstance(part, ToolCallPart) for part in parts)
+    finish: FinishReason = "tool_calls" if has_calls else _STOP.get(stop_reason or "end_turn", "other")
+    if finish == "tool_calls" and not has_calls:
+        finish = "stop"  # the output tool's call is the answer
+    if not parts:
+        if finish == "stop":
+            raise MalformedResponse(
+                f"Anthropic message {response_id!r} ended its turn with no content", provider=PROVIDER
+            )
+        parts = [TextPart("")]
+    return ModelResponse(parts=tuple(parts), usage=usage, finish_reason=finish, model=model, response_id=response_id)
+
+
+def _usage(usage: object) -> Usage:
+    uncached = int_attr(usage, "input_tokens")
+    read = int_attr(usage, "cache_read_input_tokens")
+    written = int_attr(usage, "cache_creation_input_tokens")
+    return Usage(
+        input_tokens=uncached + read + written,
+        output_tokens=int_attr(usage, "output_tokens"),
+        cached_input_tokens=read,
+        requests=1,
+    )
+
+
+def _tool_param(tool: ToolDefinition) -> ToolParam:
+    schema = cast("dict[str, object]", dict(tool.parameters))
+    param: ToolParam = {"name": tool.name, "description": tool.description, "input_schema": schema}
+    if tool.strict:
+        param["strict"] = True
+    return param
+
+
+def _output_tool_param(output: OutputSchema) -> ToolParam:
+    schema = cast("dict[str, object]", dict(output.schema))
+    return {
+        "name": OUTPUT_TOOL_NAME,
+        "description": f"Give the final answer ({output.name}). Call this once you have everything you need.",
+        "input_schema": schema,
+    }
+
+
+def _messages(messages: Sequence[Message]) -> tuple[str, list[MessageParam]]:
+    """System text, and the turns with same-role neighbours merged and tool results first."""
+    system = [message.text for message in messages if message.role == "system" and message.text]
+    turns: list[tuple[Literal["user", "assistant"], list[dict[str, object]], list[dict[str, object]]]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        role: Literal["user", "assistant"] = "assistant" if message.role == "assistant" else "user"
+        results: list[dict[str, object]] = []
+        blocks: list[dict[str, object]] = []
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                if part.text:
+                    blocks.append({"type": "text", "text": part.text})
+            elif isinstance(part, ToolCallPart):
+                if role != "assistant":
+                    raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
+                blocks.append({"type": "tool_use", "id": part.call_id, "name": part.name, "input": _tool_input(part)})
+            elif isinstance(part, ToolResultPart):
+                result: dict[str, object] = {"type": "tool_result", "tool_use_id": part.call_id, "content": part.content}
+                if part.is_error:
+                    result["is_error"] = True
+                if role == "assistant":
+                    raise UserError(f"an assistant message cannot carry a tool result ({part.call_id!r})")
+                results.append(result)
+            elif part.provider == PROVIDER and role == "assistant":
+                blocks.append(dict(part.data))  # thinking, sent back exactly as received
+        if not results and not blocks:
+            continue
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(results)
+            turns[-1][2].extend(blocks)
+        else:
+            turns.append((role, results, blocks))
+    out: list[MessageParam] = []
+    for role, results, blocks in turns:
+        content = [*results, *blocks]
+        if content:
+            out.append(cast("MessageParam", {"role": role, "content": content}))
+    return "\n\n".join(system), out
+
+
+def _tool_input(part: ToolCallPart) -> dict[str, object]:
+    """The call's arguments as the object the API wants back (`{}` when they were not an object)."""
+    try:
+        value = json.loads(part.arguments or "{}")
+    except ValueError:
+        return {}
+    return cast("dict[str, object]", value) if isinstance(value, dict) else {}
