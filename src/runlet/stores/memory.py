@@ -51,7 +51,7 @@ class MemoryStore:
 
     async def set_state(self, session: str, key: str, value: JsonValue) -> None:
         """Store a JSON value under `key` (`TypeError`/`ValueError` when it is not JSON)."""
-        text = json.dumps(value, allow_nan=False)
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
         with self._lock:
             self._state[(session, key)] = text
 

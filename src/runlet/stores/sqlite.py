@@ -110,9 +110,7 @@ class SQLiteStore:
 
     async def set_state(self, session: str, key: str, value: JsonValue) -> None:
         """Store a JSON value under `key` (`TypeError`/`ValueError` when it is not JSON)."""
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-        if not _is_utf8(text):
-            text = json.dumps(value, allow_nan=False)
+        text = _storable(json.dumps(value, ensure_ascii=False, allow_nan=False))
         await self._call(self._set_state, session, key, text)
 
     # Extras
@@ -210,10 +208,10 @@ class SQLiteStore:
         rows = self._db().execute(
             "SELECT message FROM runlet_messages WHERE session = ? ORDER BY position", (session,)
         ).fetchall()
-        return tuple(loads_message(text) for (text,) in rows)
+        return tuple(loads_message(_text(value)) for (value,) in rows)
 
     def _append(self, session: str, messages: tuple[Message, ...], expected_length: int | None) -> int:
-        texts = [_message_text(message) for message in messages]
+        texts = [_storable(dumps_message(message)) for message in messages]
         db = self._db()
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -242,10 +240,10 @@ class SQLiteStore:
         ).fetchone()
         if row is None:
             return None
-        value: JsonValue = json.loads(row[0])
+        value: JsonValue = json.loads(_text(row[0]))
         return value
 
-    def _set_state(self, session: str, key: str, text: str) -> None:
+    def _set_state(self, session: str, key: str, text: str | bytes) -> None:
         self._db().execute(
             "INSERT OR REPLACE INTO runlet_state (session, key, value) VALUES (?, ?, ?)", (session, key, text)
         )
@@ -269,15 +267,20 @@ class SQLiteStore:
             raise
 
 
-def _message_text(message: Message) -> str:
-    text = dumps_message(message)
-    return text if _is_utf8(text) else dumps_message(message, ensure_ascii=True)
+def _storable(text: str) -> str | bytes:
+    """JSON text as SQLite can store it.
 
-
-def _is_utf8(text: str) -> bool:
-    """False for text with lone surrogates, which SQLite cannot store; JSON escapes (`\\udc80`) keep them."""
+    A Python string may hold surrogates, which UTF-8 (and so SQLite text)
+    cannot; such a value is stored as UTF-8 bytes with the surrogates passed
+    through, and `_text` reverses it exactly. (Escaping them as `\\ud800` would
+    not: JSON reads an escaped pair back as one character.)
+    """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "surrogatepass")
