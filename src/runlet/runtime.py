@@ -514,8 +514,12 @@ class _Run:
         async for event in self._hook_events(chain):
             yield event
         if chain.vetoed_by:
-            raise StateVetoed(f"hook {chain.vetoed_by!r} vetoed loading session {session!r}: {chain.veto_reason}")
-        _check_state_replacement("before_state", operation, chain.value)
+            raise StateVetoed(
+                f"hook {chain.vetoed_by!r} vetoed loading session {session!r}: {chain.veto_reason}",
+                hook=chain.vetoed_by,
+                reason=chain.veto_reason,
+            )
+        _check_state_replacement("before_state", operation, chain)
         span = self._span()
         stored = await self.runtime.store.load(session)
         self.stored_length = len(stored)
@@ -523,7 +527,7 @@ class _Run:
         after = await self._decide("after_state", ctx, loaded, (), StateOperation)
         async for event in self._hook_events(after):
             yield event
-        _check_state_replacement("after_state", loaded, after.value)
+        _check_state_replacement("after_state", loaded, after)
         self.history = tuple(after.value.messages)
         self.context = [*self.history, *self.input]
         yield await self._emit(
@@ -543,7 +547,7 @@ class _Run:
             yield event
         if chain.vetoed_by:
             return
-        _check_state_replacement("before_state", operation, chain.value)
+        _check_state_replacement("before_state", operation, chain)
         operation = chain.value
         span = self._span()
         await self.runtime.store.append(session, operation.messages, expected_length=self.stored_length)
@@ -942,11 +946,15 @@ class _Run:
             )
 
 
-def _check_state_replacement(point: str, operation: StateOperation, replacement: StateOperation) -> None:
+def _check_state_replacement(point: str, operation: StateOperation, chain: _HookChain[Any]) -> None:
+    replacement: StateOperation = chain.value
     if replacement.kind != operation.kind or replacement.session != operation.session:
+        hook = next((name for name, _, d in reversed(chain.decisions) if d.action == "replace"), "")
         raise HookError(
-            f"a hook at {point} replaced the {operation.kind} of session {operation.session!r} with a "
-            f"{replacement.kind} of session {replacement.session!r}; a replacement keeps the kind and session"
+            f"hook {hook!r} at {point} replaced the {operation.kind} of session {operation.session!r} with a "
+            f"{replacement.kind} of session {replacement.session!r}; a replacement keeps the kind and session",
+            hook=hook,
+            point=point,
         )
 
 
