@@ -402,10 +402,11 @@ async def test_before_state_veto_of_a_load_stops_the_run(store: StateStore) -> N
     provider = FunctionProvider(lambda _: "hi")
     hooks = Hooks(before_state=lambda ctx, op: Decision.veto("no history for you") if op.kind == "load" else None)
     sink = MemorySink()
-    with pytest.raises(StateVetoed, match="no history for you"):
+    with pytest.raises(StateVetoed, match="no history for you") as caught:
         await Runtime(store=store, hooks=(hooks,), sinks=(sink,)).run(
             Agent(name="a", model=provider), "x", session="s"
         )
+    assert (caught.value.hook, caught.value.reason) == ("Hooks", "no history for you")
     assert provider.requests == []
     assert sink.types()[-2:] == ["hook.decided", "run.failed"]
     assert await store.load("s") == ()
@@ -454,8 +455,9 @@ async def test_after_state_replaces_what_was_loaded_and_the_append_still_extends
 
 async def test_a_state_hook_may_not_change_the_session(store: StateStore) -> None:
     hooks = Hooks(before_state=lambda ctx, op: Decision.replace(StateOperation(op.kind, "elsewhere", op.messages)))
-    with pytest.raises(HookError, match="keeps the kind and session"):
+    with pytest.raises(HookError, match="keeps the kind and session") as caught:
         await Runtime(store=store, hooks=(hooks,)).run(echo_agent(), "x", session="s")
+    assert (caught.value.hook, caught.value.point) == ("Hooks", "before_state")
 
 
 async def test_a_store_is_anything_with_the_four_methods() -> None:

@@ -91,7 +91,12 @@ class SessionConflict(StateError):
 
 
 class StateVetoed(StateError):
-    """A hook vetoed loading a session's history, which stops the run before any model call."""
+    """A hook vetoed loading a session's history, which stops the run before any model call; `hook` and `reason` say who and why."""
+
+    def __init__(self, message: str, *, hook: str = "", reason: str = "") -> None:
+        self.hook = hook
+        self.reason = reason
+        super().__init__(message)
 
 
 class StateFormatError(StateError, ValueError):
