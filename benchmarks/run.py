@@ -22,8 +22,12 @@ Sections:
 Every figure is a median over repeated samples. Cases run interleaved (round
 robin, rotating the order each round) after a warm-up, so a change of machine
 load hits every case alike; ratios are medians of per-round ratios measured
-side by side in the same process. `spread` is the interquartile range over
-the median: high values mean a noisy machine.
+side by side in the same process. In-process sections report CPU time of
+the benchmark process (`time.process_time`), which the other processes of a
+busy machine barely disturb, with the wall time beside it; the HTTP section
+reports wall time (the server's work is part of the run), with the client's
+CPU time beside it. `spread` is the interquartile range over the median: high
+values mean a noisy machine.
 
 Options: `--quick` (tiny repeat counts, for the smoke test), `--no-peers`,
 `--only http,loop,stream,imports,others`, `--json FILE` (all samples).
@@ -130,9 +134,18 @@ def spread(samples: Sequence[float]) -> float:
     return (q[2] - q[0]) / statistics.median(samples)
 
 
+@dataclass
+class Samples:
+    wall: dict[str, list[float]]
+    """Elapsed seconds per call (time.perf_counter)."""
+    cpu: dict[str, list[float]]
+    """CPU seconds of this process per call (time.process_time): what the case itself cost,
+    whatever else the machine was doing."""
+
+
 async def measure(
     cases: dict[str, Callable[[], Awaitable[object]]], config: Config, *, per: float = 1.0
-) -> dict[str, list[float]]:
+) -> Samples:
     """Seconds per call (divided by `per`) of each case: `config.rounds` samples each, interleaved."""
     names = list(cases)
     batch: dict[str, int] = {}
@@ -146,17 +159,19 @@ async def measure(
     # the collection before each sample is cheap and only sweeps what the cases made.
     gc.collect()
     gc.freeze()
-    samples: dict[str, list[float]] = {name: [] for name in names}
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for index in range(config.rounds):
         order = names[index % len(names) :] + names[: index % len(names)]
         for name in order:
             fn, n = cases[name], batch[name]
             gc.collect()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             for _ in range(n):
                 await fn()
-            samples[name].append((time.perf_counter() - start) / n / per)
-    return samples
+            cpu[name].append((time.process_time() - start_cpu) / n / per)
+            wall[name].append((time.perf_counter() - start) / n / per)
+    return Samples(wall, cpu)
 
 
 def paired_ratio(samples: dict[str, list[float]], case: str, baseline: str) -> float:
@@ -166,24 +181,31 @@ def paired_ratio(samples: dict[str, list[float]], case: str, baseline: str) -> f
 def add_rows(
     report: Report,
     section: str,
-    samples: dict[str, list[float]],
+    measured: Samples,
     baseline: str,
     *,
     scale: float,
     unit: str,
     key: str = "",
+    cpu: bool,
 ) -> None:
-    report.samples[f"{section}{key}"] = samples
-    for case, values in samples.items():
+    """Rows of CPU time (in-process sections) or wall time (HTTP: the server's work counts too)."""
+    main, other = (measured.cpu, measured.wall) if cpu else (measured.wall, measured.cpu)
+    report.samples[f"{section}{key}"] = main
+    report.samples[f"{section}{key} [{'wall' if cpu else 'cpu'}]"] = other
+    for case, values in main.items():
+        other_median = statistics.median(other[case]) * scale
         report.rows.append(
             Row(
                 section=section + key,
                 case=case,
                 value=statistics.median(values) * scale,
-                unit=unit,
-                ratio=paired_ratio(samples, case, baseline),
+                unit=unit + (" cpu" if cpu else ""),
+                ratio=paired_ratio(main, case, baseline),
                 baseline=baseline,
                 spread=spread(values),
+                note=(f"wall {other_median:.2f}, {paired_ratio(other, case, baseline):.2f}x"
+                      if cpu else f"client cpu {other_median:.2f}, {paired_ratio(other, case, baseline):.2f}x"),
             )
         )
 
@@ -394,7 +416,7 @@ async def http_section(config: Config, report: Report, server: Server | None) ->
                     del cases[name]
             samples = await measure(cases, config)
             key = " (streamed)" if streamed else ""
-            add_rows(report, "http", samples, "openai SDK (bare)", scale=1e3, unit="ms/run", key=key)
+            add_rows(report, "http", samples, "openai SDK (bare)", scale=1e3, unit="ms/run", key=key, cpu=False)
             print_rows(report, "http" + key)
     finally:
         server.close()
@@ -503,7 +525,9 @@ async def loop_section(config: Config, report: Report) -> None:
         for name in ("hand-written loop", "runlet", "runlet (ScriptedProvider)"):
             await check_output(name, cases[name], "done")
         samples = await measure(cases, config, per=steps + 1)
-        add_rows(report, "loop", samples, "hand-written loop", scale=1e6, unit="µs/step", key=f" ({steps} steps)")
+        add_rows(
+            report, "loop", samples, "hand-written loop", scale=1e6, unit="µs/step", key=f" ({steps} steps)", cpu=True
+        )
         print_rows(report, f"loop ({steps} steps)")
     steps_hi, steps_lo = max(config.loop_steps), sorted(config.loop_steps)[-2] if len(config.loop_steps) > 1 else None
     if steps_lo is not None:
@@ -513,7 +537,7 @@ async def loop_section(config: Config, report: Report) -> None:
             hi = statistics.median(report.samples[f"loop ({steps_hi} steps)"][case])
             lo = statistics.median(report.samples[f"loop ({steps_lo} steps)"][case])
             report.rows.append(
-                Row("loop scaling", case, hi / lo, f"x (per step at {steps_hi} / at {steps_lo})")
+                Row("loop scaling", case, hi / lo, f"x (cpu per step at {steps_hi} / at {steps_lo})")
             )
         print_rows(report, "loop scaling")
 
@@ -591,7 +615,8 @@ async def stream_section(config: Config, report: Report) -> None:
                 del cases[name]
         samples = await measure(cases, config, per=deltas)
         add_rows(
-            report, "stream", samples, "raw provider iteration", scale=1e6, unit="µs/delta", key=f" ({deltas} deltas)"
+            report, "stream", samples, "raw provider iteration", scale=1e6, unit="µs/delta", key=f" ({deltas} deltas)",
+            cpu=True,
         )
         print_rows(report, f"stream ({deltas} deltas)")
 
@@ -611,12 +636,12 @@ def rss():
         return int(f.read().split()[1]) * {page}
 before_mods = set(sys.modules)
 r0 = rss()
-t0 = time.perf_counter()
+c0, t0 = time.process_time(), time.perf_counter()
 import {module}
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 r1 = rss()
 new = sorted(set(sys.modules) - before_mods)
-print(json.dumps({{"seconds": t1 - t0, "rss": r1 - r0, "modules": new}}))
+print(json.dumps({{"seconds": t1 - t0, "cpu": c1 - c0, "rss": r1 - r0, "modules": new}}))
 """
 
 _TRACEMALLOC_PROBE = """
@@ -669,13 +694,16 @@ def imports_section(config: Config, report: Report) -> None:
     if not config.quick:
         variants["asyncio (alone)"] = ("asyncio", ())
     seconds: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     rss: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(config.import_runs):  # interleaved: one fresh process per module per round
         for name, (module, pre) in variants.items():
             probe = import_probe(module, pre)
             seconds[name].append(probe["seconds"])
+            cpu[name].append(probe["cpu"])
             rss[name].append(probe["rss"])
-    report.samples["imports"] = seconds
+    report.samples["imports"] = cpu
+    report.samples["imports [wall]"] = seconds
     for name in variants:
         module = variants[name][0]
         traced = None
@@ -685,12 +713,12 @@ def imports_section(config: Config, report: Report) -> None:
             Row(
                 "imports",
                 f"import {name}" if not name.startswith(("runlet (", "asyncio")) else name,
-                statistics.median(seconds[name]) * 1e3,
-                "ms",
-                statistics.median(a / b for a, b in zip(seconds[name], seconds["runlet"])),
+                statistics.median(cpu[name]) * 1e3,
+                "ms cpu",
+                statistics.median(a / b for a, b in zip(cpu[name], cpu["runlet"])),
                 "import runlet",
-                spread(seconds[name]),
-                note=f"RSS +{statistics.median(rss[name]) / 2**20:.1f} MiB"
+                spread(cpu[name]),
+                note=f"wall {statistics.median(seconds[name]) * 1e3:.1f} ms; RSS +{statistics.median(rss[name]) / 2**20:.1f} MiB"
                 + (f", tracemalloc {traced / 2**20:.1f} MiB" if traced is not None else ""),
             )
         )
@@ -735,7 +763,7 @@ def print_rows(report: Report, section: str) -> None:
         ratio = f"{row.ratio:6.2f}x vs {row.baseline}" if row.ratio is not None else ""
         spread_text = f"spread {row.spread:4.0%}" if row.spread else ""
         value = f"{row.value:10.2f} {row.unit}"
-        print(f"    {row.case:<{width}}{value:<24}{ratio:<40}{spread_text:<14}{row.note}", flush=True)
+        print(f"    {row.case:<{width}}{value:<26}{ratio:<40}{spread_text:<14}{row.note}", flush=True)
 
 
 def machine() -> dict[str, Any]:
