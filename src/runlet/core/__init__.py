@@ -42,6 +42,14 @@ from runlet.core.models import (
     ToolDefinition,
     Usage,
 )
+from runlet.core.state import (
+    SessionConflict,
+    StateError,
+    StateFormatError,
+    StateStore,
+    StateVetoed,
+    UnsupportedStateVersion,
+)
 from runlet.core.tools import FunctionTool, Tool, tool
 
 __all__ = [
@@ -87,7 +95,12 @@ __all__ = [
     "Role",
     "RunContext",
     "RunletError",
+    "SessionConflict",
+    "StateError",
+    "StateFormatError",
     "StateOperation",
+    "StateStore",
+    "StateVetoed",
     "SummarizeOlderTurns",
     "TextPart",
     "TokenBudgeter",
@@ -100,6 +113,7 @@ __all__ = [
     "ToolTimeout",
     "TrimToolResults",
     "Usage",
+    "UnsupportedStateVersion",
     "UsageLimitExceeded",
     "UserError",
     "ValidationError",
