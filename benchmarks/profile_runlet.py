@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import statistics
 import subprocess
@@ -103,9 +104,11 @@ def pyinstrument_tree(steps: int, runs: int) -> None:
 
 def import_breakdown(top: int) -> None:
     own: dict[str, list[int]] = {}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # with .pyc, as installed
+    subprocess.run([sys.executable, "-c", "import runlet"], check=True, env=env)
     for _ in range(5):
         err = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", "import runlet"], capture_output=True, text=True, check=True
+            [sys.executable, "-X", "importtime", "-c", "import runlet"], capture_output=True, text=True, check=True, env=env
         ).stderr
         for line in err.splitlines():
             fields = line.removeprefix("import time:").split("|")

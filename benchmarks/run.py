@@ -653,8 +653,14 @@ print(json.dumps({{"current": current, "peak": peak}}))
 """
 
 
+# Bytecode caches are allowed (and written by the warm-up import): an installed package has its
+# .pyc files, and with PYTHONDONTWRITEBYTECODE=1 an editable install would compile every module
+# from source at each import, which is not what users pay.
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _probe(code: str, args: Sequence[str] = ()) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=_ENV).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
 
@@ -666,7 +672,7 @@ def import_probe(module: str, pre: Sequence[str] = ()) -> dict[str, Any]:
 def importtime_breakdown(module: str) -> dict[str, float]:
     """Self time (ms) by top-level package, from `python -X importtime -c "import module"`."""
     err = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"], capture_output=True, text=True, check=True, env=_ENV
     ).stderr
     totals: dict[str, float] = {}
     for line in err.splitlines():
@@ -683,6 +689,8 @@ def imports_section(config: Config, report: Report) -> None:
     modules = ["runlet"]
     for name in peer_names(config, report):
         modules.append(peers.PEERS[name])
+    for module in modules:  # warm-up: writes the bytecode caches
+        import_probe(module)
     # What runlet brings in besides itself, to separate its own cost from the stdlib's.
     loaded = import_probe("runlet")["modules"]
     others = [m for m in loaded if m.split(".")[0] != "runlet"]
