@@ -313,10 +313,10 @@ _BEFORE_POINTS = frozenset(("before_model_call", "before_tool_call", "before_com
 class _Run:
     """The state of one run, and the loop that drives it."""
 
-    _request: ModelRequest
-    """The request of this step, once budgeted."""
     _response: ModelResponse
-    """The response of this step, once received."""
+    """The response of a streamed model call, once complete."""
+    tool_spans: list[str]
+    """The span of each tool call of the current turn."""
 
     def __init__(
         self,
@@ -364,6 +364,9 @@ class _Run:
             asyncio.Semaphore(runtime.max_parallel_tools) if runtime.max_parallel_tools else None
         )
         self._result: RunResult[Any] | None = None
+        self.outbox: list[Event] = []
+        self.listening = streaming or bool(self.sinks)
+        """Whether anyone sees the events: a `stream()` consumer or a sink."""
         self.tool_calls_made = 0
         self.started = time.monotonic()
         deadline = runtime.limits.deadline_seconds
@@ -390,7 +393,16 @@ class _Run:
     def _in_step(self) -> _Meta:
         return self._meta(self.step_span, self.run_span)
 
-    async def _emit(self, event: Event) -> Event:
+    async def _emit(self, make: Callable[[], Event]) -> None:
+        """Make the event, send it to the sinks and keep it for the consumer of `events()`.
+
+        Nothing is made when nobody listens (`run()` with no sinks), so events
+        cost nothing then.
+        """
+        if not self.listening:
+            return
+        event = make()
+        self.outbox.append(event)
         for sink in tuple(self.sinks):
             try:
                 pending = sink.emit(event)
@@ -402,7 +414,12 @@ class _Run:
                     sink, event.type, self.run_id,
                 )
                 self.sinks.remove(sink)
-        return event
+                self.listening = self.streaming or bool(self.sinks)
+
+    def _drain(self) -> list[Event]:
+        """The events emitted since the last drain, in order."""
+        events, self.outbox = self.outbox, []
+        return events
 
     def result(self) -> RunResult[Any]:
         assert self._result is not None, "the run has not completed"
@@ -414,18 +431,20 @@ class _Run:
     # The loop
 
     async def events(self) -> AsyncIterator[Event]:
+        """Run the loop, yielding each event once it has reached the sinks."""
         text = self.input[-1].text if self.input else ""
-        yield await self._emit(RunStarted(**self._meta(self.run_span, None), input=text))
+        await self._emit(lambda: RunStarted(**self._meta(self.run_span, None), input=text))
         try:
             if self.session is not None:
-                async for event in self._load_session(self.session):
-                    yield event
+                await self._load_session(self.session)
             capabilities = self.agent.capabilities or self.agent.model.capabilities()
             instructions = await self._instructions()
             if instructions:
                 self.context.insert(0, Message.system(instructions))
             output_retries = 0
             while True:
+                for event in self._drain():
+                    yield event
                 if self.step >= self.agent.max_steps:
                     raise MaxStepsExceeded(
                         f"agent {self.agent.name!r} made {self.step} model calls without a final "
@@ -433,7 +452,7 @@ class _Run:
                     )
                 self.step += 1
                 self.step_span = self._span()
-                yield await self._emit(StepStarted(**self._in_step()))
+                await self._emit(lambda: StepStarted(**self._in_step()))
                 request = ModelRequest(
                     messages=self.context,
                     tools=self.tool_definitions,
@@ -441,19 +460,39 @@ class _Run:
                     max_output_tokens=self.agent.max_output_tokens,
                     options=self.agent.options,
                 )
-                async for event in self._fit(request, capabilities):
-                    yield event
-                request = self._request
-                async for event in self._model_turn(request):
-                    yield event
-                response = self._response
+                request = await self._fit(request, capabilities)
+                answer = await self._before_model_call(request)
+                span = self._span()
+                if isinstance(answer, ModelResponse):
+                    response = answer
+                else:
+                    request = answer
+                    await self._emit(
+                        lambda: ModelRequested(
+                            **self._meta(span, self.step_span),
+                            provider=type(self.agent.model).__name__,
+                            messages=len(request.messages),
+                            tools=len(request.tools),
+                            streaming=self.streaming,
+                        )
+                    )
+                    if self.streaming:
+                        async for event in self._streamed_call(request, span):
+                            yield event
+                        response = self._response
+                    else:
+                        response = await self._complete_call(request, span)
+                    self.runtime.budgeter.observe(request, response.usage)
+                response = await self._after_model_call(request, response, span)
                 self.context.append(response.message)
                 self.new.append(response.message)
                 calls = response.tool_calls
                 if calls:
-                    async for event in self._run_tools(calls):
+                    await self._announce_tools(calls)
+                    for event in self._drain():
                         yield event
-                    yield await self._emit(StepCompleted(**self._in_step(), tool_calls=len(calls)))
+                    await self._run_tools(calls)
+                    await self._emit(lambda: StepCompleted(**self._in_step(), tool_calls=len(calls)))
                     continue
                 try:
                     output = self.output.parse(response.text)
@@ -464,8 +503,8 @@ class _Run:
                             f"the final answer did not validate as {self.agent.output_type.__name__} "
                             f"after {output_retries} attempts: {error}"
                         ) from error
-                    yield await self._emit(
-                        OutputValidationFailedEvent(**self._in_step(), error=str(error), attempt=output_retries)
+                    await self._emit(
+                        lambda: OutputValidationFailedEvent(**self._in_step(), error=str(error), attempt=output_retries)
                     )
                     retry = Message.user(
                         f"Your answer does not match the required output schema: {error}. "
@@ -473,46 +512,48 @@ class _Run:
                     )
                     self.context.append(retry)
                     self.new.append(retry)
-                    yield await self._emit(StepCompleted(**self._in_step(), tool_calls=0))
+                    await self._emit(lambda: StepCompleted(**self._in_step(), tool_calls=0))
                     continue
-                yield await self._emit(StepCompleted(**self._in_step(), tool_calls=0))
+                await self._emit(lambda: StepCompleted(**self._in_step(), tool_calls=0))
                 if self.session is not None:
-                    async for event in self._save_session(self.session):
-                        yield event
+                    await self._save_session(self.session)
                 self._result = RunResult(
                     output, (*self.history, *self.new), tuple(self.new), self.usage, self.run_id, self.step
                 )
-                yield await self._emit(
-                    RunCompleted(
+                await self._emit(
+                    lambda: RunCompleted(
                         **self._meta(self.run_span, None),
                         output=self.output.dump(output),
                         usage=self.usage,
                         steps=self.step,
                     )
                 )
+                for event in self._drain():
+                    yield event
                 return
         except (asyncio.CancelledError, GeneratorExit):
-            await self._emit(RunCancelled(**self._meta(self.run_span, None), reason="cancelled"))
+            await self._emit(lambda: RunCancelled(**self._meta(self.run_span, None), reason="cancelled"))
             raise
         except Exception as error:
             if isinstance(error, UsageLimitExceeded):
-                yield await self._emit(
-                    PolicyStopped(**self._in_step(), limit=error.limit, value=error.value, maximum=error.maximum)
+                await self._emit(
+                    lambda: PolicyStopped(**self._in_step(), limit=error.limit, value=error.value, maximum=error.maximum)
                 )
-            yield await self._emit(
-                RunFailed(**self._meta(self.run_span, None), error_type=type(error).__name__, message=str(error))
+            await self._emit(
+                lambda: RunFailed(**self._meta(self.run_span, None), error_type=type(error).__name__, message=str(error))
             )
+            for event in self._drain():
+                yield event
             raise
 
     # State
 
-    async def _load_session(self, session: str) -> AsyncIterator[Event]:
+    async def _load_session(self, session: str) -> None:
         """Load the session's history (hooks: before_state, after_state) before the first step."""
         ctx = self._ctx()
         operation = StateOperation("load", session, ())
         chain = await self._decide("before_state", ctx, operation, (), StateOperation)
-        async for event in self._hook_events(chain):
-            yield event
+        await self._hook_events(chain)
         if chain.vetoed_by:
             raise StateVetoed(
                 f"hook {chain.vetoed_by!r} vetoed loading session {session!r}: {chain.veto_reason}",
@@ -525,16 +566,15 @@ class _Run:
         self.stored_length = len(stored)
         loaded = StateOperation("load", session, tuple(stored))
         after = await self._decide("after_state", ctx, loaded, (), StateOperation)
-        async for event in self._hook_events(after):
-            yield event
+        await self._hook_events(after)
         _check_state_replacement("after_state", loaded, after)
         self.history = tuple(after.value.messages)
         self.context = [*self.history, *self.input]
-        yield await self._emit(
-            StateLoaded(**self._meta(span, self.run_span), session=session, messages=len(self.history))
+        await self._emit(
+            lambda: StateLoaded(**self._meta(span, self.run_span), session=session, messages=len(self.history))
         )
 
-    async def _save_session(self, session: str) -> AsyncIterator[Event]:
+    async def _save_session(self, session: str) -> None:
         """Append the run's new messages in one atomic step, extending the history loaded at the start.
 
         A veto stores nothing and the run still completes; a `SessionConflict`
@@ -543,8 +583,7 @@ class _Run:
         ctx = self._ctx()
         operation = StateOperation("append", session, tuple(self.new))
         chain = await self._decide("before_state", ctx, operation, (), StateOperation)
-        async for event in self._hook_events(chain):
-            yield event
+        await self._hook_events(chain)
         if chain.vetoed_by:
             return
         _check_state_replacement("before_state", operation, chain)
@@ -553,10 +592,9 @@ class _Run:
         await self.runtime.store.append(session, operation.messages, expected_length=self.stored_length)
         self.stored_length += len(operation.messages)
         after = await self._decide("after_state", ctx, operation, (), StateOperation)
-        async for event in self._hook_events(after):
-            yield event
-        yield await self._emit(
-            StateSaved(**self._meta(span, self.run_span), session=session, messages=len(operation.messages))
+        await self._hook_events(after)
+        await self._emit(
+            lambda: StateSaved(**self._meta(span, self.run_span), session=session, messages=len(operation.messages))
         )
 
     async def _instructions(self) -> str:
@@ -570,22 +608,21 @@ class _Run:
 
     # Budgeting
 
-    async def _fit(self, request: ModelRequest, capabilities: Capabilities) -> AsyncIterator[Event]:
+    async def _fit(self, request: ModelRequest, capabilities: Capabilities) -> ModelRequest:
+        """The request, compressed if it must be, once it fits the window; raises if it cannot."""
         budgeter = self.runtime.budgeter
         reserve = request.max_output_tokens or capabilities.max_output_tokens
         window = capabilities.context_window
         limit = window - reserve
         count = budgeter.count(request)
-        yield await self._emit(
-            ContextBudgetChecked(**self._in_step(), tokens=count.tokens, limit=limit, window=window, source=count.source)
+        await self._emit(
+            lambda: ContextBudgetChecked(**self._in_step(), tokens=count.tokens, limit=limit, window=window, source=count.source)
         )
-        self._request = request
         if count.tokens <= limit:
-            return
+            return request
         ctx = self._ctx()
         chain = await self._decide("before_compression", ctx, request, (), ModelRequest)
-        async for event in self._hook_events(chain):
-            yield event
+        await self._hook_events(chain)
         if chain.vetoed_by:
             raise ContextBudgetExceeded(
                 f"the request needs {count.tokens} tokens, {count.tokens - limit} more than the "
@@ -595,12 +632,11 @@ class _Run:
             )
         compression = await budgeter.compress(chain.value, limit)
         after = await self._decide("after_compression", ctx, compression.request, (chain.value,), ModelRequest)
-        async for event in self._hook_events(after):
-            yield event
-        compressed = after.value
+        await self._hook_events(after)
+        compressed: ModelRequest = after.value
         tokens = budgeter.count(compressed).tokens
-        yield await self._emit(
-            ContextCompressed(
+        await self._emit(
+            lambda: ContextCompressed(
                 **self._in_step(),
                 tokens_before=count.tokens,
                 tokens_after=tokens,
@@ -618,48 +654,32 @@ class _Run:
                 available=limit,
             )
         self.context = list(compressed.messages)
-        self._request = compressed
+        return compressed
 
     # Model calls
 
-    async def _model_turn(self, request: ModelRequest) -> AsyncIterator[Event]:
-        ctx = self._ctx()
-        chain = await self._decide("before_model_call", ctx, request, (), (ModelRequest, ModelResponse))
-        async for event in self._hook_events(chain):
-            yield event
+    async def _before_model_call(self, request: ModelRequest) -> ModelRequest | ModelResponse:
+        """The request to send, or a hook's answer that skips the call; raises on a veto."""
+        chain = await self._decide("before_model_call", self._ctx(), request, (), (ModelRequest, ModelResponse))
+        await self._hook_events(chain)
         if chain.vetoed_by:
             raise ModelCallVetoed(
                 f"hook {chain.vetoed_by!r} vetoed the model call: {chain.veto_reason}",
                 hook=chain.vetoed_by,
                 reason=chain.veto_reason,
             )
-        span = self._span()
-        if isinstance(chain.value, ModelResponse):
-            response = chain.value
-        else:
-            request = chain.value
-            yield await self._emit(
-                ModelRequested(
-                    **self._meta(span, self.step_span),
-                    provider=type(self.agent.model).__name__,
-                    messages=len(request.messages),
-                    tools=len(request.tools),
-                    streaming=self.streaming,
-                )
-            )
-            async for event in self._call_model(request, span):
-                yield event
-            response = self._response
-            self.runtime.budgeter.observe(request, response.usage)
-        after = await self._decide("after_model_call", ctx, response, (request,), ModelResponse)
-        async for event in self._hook_events(after):
-            yield event
+        answer: ModelRequest | ModelResponse = chain.value
+        return answer
+
+    async def _after_model_call(self, request: ModelRequest, response: ModelResponse, span: str) -> ModelResponse:
+        """The response after hooks, counted in the run's usage and checked against the limits."""
+        after = await self._decide("after_model_call", self._ctx(), response, (request,), ModelResponse)
+        await self._hook_events(after)
         response = after.value
         self.usage = self.usage + response.usage
         self.runtime.limits.check_usage(self.usage)
-        self._response = response
-        yield await self._emit(
-            ModelCompleted(
+        await self._emit(
+            lambda: ModelCompleted(
                 **self._meta(span, self.step_span),
                 model=response.model,
                 finish_reason=response.finish_reason,
@@ -668,48 +688,65 @@ class _Run:
                 tool_calls=tuple(call.name for call in response.tool_calls),
             )
         )
+        return response
 
-    async def _call_model(self, request: ModelRequest, span: str) -> AsyncIterator[Event]:
-        policy = self.runtime.retry
+    async def _complete_call(self, request: ModelRequest, span: str) -> ModelResponse:
+        """`Provider.complete`, within the timeout, retried by the retry policy."""
         attempt = 0
         while True:
             attempt += 1
-            streamed_anything = False
-            self.runtime.limits.check_request(self.usage)
-            timeout = self._time_left(self.runtime.model_timeout)
+            timeout = self._before_attempt()
             try:
-                if self.streaming:
-                    yield await self._emit(ModelStreamStarted(**self._meta(span, self.step_span)))
-                    async for event in self._stream_model(request, span, timeout):
-                        streamed_anything = True
-                        yield event
-                    yield await self._emit(ModelStreamCompleted(**self._meta(span, self.step_span)))
-                else:
-                    self._response = await self._within(self.agent.model.complete(request), timeout)
+                return await self._within(self.agent.model.complete(request), timeout)
+            except ProviderError as error:
+                await self._retry_or_raise(error, attempt, span, shown=False)
+
+    async def _streamed_call(self, request: ModelRequest, span: str) -> AsyncIterator[Event]:
+        """`Provider.stream`, yielding deltas as they come; retried only while nothing was shown."""
+        attempt = 0
+        while True:
+            attempt += 1
+            timeout = self._before_attempt()
+            shown = False
+            try:
+                await self._emit(lambda: ModelStreamStarted(**self._meta(span, self.step_span)))
+                async for event in self._stream_model(request, span, timeout):
+                    shown = True
+                    yield event
+                await self._emit(lambda: ModelStreamCompleted(**self._meta(span, self.step_span)))
                 return
             except ProviderError as error:
-                retry = error.retryable and attempt < policy.max_attempts and not streamed_anything
-                yield await self._emit(
-                    ModelFailed(
-                        **self._meta(span, self.step_span),
-                        error_type=type(error).__name__,
-                        message=str(error),
-                        retryable=error.retryable,
-                        attempt=attempt,
-                    )
-                )
-                if not retry:
-                    raise
-                delay = policy.delay(attempt)
-                yield await self._emit(
-                    ModelRetried(
-                        **self._meta(span, self.step_span),
-                        attempt=attempt + 1,
-                        delay_seconds=delay,
-                        error_type=type(error).__name__,
-                    )
-                )
-                await asyncio.sleep(delay)
+                await self._retry_or_raise(error, attempt, span, shown=shown)
+
+    def _before_attempt(self) -> float | None:
+        """Check the request limit; the seconds the attempt may take."""
+        self.runtime.limits.check_request(self.usage)
+        return self._time_left(self.runtime.model_timeout)
+
+    async def _retry_or_raise(self, error: ProviderError, attempt: int, span: str, *, shown: bool) -> None:
+        """Report a failed attempt; wait before the next one, or raise when there is none."""
+        policy = self.runtime.retry
+        await self._emit(
+            lambda: ModelFailed(
+                **self._meta(span, self.step_span),
+                error_type=type(error).__name__,
+                message=str(error),
+                retryable=error.retryable,
+                attempt=attempt,
+            )
+        )
+        if not error.retryable or attempt >= policy.max_attempts or shown:
+            raise error
+        delay = policy.delay(attempt)
+        await self._emit(
+            lambda: ModelRetried(
+                **self._meta(span, self.step_span),
+                attempt=attempt + 1,
+                delay_seconds=delay,
+                error_type=type(error).__name__,
+            )
+        )
+        await asyncio.sleep(delay)
 
     async def _stream_model(self, request: ModelRequest, span: str, timeout: float | None) -> AsyncIterator[Event]:
         stream = self.agent.model.stream(request)
@@ -720,16 +757,14 @@ class _Run:
             async for item in items:
                 match item:
                     case TextDelta(delta=delta):
-                        yield await self._emit(ModelStreamDelta(**self._meta(span, self.step_span), delta=delta))
+                        await self._emit(lambda: ModelStreamDelta(**self._meta(span, self.step_span), delta=delta))
                     case ReasoningDelta(delta=delta):
-                        yield await self._emit(
-                            ModelStreamReasoningDelta(**self._meta(span, self.step_span), delta=delta)
-                        )
+                        await self._emit(lambda: ModelStreamReasoningDelta(**self._meta(span, self.step_span), delta=delta))
                     case ToolCallStarted(call_id=call_id, name=name):
                         names[call_id] = name
                     case ToolCallDelta(call_id=call_id, delta=delta):
-                        yield await self._emit(
-                            ModelStreamToolCallDelta(
+                        await self._emit(
+                            lambda: ModelStreamToolCallDelta(
                                 **self._meta(span, self.step_span),
                                 call_id=call_id,
                                 tool=names.get(call_id, ""),
@@ -742,6 +777,8 @@ class _Run:
                         response = completed
                     case _:
                         assert_never(item)
+                for event in self._drain():
+                    yield event
         finally:
             close: Callable[[], Awaitable[object]] | None = getattr(stream, "aclose", None)
             if close is not None:
@@ -775,25 +812,27 @@ class _Run:
 
     # Tool calls
 
-    async def _run_tools(self, calls: Sequence[ToolCallPart]) -> AsyncIterator[Event]:
+    async def _announce_tools(self, calls: Sequence[ToolCallPart]) -> None:
+        """Check the tool-call limit and emit `tool.started` for each call, before any runs."""
         self.runtime.limits.check_tool_calls(self.tool_calls_made, len(calls))
         self.tool_calls_made += len(calls)
-        ctx = self._ctx()
-        spans: list[str] = []
-        for call in calls:
-            span = self._span()
-            spans.append(span)
-            yield await self._emit(
-                ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
+        self.tool_spans = [self._span() for _ in calls]
+        for call, span in zip(calls, self.tool_spans):
+            await self._emit(
+                lambda: ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
             )
+
+    async def _run_tools(self, calls: Sequence[ToolCallPart]) -> None:
+        """Run the turn's tool calls, concurrently, and add their results to the conversation."""
+        ctx = self._ctx()
+        spans = self.tool_spans
         if len(calls) == 1:
             outcomes = [await self._run_tool(ctx, calls[0], spans[0])]
         else:
             outcomes = await _gather([self._run_tool(ctx, call, span) for call, span in zip(calls, spans)])
         for outcome in outcomes:
-            async for event in self._hook_events(outcome):
-                yield event
-            yield await self._emit(self._tool_event(outcome))
+            await self._hook_events(outcome)
+            await self._emit(lambda: self._tool_event(outcome))
         message = Message("tool", tuple(outcome.result for outcome in outcomes))
         self.context.append(message)
         self.new.append(message)
@@ -939,10 +978,10 @@ class _Run:
                 return chain  # answered: later hooks and the operation itself are skipped
         return chain
 
-    async def _hook_events(self, chain: _HookChain[Any] | _ToolOutcome) -> AsyncIterator[Event]:
+    async def _hook_events(self, chain: _HookChain[Any] | _ToolOutcome) -> None:
         for name, point, decision in chain.decisions:
-            yield await self._emit(
-                HookDecided(**self._in_step(), hook=name, point=point, action=decision.action, reason=decision.reason)
+            await self._emit(
+                lambda: HookDecided(**self._in_step(), hook=name, point=point, action=decision.action, reason=decision.reason)
             )
 
 
