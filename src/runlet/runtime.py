@@ -660,6 +660,8 @@ class _Run:
 
     async def _before_model_call(self, request: ModelRequest) -> ModelRequest | ModelResponse:
         """The request to send, or a hook's answer that skips the call; raises on a veto."""
+        if "before_model_call" not in self.hooks:
+            return request
         chain = await self._decide("before_model_call", self._ctx(), request, (), (ModelRequest, ModelResponse))
         await self._hook_events(chain)
         if chain.vetoed_by:
@@ -673,9 +675,10 @@ class _Run:
 
     async def _after_model_call(self, request: ModelRequest, response: ModelResponse, span: str) -> ModelResponse:
         """The response after hooks, counted in the run's usage and checked against the limits."""
-        after = await self._decide("after_model_call", self._ctx(), response, (request,), ModelResponse)
-        await self._hook_events(after)
-        response = after.value
+        if "after_model_call" in self.hooks:
+            after = await self._decide("after_model_call", self._ctx(), response, (request,), ModelResponse)
+            await self._hook_events(after)
+            response = after.value
         self.usage = self.usage + response.usage
         self.runtime.limits.check_usage(self.usage)
         await self._emit(

@@ -64,6 +64,7 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         timeout: float | None = None,
     ) -> None:
         self._func = func
+        self._is_async = inspect.iscoroutinefunction(func)
         self._takes_context = _takes_context(func)
         self._schema = FunctionSchema.from_function(func, skip_first=self._takes_context)
         self._adapter: TypeAdapter[Any] | None = _return_adapter(func)
@@ -106,7 +107,7 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
     async def _invoke(self, ctx: RunContext[DepsT_contra], kwargs: dict[str, object]) -> object:
         func: Callable[..., object] = self._func
         call = functools.partial(func, ctx, **kwargs) if self._takes_context else functools.partial(func, **kwargs)
-        if inspect.iscoroutinefunction(func):
+        if self._is_async:
             return await typing.cast("Awaitable[object]", call())
         result = await asyncio.to_thread(call)
         if inspect.isawaitable(result):
