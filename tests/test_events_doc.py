@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 import json
 import logging
@@ -89,6 +90,7 @@ class FieldDoc:
     doc: str
 
 
+@functools.cache
 def _class_nodes() -> dict[str, ast.ClassDef]:
     tree = ast.parse(inspect.getsource(events_module))
     return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}

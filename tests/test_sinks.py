@@ -137,18 +137,25 @@ def test_jsonl_is_safe_from_many_threads(tmp_path: Path) -> None:
     big = "x" * 20_000  # larger than any buffer: a line must still come out whole
     per_thread = 200
 
+    base = sample(ToolCompleted)
+    errors: list[BaseException] = []
+
     with JsonlSink(path) as sink:
 
         def work(index: int) -> None:
-            for seq in range(per_thread):
-                event = sample(ToolCompleted, run_id=f"thread-{index}", seq=seq)
-                sink.emit(dataclasses.replace(event, result=big if seq % 10 == 0 else "small"))
+            try:
+                for seq in range(per_thread):
+                    result = big if seq % 10 == 0 else "small"
+                    sink.emit(dataclasses.replace(base, run_id=f"thread-{index}", seq=seq, result=result))
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+    assert not errors
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 8 * per_thread
     seen: dict[str, list[int]] = {}

@@ -38,7 +38,7 @@ class BackgroundSink:
     def __init__(self, inner: EventSink, *, max_queue: int = 10_000) -> None:
         """`max_queue`: events that may wait; beyond that new events are dropped (see `dropped`)."""
         self.inner = inner
-        self.dropped = 0
+        self.dropped: int = 0
         """Events dropped because the queue was full or the sink was closed."""
         self._queue: queue.Queue[_Item] = queue.Queue(max_queue)
         self._lock = threading.Lock()

@@ -110,7 +110,7 @@ class LoggingSink:
         levels: Mapping[str, int] | None = None,
     ) -> None:
         """`levels`: overrides by event type, e.g. `{"context.budget_checked": logging.DEBUG}`."""
-        self.logger = logger if isinstance(logger, logging.Logger) else logging.getLogger(logger)
+        self.logger: logging.Logger = logger if isinstance(logger, logging.Logger) else logging.getLogger(logger)
         self.levels: Mapping[str, int] = dict(levels or {})
 
     def emit(self, event: Event) -> None:
