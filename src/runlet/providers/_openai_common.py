@@ -11,6 +11,8 @@ Importing this module imports no SDK.
 
 from __future__ import annotations
 
+import asyncio
+
 import inspect
 import os
 import re
@@ -379,8 +381,10 @@ async def relay(
 ) -> AsyncGenerator[ModelStreamEvent, None]:
     """Yield what `step` makes of each SDK event, then what `end` makes when the stream ends.
 
-    The relay stops right after a `ResponseCompleted`, closing the HTTP stream
-    first (the consumer may stop iterating right after it). A transport failure
+    After a `ResponseCompleted` the relay reads what is left of the HTTP body
+    (normally nothing but its end, within a second at most) before yielding it,
+    so the connection goes back to the pool instead of being dropped; then it
+    stops (the consumer may stop iterating right after it). A transport failure
     raises `ProviderUnavailable` (which the runtime may retry) only while nothing
     has been yielded, and `MalformedResponse` after that, so a retry never
     replays output the consumer has already seen; a data line that is not JSON
@@ -392,7 +396,7 @@ async def relay(
             async for event in sdk_stream:
                 for out in step(event):
                     if isinstance(out, ResponseCompleted):
-                        await sdk_stream.close()
+                        await _read_to_end(sdk_stream)
                         yield out
                         return
                     yield out
@@ -415,3 +419,16 @@ async def relay(
             raise error from exc
     finally:
         await sdk_stream.close()
+
+
+async def _read_to_end(sdk_stream: ClosableStream[object], timeout: float = 1.0) -> None:
+    """Read and drop the rest of a finished stream, so its connection can be reused."""
+
+    async def drain() -> None:
+        async for _ in sdk_stream:
+            pass
+
+    try:
+        await asyncio.wait_for(drain(), timeout)
+    except Exception:  # whatever is left is not ours to report; the stream is closed next
+        pass
