@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from dataclasses import dataclass
 
-from runlet import Agent, Event, Provider, RunContext, Runtime, tool
+from runlet import Agent, Provider, RunContext, Runtime, tool
+from runlet.sinks import ConsoleSink
 from runlet.testing import ScriptedProvider, call
 
 
@@ -58,13 +60,6 @@ def make_model() -> Provider:
     return ScriptedProvider([call("lookup", order_id="123"), {"status": "shipped", "eta_days": 2}])
 
 
-class PrintEvents:
-    """An event sink: anything with an `emit(event)` method fits."""
-
-    def emit(self, event: Event) -> None:
-        print(f"{event.seq:>3} {event.type:<24} {dict(event.payload)}")
-
-
 async def main() -> Answer:
     agent: Agent[Deps, Answer] = Agent(
         name="support",
@@ -73,7 +68,8 @@ async def main() -> Answer:
         tools=(lookup,),
         output_type=Answer,
     )
-    result = await Runtime(sinks=(PrintEvents(),)).run(agent, "Where is order 123?", deps=Deps(OrderDb()))
+    runtime = Runtime(sinks=(ConsoleSink(sys.stdout),))  # a readable trace of every event
+    result = await runtime.run(agent, "Where is order 123?", deps=Deps(OrderDb()))
     print(f"\noutput: {result.output!r}")
     print(f"usage:  {result.usage}")
     return result.output

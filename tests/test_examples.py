@@ -22,6 +22,6 @@ def run_example(name: str) -> str:
 def test_quickstart_prints_events_and_the_typed_result() -> None:
     out = run_example("quickstart.py")
     lines = out.splitlines()
-    assert "run.started" in lines[0]
-    assert any("tool.completed" in line and "shipped" in line for line in lines)
+    assert "support: Where is order 123?" in lines[0]
+    assert any("lookup" in line and "shipped" in line for line in lines)  # the tool's result, traced
     assert "output: Answer(status='shipped', eta_days=2)" in out
