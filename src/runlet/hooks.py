@@ -43,6 +43,7 @@ __all__ = [
     "Hooks",
     "Redact",
     "RedactEmails",
+    "RequireApproval",
     "ResponseCache",
     "StateOperation",
     "ToolApproval",
@@ -138,6 +139,46 @@ class ToolApproval(BaseHook):
             return None
         reason = answer if isinstance(answer, str) and answer.strip() else self.denied
         return Decision.veto(reason)
+
+
+class RequireApproval(BaseHook):
+    """Stops the run before sensitive tool calls until a human approves, rejects or edits them.
+
+    Unlike `ToolApproval`, which asks a callback while the run waits, this
+    interrupts the run: `Runtime.run` raises `RunInterrupted` with an
+    `ApprovalRequest` per call and a checkpoint, and `Runtime.resume` goes on,
+    later and possibly in another process. `tools` limits it to some tools
+    (default: all); `when` (given the call) decides per call, say for refunds
+    over a limit. `reason` is what the person deciding reads (a string, or a
+    function of the call). The turn's other calls run meanwhile.
+
+    ```python
+    def large(call: ToolCallPart) -> bool:
+        return json.loads(call.arguments)["amount"] > 100
+
+    Agent(..., hooks=(RequireApproval(tools={"refund"}, when=large, reason="refunds over 100 need a manager"),))
+    ```
+    """
+
+    def __init__(
+        self,
+        *,
+        tools: Collection[str] | None = None,
+        when: Callable[[ToolCallPart], bool] | None = None,
+        reason: str | Callable[[ToolCallPart], str] = "this call needs a human's approval",
+    ) -> None:
+        self.tools: frozenset[str] | None = None if tools is None else frozenset(tools)
+        self.when: Callable[[ToolCallPart], bool] | None = when
+        self.reason: str | Callable[[ToolCallPart], str] = reason
+
+    def before_tool_call(self, ctx: Ctx, call: ToolCallPart) -> Decision[ToolCallPart] | None:
+        """Interrupt the run for the calls that need approval; on resume, the interrupt counts as approved."""
+        if self.tools is not None and call.name not in self.tools:
+            return None
+        if self.when is not None and not self.when(call):
+            return None
+        reason = self.reason if isinstance(self.reason, str) else self.reason(call)
+        return Decision.interrupt(reason)
 
 
 # Redaction

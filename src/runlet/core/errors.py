@@ -145,3 +145,19 @@ class ContentFiltered(ProviderError):
 
 class MalformedResponse(ProviderError):
     """The provider sent something Runlet cannot understand (bad JSON, a truncated stream)."""
+
+
+class ResumeError(RunletError):
+    """An interrupted run cannot be resumed as asked (see `Runtime.resume`); nothing was changed."""
+
+
+class CheckpointConsumed(ResumeError):
+    """The checkpoint was already resumed (recorded in the runtime's state store); `checkpoint_id` names it."""
+
+    def __init__(self, message: str, *, checkpoint_id: str = "") -> None:
+        self.checkpoint_id = checkpoint_id
+        super().__init__(message)
+
+
+class InvalidHumanResponse(ResumeError, ValueError):
+    """A response does not fit the checkpoint: an unknown request, a response of the wrong kind, a bad answer, or one missing."""

@@ -411,6 +411,64 @@ class PolicyStopped(EventBase):
     """The limit."""
 
 
+# Human in the loop
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HumanRequested(EventBase):
+    """A tool call waits for a human decision (an approval or an answer); the run will stop."""
+
+    type: ClassVar[Literal["human.requested"]] = "human.requested"
+    request_id: str
+    """The request's id; the response names it."""
+    kind: str
+    """`"approval"` (approve, reject or edit the call) or `"input"` (answer a question)."""
+    tool: str
+    call_id: str
+    prompt: str
+    """The reason for an approval, or the question."""
+    requested_by: str
+    """The hook that asked, or `"tool"`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HumanResponded(EventBase):
+    """A resumed run received a human's response to a pending request."""
+
+    type: ClassVar[Literal["human.responded"]] = "human.responded"
+    request_id: str
+    tool: str
+    call_id: str
+    response: str
+    """`"approve"`, `"reject"`, `"edit"` or `"answer"`."""
+    detail: str
+    """A rejection's reason, the edited arguments or the answer (JSON text); empty for an approval."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunInterrupted(EventBase):
+    """A run stopped to wait for humans; it can be resumed from the checkpoint."""
+
+    type: ClassVar[Literal["run.interrupted"]] = "run.interrupted"
+    checkpoint_id: str
+    requests: tuple[str, ...]
+    """The ids of the pending requests."""
+    usage: Usage
+    """Summed over every model call of the run so far."""
+    steps: int
+    """Steps (model calls) so far."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResumed(EventBase):
+    """An interrupted run continues from a checkpoint (same run id; sequence numbers go on)."""
+
+    type: ClassVar[Literal["run.resumed"]] = "run.resumed"
+    checkpoint_id: str
+    responses: int
+    """Responses given to the pending requests."""
+
+
 Event: TypeAlias = Union[
     RunStarted,
     RunCompleted,
@@ -439,6 +497,10 @@ Event: TypeAlias = Union[
     HookDecided,
     OutputValidationFailed,
     PolicyStopped,
+    HumanRequested,
+    HumanResponded,
+    RunInterrupted,
+    RunResumed,
 ]
 """Every event Runlet emits. Handle it with `match` and `assert_never`."""
 

@@ -30,9 +30,9 @@ T_co = TypeVar("T_co", covariant=True)
 
 @dataclass(frozen=True, slots=True)
 class Decision(Generic[T_co]):
-    """What a hook decided: `replace` a value, or `veto` the operation with a reason."""
+    """What a hook decided: `replace` a value, `veto` the operation with a reason, or `interrupt` the run for a human."""
 
-    action: Literal["replace", "veto"]
+    action: Literal["replace", "veto", "interrupt"]
     value: T_co | None = None
     reason: str = ""
 
@@ -50,6 +50,19 @@ class Decision(Generic[T_co]):
         if not reason.strip():
             raise ValueError("a veto needs a reason: the model, the events and the error show it")
         return Decision("veto", None, reason)
+
+    @staticmethod
+    def interrupt(reason: str) -> Decision[Never]:
+        """Stop the run until a human approves, rejects or edits this tool call (`before_tool_call` only).
+
+        The run raises `RunInterrupted` with an `ApprovalRequest` carrying
+        `reason` and a checkpoint; `Runtime.resume` continues it. On resume the
+        hook is asked again and its interrupt counts as the human's approval.
+        At any other point an interrupt fails the run with `HookError`.
+        """
+        if not reason.strip():
+            raise ValueError("an interrupt needs a reason: the person deciding sees it")
+        return Decision("interrupt", None, reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,868 @@
+"""Human in the loop: interrupt a run for a person's decision, checkpoint it, resume it later.
+
+A run stops for a human when a `before_tool_call` hook returns
+`Decision.interrupt(reason)` (see `runlet.hooks.RequireApproval`), or when a
+tool calls `require_approval(reason)` or `ask_human(question, T)`. The run
+then raises `RunInterrupted`, whose `interruption` holds the typed pending
+requests (`ApprovalRequest`, `InputRequest`) and a `Checkpoint`: plain,
+versioned JSON that can be kept anywhere (`save_checkpoint` puts it in a
+state store). `Runtime.resume(agent, checkpoint, responses)` continues the
+run, in this process or another, with one response per pending request
+(`Approve`, `Reject`, `EditArguments`, `Answer`). See docs/human-in-the-loop.md.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import math
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Union, cast, overload
+
+from typing_extensions import TypeAlias, TypeVar
+
+from runlet.core.errors import CheckpointConsumed, InvalidHumanResponse, RunletError, UserError
+from runlet.core.json import JsonObject, JsonValue
+from runlet.core.messages import Message, ToolCallPart, ToolResultPart
+from runlet.core.models import Usage
+from runlet.core.schema import adapter_for
+from runlet.core.serialize import message_from_json, message_to_json
+from runlet.core.state import SessionConflict, StateFormatError, StateStore, UnsupportedStateVersion
+
+__all__ = [
+    "CHECKPOINT_VERSION",
+    "Answer",
+    "Approve",
+    "ApprovalRequest",
+    "Checkpoint",
+    "EditArguments",
+    "HumanInputRequired",
+    "HumanRequest",
+    "HumanResponse",
+    "InputRequest",
+    "Interruption",
+    "PendingCall",
+    "Reject",
+    "RunInterrupted",
+    "ask_human",
+    "load_checkpoint",
+    "require_approval",
+    "save_checkpoint",
+]
+
+T = TypeVar("T")
+
+CHECKPOINT_VERSION = 1
+"""The checkpoint format this Runlet writes, and the newest it reads."""
+
+CHECKPOINTS_SESSION = "runlet.checkpoints"
+"""The store session whose key-value space `save_checkpoint` uses (key: the checkpoint id)."""
+
+CLAIM_PREFIX = "runlet.checkpoint:"
+"""Resuming checkpoint `<id>` appends one marker message to session `runlet.checkpoint:<id>` (expected length 0)."""
+
+DEFAULT_REJECTION = "a human rejected this call"
+
+
+# Responses
+
+
+@dataclass(frozen=True, slots=True)
+class Approve:
+    """Run the tool call as the model asked."""
+
+    request_id: str
+    kind: Literal["approve"] = field(default="approve", init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Do not run the call; the model receives `Denied: <reason>` as its result."""
+
+    request_id: str
+    reason: str = DEFAULT_REJECTION
+    kind: Literal["reject"] = field(default="reject", init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EditArguments:
+    """Run the call with these arguments instead; the tool validates them like any other."""
+
+    request_id: str
+    arguments: JsonObject
+    kind: Literal["edit"] = field(default="edit", init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The answer to an `InputRequest`: JSON that must fit the request's `schema`."""
+
+    request_id: str
+    value: JsonValue
+    kind: Literal["answer"] = field(default="answer", init=False, repr=False)
+
+
+HumanResponse: TypeAlias = Union[Approve, Reject, EditArguments, Answer]
+"""A human's response to one pending request."""
+
+
+# Requests
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """A tool call waiting for a yes, a no, or edited arguments."""
+
+    id: str
+    """Unique within the checkpoint; every response names it."""
+    call: ToolCallPart
+    """The call the model made (edited arguments already applied, if an earlier response edited them)."""
+    reason: str
+    """Why a human must decide, for the person deciding."""
+    requested_by: str
+    """The hook that asked (its name), or `"tool"` when the tool called `require_approval`."""
+    kind: Literal["approval"] = field(default="approval", init=False, repr=False)
+
+    @property
+    def tool(self) -> str:
+        """The tool's name."""
+        return self.call.name
+
+    @property
+    def arguments(self) -> JsonValue:
+        """The call's arguments, decoded."""
+        return self.call.parsed_arguments()
+
+    def approve(self) -> Approve:
+        """Run the call."""
+        return Approve(self.id)
+
+    def reject(self, reason: str = DEFAULT_REJECTION) -> Reject:
+        """Refuse the call; the model is told `Denied: <reason>`."""
+        return Reject(self.id, reason)
+
+    def edit(self, arguments: Mapping[str, JsonValue]) -> EditArguments:
+        """Run the call with these arguments instead (validated by the tool, like the model's)."""
+        return EditArguments(self.id, dict(arguments))
+
+
+@dataclass(frozen=True, slots=True)
+class InputRequest:
+    """A question for a human, asked by a tool through `ask_human`; the answer must fit `schema`."""
+
+    id: str
+    call: ToolCallPart
+    """The tool call that asked."""
+    question: str
+    schema: JsonObject
+    """The JSON schema of the answer (from the type given to `ask_human`)."""
+    requested_by: str = "tool"
+    kind: Literal["input"] = field(default="input", init=False, repr=False)
+
+    @property
+    def tool(self) -> str:
+        """The tool's name."""
+        return self.call.name
+
+    def answer(self, value: JsonValue) -> Answer:
+        """Answer the question with JSON that fits `schema`."""
+        return Answer(self.id, value)
+
+    def reject(self, reason: str = "a human declined to answer") -> Reject:
+        """Decline; the tool call is refused and the model is told `Denied: <reason>`."""
+        return Reject(self.id, reason)
+
+
+HumanRequest: TypeAlias = Union[ApprovalRequest, InputRequest]
+"""A pending request for a human decision."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCall:
+    """A tool call of the interrupted turn that waits for a human."""
+
+    call: ToolCallPart
+    """The call as the model made it."""
+    request: HumanRequest
+    """The open request."""
+    answers: tuple[HumanResponse, ...] = ()
+    """Responses already given to earlier requests of this same call (a call may ask more than once)."""
+
+
+# Checkpoints
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Everything needed to continue an interrupted run, in this process or another.
+
+    `to_json()` / `from_json()` (and `dumps()` / `loads()`) convert it to plain,
+    versioned JSON and back, exactly.
+    """
+
+    id: str
+    """Unique per interruption; resuming records it in the store, so it resumes once."""
+    run_id: str
+    agent: str
+    """The agent's name; `resume` refuses another agent."""
+    created_at: float
+    step: int
+    """The step that was interrupted (its model turn asked for the tools)."""
+    seq: int
+    """The sequence number of the next event, so a resumed run's events continue the run's."""
+    spans: int
+    """Span ids handed out so far."""
+    elapsed: float
+    """Seconds the run had run (time waiting for a human does not count against `deadline_seconds`)."""
+    usage: Usage
+    tool_calls_made: int
+    output_retries: int
+    session: str | None
+    stored_length: int
+    """How many messages the session held when the run loaded it: the length its append extends."""
+    history: tuple[Message, ...]
+    """The history the run started from (given, or loaded from the session)."""
+    new: tuple[Message, ...]
+    """The run's new messages so far; the last is the model turn whose tool calls were interrupted."""
+    context: tuple[Message, ...]
+    """The conversation as the model will see it next (instructions and any compression included)."""
+    completed: tuple[ToolResultPart, ...]
+    """Results of the turn's calls that needed no decision: they already ran and are not run again."""
+    pending: tuple[PendingCall, ...]
+    """The calls waiting for a human, in the order the model made them."""
+
+    @property
+    def requests(self) -> tuple[HumanRequest, ...]:
+        """The open requests, one per pending call."""
+        return tuple(p.request for p in self.pending)
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The checkpoint as one JSON object, `{"format": "runlet.checkpoint", "version": 1, ...}`."""
+        n = len(self.history) + len(self.new)
+        whole = (*self.history, *self.new)
+        prefix = self.context[: len(self.context) - n] if len(self.context) >= n else None
+        instructions: str | None = None
+        context: list[JsonValue] | None = [message_to_json(m) for m in self.context]
+        if prefix is not None and self.context[len(self.context) - n :] == whole:
+            if not prefix:
+                context = None
+            elif len(prefix) == 1 and prefix[0] == Message.system(prefix[0].text):
+                context, instructions = None, prefix[0].text
+        return {
+            "format": "runlet.checkpoint",
+            "version": CHECKPOINT_VERSION,
+            "id": self.id,
+            "run_id": self.run_id,
+            "agent": self.agent,
+            "created_at": self.created_at,
+            "step": self.step,
+            "seq": self.seq,
+            "spans": self.spans,
+            "elapsed": self.elapsed,
+            "usage": {
+                "input_tokens": self.usage.input_tokens,
+                "output_tokens": self.usage.output_tokens,
+                "cached_input_tokens": self.usage.cached_input_tokens,
+                "reasoning_tokens": self.usage.reasoning_tokens,
+                "requests": self.usage.requests,
+            },
+            "tool_calls_made": self.tool_calls_made,
+            "output_retries": self.output_retries,
+            "session": self.session,
+            "stored_length": self.stored_length,
+            "history": [message_to_json(m) for m in self.history],
+            "new": [message_to_json(m) for m in self.new],
+            "instructions": instructions,
+            "context": context,
+            "completed": [_result_to_json(r) for r in self.completed],
+            "pending": [
+                {
+                    "call": _call_to_json(p.call),
+                    "request": _request_to_json(p.request),
+                    "answers": [_response_to_json(a) for a in p.answers],
+                }
+                for p in self.pending
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> Checkpoint:
+        """A checkpoint from `to_json()`; `StateFormatError` when it is not one, `UnsupportedStateVersion` when newer."""
+        obj = _object(value, "a checkpoint")
+        if obj.get("format") != "runlet.checkpoint":
+            raise StateFormatError('not a runlet checkpoint (no "format": "runlet.checkpoint")')
+        version = obj.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise StateFormatError(f"a runlet checkpoint has an invalid version {version!r}")
+        if version > CHECKPOINT_VERSION:
+            raise UnsupportedStateVersion("this checkpoint", found=version, supported=CHECKPOINT_VERSION)
+        _exact(obj, _CHECKPOINT_KEYS, "a checkpoint")
+        history = _messages(obj, "history")
+        new = _messages(obj, "new")
+        raw_context = obj["context"]
+        if raw_context is None:
+            instructions = obj["instructions"]
+            if instructions is not None and not isinstance(instructions, str):
+                raise StateFormatError("a checkpoint's instructions must be a string or null")
+            system = (Message.system(instructions),) if instructions is not None else ()
+            context = (*system, *history, *new)
+        else:
+            context = _messages(obj, "context")
+        usage = _object(obj["usage"], "a checkpoint's usage")
+        _exact(usage, _USAGE_KEYS, "a checkpoint's usage")
+        session = obj["session"]
+        if session is not None and not isinstance(session, str):
+            raise StateFormatError("a checkpoint's session must be a string or null")
+        pending: list[PendingCall] = []
+        for item in _list(obj, "pending"):
+            entry = _object(item, "a pending call")
+            _exact(entry, frozenset(("call", "request", "answers")), "a pending call")
+            answers = entry["answers"]
+            if not isinstance(answers, list):
+                raise StateFormatError("a pending call's answers must be an array")
+            pending.append(
+                PendingCall(
+                    _call_from_json(entry["call"]),
+                    _request_from_json(entry["request"]),
+                    tuple(_response_from_json(a) for a in cast("list[object]", answers)),
+                )
+            )
+        return cls(
+            id=_string(obj, "id"),
+            run_id=_string(obj, "run_id"),
+            agent=_string(obj, "agent"),
+            created_at=_number(obj, "created_at"),
+            step=_int(obj, "step"),
+            seq=_int(obj, "seq"),
+            spans=_int(obj, "spans"),
+            elapsed=_number(obj, "elapsed"),
+            usage=Usage(**{key: _int(usage, key) for key in _USAGE_KEYS}),
+            tool_calls_made=_int(obj, "tool_calls_made"),
+            output_retries=_int(obj, "output_retries"),
+            session=session,
+            stored_length=_int(obj, "stored_length"),
+            history=history,
+            new=new,
+            context=context,
+            completed=tuple(_result_from_json(r) for r in _list(obj, "completed")),
+            pending=tuple(pending),
+        )
+
+    def dumps(self) -> str:
+        """The checkpoint as JSON text."""
+        return json.dumps(self.to_json(), ensure_ascii=False, allow_nan=False)
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> Checkpoint:
+        """A checkpoint from `dumps()` text."""
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            raise StateFormatError(f"a checkpoint is not valid JSON: {error}") from None
+        return cls.from_json(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Interruption:
+    """Why a run stopped: the requests waiting for a human, and the checkpoint to resume from."""
+
+    pending: tuple[HumanRequest, ...]
+    checkpoint: Checkpoint
+
+    @property
+    def run_id(self) -> str:
+        return self.checkpoint.run_id
+
+
+class RunInterrupted(RunletError):
+    """A run stopped to wait for a human. Not a failure: resume it with `Runtime.resume(agent, e.checkpoint, responses)`."""
+
+    def __init__(self, interruption: Interruption) -> None:
+        self.interruption: Interruption = interruption
+        asks = "; ".join(_describe(request) for request in interruption.pending)
+        super().__init__(
+            f"run {interruption.run_id} of agent {interruption.checkpoint.agent!r} is waiting for "
+            f"{len(interruption.pending)} human decision(s): {asks}"
+        )
+
+    @property
+    def pending(self) -> tuple[HumanRequest, ...]:
+        """The requests waiting for a human."""
+        return self.interruption.pending
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """What to pass to `Runtime.resume`."""
+        return self.interruption.checkpoint
+
+
+def _describe(request: HumanRequest) -> str:
+    if isinstance(request, ApprovalRequest):
+        return f"approve {request.call.name}({request.call.arguments}): {request.reason}"
+    return f"{request.call.name} asks: {request.question}"
+
+
+# Asking from inside a tool
+
+
+class HumanInputRequired(RunletError):
+    """Raised by `require_approval` and `ask_human` to interrupt the run; let it propagate out of the tool."""
+
+    def __init__(self, kind: Literal["approval", "input"], prompt: str, schema: JsonObject | None = None) -> None:
+        self.kind: Literal["approval", "input"] = kind
+        self.prompt: str = prompt
+        self.schema: JsonObject | None = schema
+        super().__init__(f"a tool needs a human's {'approval' if kind == 'approval' else 'answer'}: {prompt}")
+
+
+class ToolCallAnswers:
+    """The responses a resumed tool call has been given, consumed in order (used by the runtime)."""
+
+    def __init__(self, answers: Sequence[HumanResponse] = ()) -> None:
+        self.answers: tuple[HumanResponse, ...] = tuple(answers)
+        self.used: int = 0
+
+    def next(self) -> HumanResponse | None:
+        """The next unused response, or `None` when every one has been used."""
+        if self.used >= len(self.answers):
+            return None
+        self.used += 1
+        return self.answers[self.used - 1]
+
+
+current_answers: contextvars.ContextVar[ToolCallAnswers | None] = contextvars.ContextVar(
+    "runlet_current_answers", default=None
+)
+"""The responses of the tool call being run (set by the runtime around hooks and the tool)."""
+
+
+def require_approval(reason: str) -> None:
+    """Stop the run until a human approves this tool call; returns once approved (on resume).
+
+    Call it from a tool run by Runlet. On the first run it raises
+    `HumanInputRequired`, which interrupts the run; on resume, the tool runs
+    again from the start and `require_approval` returns (approved, or with
+    the edited arguments already passed to the tool). A rejected call is not
+    run again: the model receives `Denied: <reason>`. Code before this call
+    runs again on resume, so put side effects after it.
+    """
+    answers = _answers("require_approval")
+    response = answers.next()
+    if response is None:
+        raise HumanInputRequired("approval", reason)
+    if not isinstance(response, (Approve, EditArguments)):
+        raise UserError(
+            f"require_approval() got a {response.kind!r} response: the tool asked differently on resume than before"
+        )
+
+
+@overload
+def ask_human(question: str) -> str: ...
+
+
+@overload
+def ask_human(question: str, answer_type: type[T]) -> T: ...
+
+
+def ask_human(question: str, answer_type: type[object] = str) -> object:
+    """Stop the run until a human answers `question`; on resume, return the answer as `answer_type`.
+
+    The answer's JSON schema (from `answer_type`, like tool arguments) goes
+    into the `InputRequest`; `Runtime.resume` checks the answer against it
+    before anything runs. Code before this call runs again on resume.
+    """
+    adapter = adapter_for(answer_type)
+    answers = _answers("ask_human")
+    response = answers.next()
+    if response is None:
+        raise HumanInputRequired("input", question, adapter.json_schema)
+    if not isinstance(response, Answer):
+        raise UserError(
+            f"ask_human() got a {response.kind!r} response: the tool asked differently on resume than before"
+        )
+    result: object = adapter.validate(response.value)
+    return result
+
+
+def _answers(function: str) -> ToolCallAnswers:
+    answers = current_answers.get()
+    if answers is None:
+        raise UserError(f"{function}() works only inside a tool call run by a Runlet runtime")
+    return answers
+
+
+# Checking responses against a checkpoint
+
+
+def match_responses(
+    checkpoint: Checkpoint, responses: Sequence[HumanResponse], tools: Mapping[str, object]
+) -> dict[str, tuple[HumanResponse, ...]]:
+    """For each pending call id, every response it has been given (earlier ones, then this one).
+
+    Raises `InvalidHumanResponse` for an unknown request, a duplicate, a
+    response of the wrong kind, an answer that does not fit its schema, edited
+    arguments that are not a JSON object, or a request left without a response.
+    """
+    by_id = {p.request.id: p for p in checkpoint.pending}
+    given: dict[str, HumanResponse] = {}
+    for response in responses:
+        if not isinstance(response, (Approve, Reject, EditArguments, Answer)):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise InvalidHumanResponse(
+                f"a response must be Approve, Reject, EditArguments or Answer, not {type(response).__name__}"
+            )
+        pending = by_id.get(response.request_id)
+        if pending is None:
+            known = ", ".join(sorted(by_id)) or "none"
+            raise InvalidHumanResponse(
+                f"no pending request {response.request_id!r} in checkpoint {checkpoint.id}; the pending requests are: {known}"
+            )
+        if response.request_id in given:
+            raise InvalidHumanResponse(f"two responses to request {response.request_id!r}")
+        request = pending.request
+        if isinstance(request, ApprovalRequest):
+            if isinstance(response, Answer):
+                raise InvalidHumanResponse(
+                    f"request {request.id!r} asks to approve {request.call.name!r}: respond with Approve, "
+                    "Reject or EditArguments, not Answer"
+                )
+            if isinstance(response, EditArguments):
+                _check_arguments(request, response)
+        elif isinstance(response, (Approve, EditArguments)):
+            raise InvalidHumanResponse(
+                f"request {request.id!r} asks a question ({request.question!r}): respond with Answer or Reject, "
+                f"not {type(response).__name__}"
+            )
+        elif isinstance(response, Answer):
+            problems = check_json(request.schema, response.value)
+            if problems:
+                raise InvalidHumanResponse(
+                    f"the answer to request {request.id!r} does not fit its schema: {'; '.join(problems)}"
+                )
+        given[response.request_id] = response
+    missing = [request_id for request_id in by_id if request_id not in given]
+    if missing:
+        raise InvalidHumanResponse(
+            f"no response to pending request(s) {', '.join(map(repr, missing))}; every pending request needs one"
+        )
+    for p in checkpoint.pending:
+        if p.call.name not in tools:
+            raise InvalidHumanResponse(
+                f"the agent has no tool {p.call.name!r}, which the pending call {p.call.call_id} needs"
+            )
+    return {p.call.call_id: (*p.answers, given[p.request.id]) for p in checkpoint.pending}
+
+
+def _check_arguments(request: ApprovalRequest, response: EditArguments) -> None:
+    arguments = response.arguments
+    if not isinstance(arguments, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]  # untyped callers
+        raise InvalidHumanResponse(f"the edited arguments for request {request.id!r} must be a JSON object")
+    try:
+        json.dumps(arguments, allow_nan=False, default=_no_default)
+    except (TypeError, ValueError) as error:
+        raise InvalidHumanResponse(f"the edited arguments for request {request.id!r} are not JSON: {error}") from None
+
+
+def _no_default(value: object) -> object:
+    if isinstance(value, Mapping):
+        return dict(cast("Mapping[str, object]", value))
+    if isinstance(value, (list, tuple)):
+        return list(cast("Sequence[object]", value))
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def check_json(schema: JsonObject, value: object, path: str = "") -> list[str]:
+    """Problems of `value` against a JSON schema (the subset Runlet's schemas use); empty when it fits."""
+    return _check(schema, value, path or "<answer>", schema)
+
+
+_JSON_TYPES: dict[str, tuple[type[object], ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "array": (list, tuple),
+    "object": (dict, Mapping),
+}
+
+
+def _check(schema: JsonObject, value: object, path: str, root: JsonObject) -> list[str]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        defs = root.get("$defs")
+        target = defs.get(ref[len("#/$defs/") :]) if isinstance(defs, Mapping) else None
+        return _check(target, value, path, root) if isinstance(target, Mapping) else []
+    for key in ("anyOf", "oneOf"):
+        branches = schema.get(key)
+        if isinstance(branches, Sequence) and not isinstance(branches, str):
+            results = [_check(b, value, path, root) for b in branches if isinstance(b, Mapping)]
+            if results and all(results):
+                return [f"{path}: matches none of the allowed forms ({' | '.join(r[0] for r in results)})"]
+    if "const" in schema and value != schema["const"]:
+        return [f"{path}: must be {json.dumps(schema['const'])}"]
+    enum = schema.get("enum")
+    if isinstance(enum, Sequence) and not isinstance(enum, str) and value not in list(cast("Sequence[object]", enum)):
+        return [f"{path}: must be one of {', '.join(json.dumps(e) for e in enum)}"]
+    kind = schema.get("type")
+    kinds = [kind] if isinstance(kind, str) else [k for k in cast("Sequence[object]", kind) if isinstance(k, str)] if isinstance(kind, Sequence) else []
+    if kinds and not any(_is(value, k) for k in kinds):
+        return [f"{path}: expected {' or '.join(kinds)}, got {_json_kind(value)}"]
+    problems: list[str] = []
+    if isinstance(value, Mapping):
+        obj = cast("Mapping[str, object]", value)
+        properties = schema.get("properties")
+        props: Mapping[str, JsonObject] = (
+            cast("Mapping[str, JsonObject]", properties) if isinstance(properties, Mapping) else {}
+        )
+        required = schema.get("required")
+        for name in cast("Sequence[str]", required) if isinstance(required, Sequence) else ():
+            if name not in obj:
+                problems.append(f"{path}.{name}: missing")
+        extra = schema.get("additionalProperties")
+        for name, item in obj.items():
+            if name in props:
+                problems += _check(props[name], item, f"{path}.{name}", root)
+            elif extra is False:
+                problems.append(f"{path}.{name}: unknown field")
+            elif isinstance(extra, Mapping):
+                problems += _check(extra, item, f"{path}.{name}", root)
+    elif isinstance(value, (list, tuple)):
+        items = schema.get("items")
+        if isinstance(items, Mapping):
+            for index, item in enumerate(cast("Sequence[object]", value)):
+                problems += _check(items, item, f"{path}[{index}]", root)
+    return problems
+
+
+def _is(value: object, kind: str) -> bool:
+    if isinstance(value, bool):
+        return kind == "boolean"
+    if kind == "number" and isinstance(value, float):
+        return math.isfinite(value)
+    if kind == "integer" and isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, _JSON_TYPES.get(kind, (object,)))
+
+
+def _json_kind(value: object) -> str:
+    for name in ("null", "boolean", "integer", "number", "string", "array", "object"):
+        if _is(value, name):
+            return name
+    return type(value).__name__
+
+
+# Stores
+
+
+async def save_checkpoint(store: StateStore, checkpoint: Checkpoint) -> None:
+    """Keep the checkpoint in the store's key-value space (session `runlet.checkpoints`, key: its id)."""
+    await store.set_state(CHECKPOINTS_SESSION, checkpoint.id, checkpoint.to_json())
+
+
+async def load_checkpoint(store: StateStore, checkpoint_id: str) -> Checkpoint:
+    """A checkpoint kept by `save_checkpoint`; `KeyError` when there is none under that id."""
+    value = await store.get_state(CHECKPOINTS_SESSION, checkpoint_id)
+    if value is None:
+        raise KeyError(f"no checkpoint {checkpoint_id!r} in this store")
+    return Checkpoint.from_json(value)
+
+
+async def checkpoint_resumed(store: StateStore, checkpoint_id: str) -> bool:
+    """Whether a run has resumed from this checkpoint with this store."""
+    return bool(await store.load(CLAIM_PREFIX + checkpoint_id))
+
+
+async def claim_checkpoint(store: StateStore, checkpoint: Checkpoint) -> None:
+    """Record, atomically, that the checkpoint is being resumed; `CheckpointConsumed` if it already was.
+
+    The record is one message appended to session `runlet.checkpoint:<id>`
+    with `expected_length=0`: the store's own check-and-append, so of two
+    resumes racing (tasks or processes sharing the store) exactly one wins.
+    """
+    marker = Message.system(json.dumps({"resumed_at": time.time(), "run_id": checkpoint.run_id}))
+    try:
+        await store.append(CLAIM_PREFIX + checkpoint.id, (marker,), expected_length=0)
+    except SessionConflict:
+        raise CheckpointConsumed(
+            f"checkpoint {checkpoint.id} of run {checkpoint.run_id} was already resumed; "
+            "a checkpoint resumes once (resume the newest checkpoint of the run instead)",
+            checkpoint_id=checkpoint.id,
+        ) from None
+
+
+def new_checkpoint_id() -> str:
+    return uuid.uuid4().hex
+
+
+def make_request(call: ToolCallPart, index: int, ask: HumanInputRequired | str, requested_by: str) -> HumanRequest:
+    """The request for the `index`-th decision of `call` (a hook's reason, or what a tool raised)."""
+    request_id = f"{call.call_id}/{index}"
+    if isinstance(ask, str):
+        return ApprovalRequest(request_id, call, ask, requested_by)
+    if ask.kind == "approval":
+        return ApprovalRequest(request_id, call, ask.prompt, requested_by)
+    return InputRequest(request_id, call, ask.prompt, ask.schema or {}, requested_by)
+
+
+def response_detail(response: HumanResponse) -> str:
+    """What a response says, for events: a rejection's reason, edited arguments or an answer as JSON."""
+    if isinstance(response, Reject):
+        return response.reason
+    if isinstance(response, EditArguments):
+        return json.dumps(response.arguments, ensure_ascii=False)
+    if isinstance(response, Answer):
+        return json.dumps(response.value, ensure_ascii=False)
+    return ""
+
+
+# JSON helpers
+
+_USAGE_KEYS = frozenset(("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "requests"))
+_CHECKPOINT_KEYS = frozenset(
+    (
+        "format", "version", "id", "run_id", "agent", "created_at", "step", "seq", "spans", "elapsed", "usage",
+        "tool_calls_made", "output_retries", "session", "stored_length", "history", "new", "instructions",
+        "context", "completed", "pending",
+    )
+)
+
+
+def _call_to_json(call: ToolCallPart) -> dict[str, JsonValue]:
+    return {"call_id": call.call_id, "name": call.name, "arguments": call.arguments}
+
+
+def _call_from_json(value: object) -> ToolCallPart:
+    obj = _object(value, "a tool call")
+    _exact(obj, frozenset(("call_id", "name", "arguments")), "a tool call")
+    return ToolCallPart(_string(obj, "call_id"), _string(obj, "name"), _string(obj, "arguments"))
+
+
+def _result_to_json(result: ToolResultPart) -> dict[str, JsonValue]:
+    return {"call_id": result.call_id, "name": result.name, "content": result.content, "is_error": result.is_error}
+
+
+def _result_from_json(value: object) -> ToolResultPart:
+    obj = _object(value, "a tool result")
+    _exact(obj, frozenset(("call_id", "name", "content", "is_error")), "a tool result")
+    is_error = obj["is_error"]
+    if not isinstance(is_error, bool):
+        raise StateFormatError("a tool result's is_error must be a boolean")
+    return ToolResultPart(_string(obj, "call_id"), _string(obj, "name"), _string(obj, "content"), is_error)
+
+
+def _request_to_json(request: HumanRequest) -> dict[str, JsonValue]:
+    if isinstance(request, ApprovalRequest):
+        return {
+            "kind": "approval",
+            "id": request.id,
+            "call": _call_to_json(request.call),
+            "reason": request.reason,
+            "requested_by": request.requested_by,
+        }
+    return {
+        "kind": "input",
+        "id": request.id,
+        "call": _call_to_json(request.call),
+        "question": request.question,
+        "schema": request.schema,
+        "requested_by": request.requested_by,
+    }
+
+
+def _request_from_json(value: object) -> HumanRequest:
+    obj = _object(value, "a request")
+    kind = obj.get("kind")
+    if kind == "approval":
+        _exact(obj, frozenset(("kind", "id", "call", "reason", "requested_by")), "an approval request")
+        return ApprovalRequest(
+            _string(obj, "id"), _call_from_json(obj["call"]), _string(obj, "reason"), _string(obj, "requested_by")
+        )
+    if kind == "input":
+        _exact(obj, frozenset(("kind", "id", "call", "question", "schema", "requested_by")), "an input request")
+        schema = _object(obj["schema"], "an input request's schema")
+        return InputRequest(
+            _string(obj, "id"),
+            _call_from_json(obj["call"]),
+            _string(obj, "question"),
+            cast(JsonObject, schema),
+            _string(obj, "requested_by"),
+        )
+    raise StateFormatError(f"unknown request kind {kind!r}")
+
+
+def _response_to_json(response: HumanResponse) -> dict[str, JsonValue]:
+    if isinstance(response, Approve):
+        return {"kind": "approve", "request_id": response.request_id}
+    if isinstance(response, Reject):
+        return {"kind": "reject", "request_id": response.request_id, "reason": response.reason}
+    if isinstance(response, EditArguments):
+        return {"kind": "edit", "request_id": response.request_id, "arguments": response.arguments}
+    return {"kind": "answer", "request_id": response.request_id, "value": response.value}
+
+
+def _response_from_json(value: object) -> HumanResponse:
+    obj = _object(value, "a response")
+    kind = obj.get("kind")
+    if kind == "approve":
+        _exact(obj, frozenset(("kind", "request_id")), "an approve response")
+        return Approve(_string(obj, "request_id"))
+    if kind == "reject":
+        _exact(obj, frozenset(("kind", "request_id", "reason")), "a reject response")
+        return Reject(_string(obj, "request_id"), _string(obj, "reason"))
+    if kind == "edit":
+        _exact(obj, frozenset(("kind", "request_id", "arguments")), "an edit response")
+        return EditArguments(_string(obj, "request_id"), cast(JsonObject, _object(obj["arguments"], "edited arguments")))
+    if kind == "answer":
+        _exact(obj, frozenset(("kind", "request_id", "value")), "an answer")
+        return Answer(_string(obj, "request_id"), cast(JsonValue, obj["value"]))
+    raise StateFormatError(f"unknown response kind {kind!r}")
+
+
+def _object(value: object, what: str) -> dict[str, object]:
+    if not isinstance(value, Mapping):
+        raise StateFormatError(f"{what} must be a JSON object, not {_json_kind(value)}")
+    return dict(cast("Mapping[str, object]", value))
+
+
+def _exact(obj: Mapping[str, object], keys: frozenset[str], what: str) -> None:
+    if keys.symmetric_difference(obj):
+        missing = sorted(keys - obj.keys())
+        extra = sorted(obj.keys() - keys)
+        raise StateFormatError(
+            f"{what} has the wrong fields" + (f"; missing {missing}" if missing else "") + (f"; unknown {extra}" if extra else "")
+        )
+
+
+def _string(obj: Mapping[str, object], name: str) -> str:
+    value = obj[name]
+    if not isinstance(value, str):
+        raise StateFormatError(f"a checkpoint's {name} must be a string, not {_json_kind(value)}")
+    return value
+
+
+def _int(obj: Mapping[str, object], name: str) -> int:
+    value = obj[name]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise StateFormatError(f"a checkpoint's {name} must be an integer, not {_json_kind(value)}")
+    return value
+
+
+def _number(obj: Mapping[str, object], name: str) -> float:
+    value = obj[name]
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise StateFormatError(f"a checkpoint's {name} must be a number, not {_json_kind(value)}")
+    return float(value)
+
+
+def _list(obj: Mapping[str, object], name: str) -> list[object]:
+    value = obj[name]
+    if not isinstance(value, list):
+        raise StateFormatError(f"a checkpoint's {name} must be an array, not {_json_kind(value)}")
+    return cast("list[object]", value)
+
+
+def _messages(obj: Mapping[str, object], name: str) -> tuple[Message, ...]:
+    return tuple(message_from_json(m) for m in _list(obj, name))
