@@ -59,6 +59,10 @@ STABLE_TYPES = frozenset(
         "hook.decided",
         "output.validation_failed",
         "policy.stopped",
+        "human.requested",
+        "human.responded",
+        "run.interrupted",
+        "run.resumed",
     }
 )
 """Every type string ever shipped. Removing one is a breaking change; add new ones here."""

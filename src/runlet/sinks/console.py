@@ -23,6 +23,10 @@ from runlet.core.events import (
     ContextCompressed,
     Event,
     HookDecided,
+    HumanRequested,
+    HumanResponded,
+    RunInterrupted,
+    RunResumed,
     ModelCompleted,
     ModelFailed,
     ModelRequested,
@@ -145,6 +149,16 @@ class ConsoleSink:
                 line = f"\u2716 failed: {kind}: {_cut(message, cut)}"
             case RunCancelled(reason=reason):
                 line = f"\u2716 cancelled ({reason})"
+            case HumanRequested(tool=tool, kind=kind, prompt=prompt, request_id=request_id):
+                wants = "approval" if kind == "approval" else "answer"
+                line = f"  ? {tool} waits for a human's {wants} [{request_id}]: {_cut(prompt, cut)}"
+            case HumanResponded(tool=tool, response=response, detail=detail):
+                said = f": {_cut(detail, cut)}" if detail else ""
+                line = f"  ? human: {response} {tool}{said}"
+            case RunInterrupted(checkpoint_id=checkpoint_id, requests=requests):
+                line = f"\u23f8 interrupted: waiting for {len(requests)} human decision(s) (checkpoint {checkpoint_id})"
+            case RunResumed(checkpoint_id=checkpoint_id, responses=n):
+                line = f"\u25b6 {event.agent} resumed from checkpoint {checkpoint_id} ({n} response(s))"
             case (
                 ModelRequested()
                 | ModelStreamStarted()

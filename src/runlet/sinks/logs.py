@@ -25,6 +25,10 @@ from runlet.core.events import (
     ContextCompressed,
     Event,
     HookDecided,
+    HumanRequested,
+    HumanResponded,
+    RunInterrupted,
+    RunResumed,
     ModelCompleted,
     ModelFailed,
     ModelRequested,
@@ -83,6 +87,8 @@ def level_of(event: Event) -> int:
             | StateSaved()
             | HookDecided()
         ):
+            return logging.INFO
+        case RunInterrupted() | RunResumed() | HumanRequested() | HumanResponded():
             return logging.INFO
         case _:
             assert_never(event)

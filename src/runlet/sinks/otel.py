@@ -43,6 +43,10 @@ from runlet.core.events import (
     ContextCompressed,
     Event,
     HookDecided,
+    HumanRequested,
+    HumanResponded,
+    RunInterrupted,
+    RunResumed,
     ModelCompleted,
     ModelFailed,
     ModelRequested,
@@ -275,6 +279,23 @@ class OpenTelemetrySink:
                 self._end_run(event, (kind, message))
             case RunCancelled(reason=reason):
                 self._end_run(event, ("cancelled", reason))
+            case RunResumed(agent=agent):
+                self._start(
+                    event,
+                    f"{INVOKE_AGENT} {agent}",
+                    SpanKind.INTERNAL,
+                    {GEN_AI_OPERATION_NAME: INVOKE_AGENT, GEN_AI_AGENT_NAME: agent},
+                )
+                self._point(event)
+            case RunInterrupted(usage=usage, steps=steps):
+                self._point(event)
+                opened = self._open(event)
+                if opened is not None:
+                    opened.span.set_attributes(_usage(usage))
+                    opened.span.set_attribute(RUNLET_STEPS, steps)
+                self._end_run(event, None)
+            case HumanRequested() | HumanResponded():
+                self._point(event)
             case StepStarted(step=step):
                 self._start(event, f"step {step}", SpanKind.INTERNAL, {RUNLET_STEP: step, GEN_AI_AGENT_NAME: event.agent})
             case StepCompleted():

@@ -16,6 +16,8 @@ from runlet.core.events import (
     ContextCompressed,
     EventBase,
     HookDecided,
+    HumanRequested,
+    HumanResponded,
     ModelCompleted,
     ModelFailed,
     ModelRequested,
@@ -30,6 +32,8 @@ from runlet.core.events import (
     RunCancelled,
     RunCompleted,
     RunFailed,
+    RunInterrupted,
+    RunResumed,
     RunStarted,
     StateLoaded,
     StateSaved,
@@ -96,6 +100,8 @@ def category(event: Event) -> str:
             return "state"
         case HookDecided() | OutputValidationFailed() | PolicyStopped():
             return "policy"
+        case RunInterrupted() | RunResumed() | HumanRequested() | HumanResponded():
+            return "human"
         case _:
             assert_never(event)
 
