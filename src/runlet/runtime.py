@@ -16,7 +16,7 @@ import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypedDict, overload
 
 from typing_extensions import TypeVar, assert_never
@@ -33,6 +33,7 @@ from runlet.core.errors import (
     ModelTimeout,
     OutputValidationFailed,
     ProviderError,
+    ResumeError,
     ToolError,
     ToolTimeout,
     UsageLimitExceeded,
@@ -45,6 +46,8 @@ from runlet.core.events import (
     Event,
     EventSink,
     HookDecided,
+    HumanRequested,
+    HumanResponded,
     ModelCompleted,
     ModelFailed,
     ModelRequested,
@@ -59,6 +62,8 @@ from runlet.core.events import (
     RunCancelled,
     RunCompleted,
     RunFailed,
+    RunInterrupted as RunInterruptedEvent,
+    RunResumed,
     RunStarted,
     StateLoaded,
     StateSaved,
@@ -71,6 +76,25 @@ from runlet.core.events import (
     ToolTimedOut,
 )
 from runlet.core.hooks import AnyHook, Decision, Hooks, StateOperation
+from runlet.core.human import (
+    Approve,
+    Checkpoint,
+    EditArguments,
+    HumanInputRequired,
+    HumanRequest,
+    HumanResponse,
+    Interruption,
+    PendingCall,
+    Reject,
+    RunInterrupted,
+    ToolCallAnswers,
+    claim_checkpoint,
+    current_answers,
+    make_request,
+    match_responses,
+    new_checkpoint_id,
+    response_detail,
+)
 from runlet.core.limits import Limits
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.models import (
@@ -274,6 +298,81 @@ class Runtime:
         """`run()` for scripts: starts an event loop, so not for use inside one."""
         return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session))
 
+    @overload
+    async def resume(
+        self,
+        agent: Agent[None, OutputT],
+        checkpoint: Checkpoint,
+        responses: Sequence[HumanResponse],
+        *,
+        deps: None = None,
+    ) -> RunResult[OutputT]: ...
+
+    @overload
+    async def resume(
+        self,
+        agent: Agent[DepsT, OutputT],
+        checkpoint: Checkpoint,
+        responses: Sequence[HumanResponse],
+        *,
+        deps: DepsT,
+    ) -> RunResult[OutputT]: ...
+
+    async def resume(
+        self,
+        agent: Agent[Any, Any],
+        checkpoint: Checkpoint,
+        responses: Sequence[HumanResponse],
+        *,
+        deps: Any = None,
+    ) -> RunResult[Any]:
+        """Continue an interrupted run (`RunInterrupted.checkpoint`) with one response per pending request.
+
+        Approved calls run, rejected ones tell the model `Denied: <reason>`, edited
+        ones run with the new arguments; the turn's other calls are not run again.
+        The responses are checked first (`InvalidHumanResponse`), then the checkpoint
+        is claimed in `store` (`CheckpointConsumed` when it was already resumed):
+        either error changes nothing. The run may be interrupted again.
+        """
+        loop = _Run.resumed(self, agent, checkpoint, responses, deps, streaming=False)
+        async for _ in loop.events():
+            pass
+        return loop.result()
+
+    @overload
+    def resume_stream(
+        self,
+        agent: Agent[None, OutputT],
+        checkpoint: Checkpoint,
+        responses: Sequence[HumanResponse],
+        *,
+        deps: None = None,
+    ) -> AsyncIterator[Event]: ...
+
+    @overload
+    def resume_stream(
+        self,
+        agent: Agent[DepsT, OutputT],
+        checkpoint: Checkpoint,
+        responses: Sequence[HumanResponse],
+        *,
+        deps: DepsT,
+    ) -> AsyncIterator[Event]: ...
+
+    def resume_stream(
+        self,
+        agent: Agent[Any, Any],
+        checkpoint: Checkpoint,
+        responses: Sequence[HumanResponse],
+        *,
+        deps: Any = None,
+    ) -> AsyncIterator[Event]:
+        """`resume()` with a streamed model, yielding every event; the first is `run.resumed`.
+
+        Bad responses raise at the call; a consumed checkpoint raises before the first event.
+        """
+        return _Run.resumed(self, agent, checkpoint, responses, deps, streaming=True).events()
+
 
 class _Meta(TypedDict):
     run_id: str
@@ -290,13 +389,16 @@ class _ToolOutcome:
     call: ToolCallPart
     result: ToolResultPart
     status: str
-    """"completed", "failed", "timed_out" or "denied"."""
+    """"completed", "failed", "timed_out", "denied" or "interrupted" (waits for a human)."""
     span: str
     duration_ms: float
     detail: str = ""
     """The error, the timeout, or who denied and why."""
     hook: str = ""
     decisions: list[tuple[str, str, Decision[object]]] = field(default_factory=list[tuple[str, str, Decision[object]]])
+    ask: HumanInputRequired | None = None
+    """What the tool raised to ask a human (status "interrupted")."""
+    request: HumanRequest | None = None
 
 
 @dataclass(slots=True)
@@ -304,6 +406,8 @@ class _HookChain(Generic[V]):
     value: V
     vetoed_by: str = ""
     veto_reason: str = ""
+    interrupted_by: str = ""
+    interrupt_reason: str = ""
     decisions: list[tuple[str, str, Decision[object]]] = field(default_factory=list[tuple[str, str, Decision[object]]])
 
 
@@ -371,6 +475,46 @@ class _Run:
         self.started = time.monotonic()
         deadline = runtime.limits.deadline_seconds
         self.deadline = None if deadline is None else self.started + deadline
+        self.output_retries = 0
+        self.resuming: Checkpoint | None = None
+        """The checkpoint this run continues from, if it is a resumed run."""
+        self.answers: dict[str, tuple[HumanResponse, ...]] = {}
+        """For each pending call of the checkpoint, the responses it has been given."""
+        self.pending_calls: dict[str, ToolCallPart] = {}
+        """The calls of a resumed turn as the model made them (before any edited arguments)."""
+
+    @classmethod
+    def resumed(
+        cls,
+        runtime: Runtime,
+        agent: Agent[Any, Any],
+        checkpoint: Checkpoint,
+        responses: Sequence[HumanResponse],
+        deps: object,
+        *,
+        streaming: bool,
+    ) -> _Run:
+        """A run that continues `checkpoint`; raises (changing nothing) when the responses do not fit it."""
+        if not isinstance(checkpoint, Checkpoint):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise UserError(f"resume() needs a Checkpoint (Checkpoint.from_json(...)), not {type(checkpoint).__name__}")
+        if checkpoint.agent != agent.name:
+            raise ResumeError(
+                f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
+            )
+        answers = match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
+        run = cls(runtime, agent, (), deps, checkpoint.history, None, streaming=streaming)
+        run.resuming, run.answers = checkpoint, answers
+        run.run_id = checkpoint.run_id
+        run.session, run.stored_length = checkpoint.session, checkpoint.stored_length
+        run.new = list(checkpoint.new)
+        run.context = list(checkpoint.context)
+        run.usage = checkpoint.usage
+        run.step, run.seq, run.spans = checkpoint.step, checkpoint.seq, checkpoint.spans
+        run.tool_calls_made, run.output_retries = checkpoint.tool_calls_made, checkpoint.output_retries
+        run.started = time.monotonic() - checkpoint.elapsed
+        deadline = runtime.limits.deadline_seconds
+        run.deadline = None if deadline is None else run.started + deadline
+        return run
 
     # Events
 
@@ -432,16 +576,25 @@ class _Run:
 
     async def events(self) -> AsyncIterator[Event]:
         """Run the loop, yielding each event once it has reached the sinks."""
-        text = self.input[-1].text if self.input else ""
-        await self._emit(lambda: RunStarted(**self._meta(self.run_span, None), input=text))
+        resuming = self.resuming
+        if resuming is None:
+            text = self.input[-1].text if self.input else ""
+            await self._emit(lambda: RunStarted(**self._meta(self.run_span, None), input=text))
+        else:
+            await claim_checkpoint(self.runtime.store, resuming)  # CheckpointConsumed: nothing has happened
+            await self._emit(
+                lambda: RunResumed(**self._meta(self.run_span, None), checkpoint_id=resuming.id, responses=len(resuming.pending))
+            )
         try:
-            if self.session is not None:
+            if resuming is not None:
+                await self._resume_turn(resuming)
+            elif self.session is not None:
                 await self._load_session(self.session)
             capabilities = self.agent.capabilities or self.agent.model.capabilities()
-            instructions = await self._instructions()
+            instructions = await self._instructions() if resuming is None else ""
             if instructions:
                 self.context.insert(0, Message.system(instructions))
-            output_retries = 0
+            output_retries = self.output_retries
             while True:
                 for event in self._drain():
                     yield event
@@ -498,6 +651,7 @@ class _Run:
                     output = self.output.parse(response.text)
                 except ValidationError as error:
                     output_retries += 1
+                    self.output_retries = output_retries
                     if output_retries > self.agent.max_output_retries:
                         raise OutputValidationFailed(
                             f"the final answer did not validate as {self.agent.output_type.__name__} "
@@ -533,6 +687,10 @@ class _Run:
                 return
         except (asyncio.CancelledError, GeneratorExit):
             await self._emit(lambda: RunCancelled(**self._meta(self.run_span, None), reason="cancelled"))
+            raise
+        except RunInterrupted:
+            for event in self._drain():
+                yield event
             raise
         except Exception as error:
             if isinstance(error, UsageLimitExceeded):
@@ -825,20 +983,117 @@ class _Run:
                 lambda: ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
             )
 
-    async def _run_tools(self, calls: Sequence[ToolCallPart]) -> None:
-        """Run the turn's tool calls, concurrently, and add their results to the conversation."""
+    async def _run_tools(self, calls: Sequence[ToolCallPart], done: Sequence[ToolResultPart] = ()) -> None:
+        """Run the turn's tool calls, concurrently, and add their results to the conversation.
+
+        `done` holds results of the turn obtained before (a resumed turn). When a
+        call needs a human, the others still run, and the run stops with
+        `RunInterrupted` once they have: their results go into the checkpoint.
+        """
         ctx = self._ctx()
         spans = self.tool_spans
         if len(calls) == 1:
             outcomes = [await self._run_tool(ctx, calls[0], spans[0])]
         else:
             outcomes = await _gather([self._run_tool(ctx, call, span) for call, span in zip(calls, spans)])
+        waiting: list[_ToolOutcome] = []
         for outcome in outcomes:
             await self._hook_events(outcome)
-            await self._emit(lambda: self._tool_event(outcome))
-        message = Message("tool", tuple(outcome.result for outcome in outcomes))
+            if outcome.status == "interrupted":
+                waiting.append(outcome)
+            else:
+                await self._emit(lambda: self._tool_event(outcome))
+        results = {r.call_id: r for r in (*done, *(o.result for o in outcomes if o.status != "interrupted"))}
+        if waiting:
+            await self._interrupt(waiting, tuple(results.values()))
+        order = self.new[-1].tool_calls if self.new and self.new[-1].role == "assistant" else tuple(calls)
+        message = Message("tool", tuple(results[c.call_id] for c in order if c.call_id in results))
         self.context.append(message)
         self.new.append(message)
+
+    async def _interrupt(self, waiting: Sequence[_ToolOutcome], completed: tuple[ToolResultPart, ...]) -> None:
+        """Stop the run for humans: emit `human.requested` and `run.interrupted`, raise `RunInterrupted`."""
+        pending: list[PendingCall] = []
+        for outcome in waiting:
+            assert outcome.request is not None
+            request: HumanRequest = outcome.request
+            original = self.pending_calls.get(outcome.call.call_id, outcome.call)
+            pending.append(PendingCall(original, request, self.answers.get(outcome.call.call_id, ())))
+            await self._emit(
+                lambda: HumanRequested(
+                    **self._meta(outcome.span, self.step_span),
+                    request_id=request.id,
+                    kind=request.kind,
+                    tool=request.call.name,
+                    call_id=request.call.call_id,
+                    prompt=request.reason if request.kind == "approval" else request.question,
+                    requested_by=request.requested_by,
+                )
+            )
+        checkpoint_id = new_checkpoint_id()
+        requests = tuple(p.request for p in pending)
+        await self._emit(
+            lambda: RunInterruptedEvent(
+                **self._meta(self.run_span, None),
+                checkpoint_id=checkpoint_id,
+                requests=tuple(r.id for r in requests),
+                usage=self.usage,
+                steps=self.step,
+            )
+        )
+        checkpoint = Checkpoint(
+            id=checkpoint_id,
+            run_id=self.run_id,
+            agent=self.agent.name,
+            created_at=time.time(),
+            step=self.step,
+            seq=self.seq,
+            spans=self.spans,
+            elapsed=time.monotonic() - self.started,
+            usage=self.usage,
+            tool_calls_made=self.tool_calls_made,
+            output_retries=self.output_retries,
+            session=self.session,
+            stored_length=self.stored_length,
+            history=self.history,
+            new=tuple(self.new),
+            context=tuple(self.context),
+            completed=completed,
+            pending=tuple(pending),
+        )
+        raise RunInterrupted(Interruption(requests, checkpoint))
+
+    async def _resume_turn(self, checkpoint: Checkpoint) -> None:
+        """Finish the interrupted turn: run the pending calls with the humans' responses, keep the others' results."""
+        self.step_span = self._span()
+        await self._emit(lambda: StepStarted(**self._in_step()))
+        calls: list[ToolCallPart] = []
+        for pending in checkpoint.pending:
+            answers = self.answers[pending.call.call_id]
+            response = answers[-1]
+            await self._emit(
+                lambda: HumanResponded(
+                    **self._in_step(),
+                    request_id=response.request_id,
+                    tool=pending.call.name,
+                    call_id=pending.call.call_id,
+                    response=response.kind,
+                    detail=response_detail(response),
+                )
+            )
+            edits = [a for a in answers if isinstance(a, EditArguments)]
+            call = pending.call
+            if edits:
+                call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
+            self.pending_calls[call.call_id] = pending.call
+            calls.append(call)
+        self.tool_spans = [self._span() for _ in calls]
+        for call, span in zip(calls, self.tool_spans):
+            await self._emit(
+                lambda: ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
+            )
+        await self._run_tools(calls, checkpoint.completed)
+        await self._emit(lambda: StepCompleted(**self._in_step(), tool_calls=len(self.new[-2].tool_calls)))
 
     def _tool_event(self, outcome: _ToolOutcome) -> Event:
         meta = self._meta(outcome.span, self.step_span)
@@ -857,6 +1112,19 @@ class _Run:
         )
 
     async def _run_tool(self, ctx: RunContext[Any], call: ToolCallPart, span: str) -> _ToolOutcome:
+        given = self.answers.get(call.call_id, ())
+        token = current_answers.set(ToolCallAnswers(given))
+        try:
+            outcome = await self._run_tool_answering(ctx, call, span, given)
+        finally:
+            current_answers.reset(token)
+        if outcome.status == "interrupted" and outcome.request is None:
+            outcome.request = make_request(call, len(given), outcome.ask or outcome.detail, outcome.hook or "tool")
+        return outcome
+
+    async def _run_tool_answering(
+        self, ctx: RunContext[Any], call: ToolCallPart, span: str, given: tuple[HumanResponse, ...]
+    ) -> _ToolOutcome:
         started = time.perf_counter()
 
         def done(status: str, content: str, detail: str = "", hook: str = "") -> _ToolOutcome:
@@ -869,9 +1137,18 @@ class _Run:
             known = ", ".join(sorted(self.tools)) or "none"
             error = f"unknown tool {call.name!r}; the tools are: {known}"
             return done("failed", f"Error: {error}.", error)
-        chain = await self._decide("before_tool_call", ctx, call, (), (ToolCallPart, ToolResultPart))
+        rejected = next((a for a in given if isinstance(a, Reject)), None)
+        chain: _HookChain[Any] = _HookChain(call)
+        if rejected is None:
+            chain = await self._decide("before_tool_call", ctx, call, (), (ToolCallPart, ToolResultPart))
         effective = call
-        if chain.vetoed_by:
+        if rejected is not None:
+            outcome = done("denied", f"Denied: {rejected.reason}", rejected.reason, "human")
+        elif chain.interrupted_by:
+            outcome = done("interrupted", "", chain.interrupt_reason, chain.interrupted_by)
+            outcome.decisions = chain.decisions
+            return outcome
+        elif chain.vetoed_by:
             outcome = done("denied", f"Denied: {chain.veto_reason}", chain.veto_reason, chain.vetoed_by)
         elif isinstance(chain.value, ToolResultPart):
             answer = _answering(call, chain.value)
@@ -889,6 +1166,12 @@ class _Run:
                     point="before_tool_call",
                 )
             outcome = await self._call_tool(ctx, tool, effective, done)
+            if outcome.status == "interrupted":
+                outcome.decisions = chain.decisions
+                return outcome
+            if any(isinstance(a, EditArguments) for a in given) and outcome.status == "completed":
+                note = f"(a human changed the arguments to {call.arguments})\n"
+                outcome.result = replace(outcome.result, content=note + outcome.result.content)
         outcome.decisions = chain.decisions
         after = await self._decide("after_tool_call", ctx, outcome.result, (effective,), ToolResultPart)
         if after.decisions:
@@ -921,6 +1204,10 @@ class _Run:
         except ValidationError as error:
             message = f"invalid arguments for {call.name!r}: {error}"
             return done("failed", f"Error: {message}. Fix the arguments and call the tool again.", message)
+        except HumanInputRequired as ask:
+            outcome = done("interrupted", "", ask.prompt, "tool")
+            outcome.ask = ask
+            return outcome
         except ToolTimeout as error:
             return done("timed_out", f"Error: {error}", str(error.timeout))
         except ToolError as error:
@@ -963,6 +1250,18 @@ class _Run:
                     point=point,
                 )
             decision: Decision[object] = decided  # pyright: ignore[reportUnknownVariableType]
+            if decision.action == "interrupt":
+                if point != "before_tool_call":
+                    raise HookError(
+                        f"hook {name!r} interrupted at {point}; only before_tool_call hooks can interrupt a run",
+                        hook=name,
+                        point=point,
+                    )
+                answers = current_answers.get()
+                if answers is not None and isinstance(answers.next(), (Approve, EditArguments)):
+                    continue  # a human approved this call when the run was resumed
+                chain.interrupted_by, chain.interrupt_reason = name, decision.reason
+                return chain
             chain.decisions.append((name, point, decision))
             if decision.action == "veto":
                 if point not in _BEFORE_POINTS:
@@ -984,7 +1283,13 @@ class _Run:
     async def _hook_events(self, chain: _HookChain[Any] | _ToolOutcome) -> None:
         for name, point, decision in chain.decisions:
             await self._emit(
-                lambda: HookDecided(**self._in_step(), hook=name, point=point, action=decision.action, reason=decision.reason)
+                lambda: HookDecided(
+                    **self._in_step(),
+                    hook=name,
+                    point=point,
+                    action="veto" if decision.action == "veto" else "replace",  # interrupts are human.requested events
+                    reason=decision.reason,
+                )
             )
 
 
