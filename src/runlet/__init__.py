@@ -28,19 +28,23 @@ from runlet.core import (
     tool,
 )
 from runlet.core import events
+from runlet.core.human import ApprovalRequest, Checkpoint, InputRequest, RunInterrupted, ask_human, require_approval
 from runlet.runtime import RetryPolicy, RunResult, Runtime
 
 __version__ = "0.3.0a1"
 
 __all__ = [
     "Agent",
+    "ApprovalRequest",
     "Capabilities",
+    "Checkpoint",
     "ContextBudgetExceeded",
     "Decision",
     "Event",
     "EventSink",
     "Hook",
     "Hooks",
+    "InputRequest",
     "Limits",
     "Message",
     "ModelRequest",
@@ -48,6 +52,7 @@ __all__ = [
     "Provider",
     "RetryPolicy",
     "RunContext",
+    "RunInterrupted",
     "RunResult",
     "Runtime",
     "RunletError",
@@ -58,6 +63,8 @@ __all__ = [
     "Usage",
     "UsageLimitExceeded",
     "__version__",
+    "ask_human",
     "events",
+    "require_approval",
     "tool",
 ]
