@@ -75,7 +75,7 @@ from runlet.core.events import (
     ToolStarted,
     ToolTimedOut,
 )
-from runlet.core.hooks import AnyHook, Decision, Hooks, StateOperation
+from runlet.core.hooks import HOOK_POINTS, AnyHook, Decision, Hooks, StateOperation
 from runlet.core.human import (
     Approve,
     Checkpoint,
@@ -1330,16 +1330,7 @@ def _compile_hooks(
     hooks last-first), like nested middleware.
     """
     points: dict[str, list[tuple[str, HookFunction]]] = {}
-    for point in (
-        "before_model_call",
-        "after_model_call",
-        "before_tool_call",
-        "after_tool_call",
-        "before_compression",
-        "after_compression",
-        "before_state",
-        "after_state",
-    ):
+    for point in HOOK_POINTS:
         nested = (*runtime_hooks, *agent_hooks)
         functions: list[tuple[str, HookFunction]] = []
         for hook in nested if point in _BEFORE_POINTS else nested[::-1]:

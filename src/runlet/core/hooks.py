@@ -146,7 +146,7 @@ class Hooks:
 AnyHook: TypeAlias = Union[Hook, Hooks]
 """What `Agent(hooks=...)` and `Runtime(hooks=...)` accept."""
 
-HOOK_POINTS: tuple[str, ...] = (
+HOOK_POINTS: tuple[str, ...] = (  # the methods of `Hook`, and the fields of `Hooks`
     "before_model_call",
     "after_model_call",
     "before_tool_call",
