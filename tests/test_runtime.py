@@ -455,3 +455,26 @@ async def test_wrapped_output_keeps_its_definitions_at_the_root() -> None:
     assert result.output == [Node("a", [Node("b", [])])]
     output = provider.requests[0].output
     assert output is not None and "Node" in output.schema["$defs"]  # type: ignore[operator]
+
+
+async def test_typeddict_and_pydantic_outputs() -> None:
+    from pydantic import BaseModel
+    from typing_extensions import TypedDict
+
+    class Ticket(TypedDict):
+        id: str
+        priority: int
+
+    class Invoice(BaseModel):
+        number: str
+        total: float
+
+    ticket = await Runtime().run(
+        Agent(name="t", model=ScriptedProvider([{"id": "T-1", "priority": 2}]), output_type=Ticket), "x"
+    )
+    assert ticket.output == {"id": "T-1", "priority": 2}
+
+    provider = ScriptedProvider([{"number": "A1", "total": "many"}, {"number": "A1", "total": 9.5}])
+    invoice = await Runtime().run(Agent(name="i", model=provider, output_type=Invoice), "x")
+    assert invoice.output == Invoice(number="A1", total=9.5)
+    assert "total" in provider.requests[1].messages[-1].text  # the validation error went back to the model
