@@ -184,3 +184,50 @@ async def test_no_task_is_left_behind_after_a_failed_parallel_turn() -> None:
     with pytest.raises(UsageLimitExceeded):
         await runtime.run(Agent(name="a", model=provider, tools=(slow,)), "go")
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+async def test_a_tool_is_retried_only_when_it_asks() -> None:
+    from runlet.core.errors import ToolRetry
+
+    attempts = 0
+
+    @tool(retries=2)
+    async def flaky() -> str:
+        """Fail twice, then work."""
+        nonlocal attempts
+        attempts += 1
+        if attempts < 3:
+            raise ToolRetry("database busy", delay=0.001)
+        return "ok"
+
+    provider = ScriptedProvider([call("flaky"), "done"])
+    await Runtime().run(Agent(name="a", model=provider, tools=(flaky,)), "go")
+    assert attempts == 3
+    assert results(provider.requests[1])[0].content == "ok"
+
+    attempts = 0
+
+    @tool
+    async def no_retries() -> str:
+        """Ask for a retry that is not granted."""
+        nonlocal attempts
+        attempts += 1
+        raise ToolRetry("database busy")
+
+    provider = ScriptedProvider([call("no_retries"), "done"])
+    await Runtime().run(Agent(name="a", model=provider, tools=(no_retries,)), "go")
+    assert attempts == 1
+    (result,) = results(provider.requests[1])
+    assert result.is_error and "database busy" in result.content
+
+    @tool
+    async def plain_failure() -> str:
+        """Fail without asking for a retry."""
+        nonlocal attempts
+        attempts += 1
+        raise RuntimeError("boom")
+
+    attempts = 0
+    provider = ScriptedProvider([call("plain_failure"), "done"])
+    await Runtime().run(Agent(name="a", model=provider, tools=(plain_failure,)), "go")
+    assert attempts == 1

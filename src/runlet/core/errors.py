@@ -41,6 +41,18 @@ class ToolError(RunletError):
     """
 
 
+class ToolRetry(ToolError):
+    """Raised by a tool to be called again, after `delay` seconds, for a passing failure.
+
+    A tool made with `@tool(retries=N)` is called again up to N times; after
+    that (or with no retries) the model receives the message as a tool error.
+    """
+
+    def __init__(self, message: str, *, delay: float = 0.0) -> None:
+        self.delay = delay
+        super().__init__(message)
+
+
 class ToolTimeout(ToolError):
     """A tool call took longer than its timeout."""
 

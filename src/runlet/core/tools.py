@@ -13,7 +13,7 @@ from typing import Any, Generic, Protocol, overload
 from typing_extensions import Concatenate, ParamSpec, TypeVar
 
 from runlet.core.context import RunContext
-from runlet.core.errors import ToolError, ToolTimeout, UserError
+from runlet.core.errors import ToolError, ToolRetry, ToolTimeout, UserError
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.schema import FunctionSchema, TypeAdapter, adapter_for
 
@@ -62,7 +62,10 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
+        retries: int = 0,
     ) -> None:
+        if retries < 0:
+            raise ValueError(f"retries must not be negative, got {retries}")
         self._func = func
         self._is_async = inspect.iscoroutinefunction(func)
         self._takes_context = _takes_context(func)
@@ -72,6 +75,8 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         self._description = description if description is not None else self._schema.description
         self.timeout = timeout
         """Seconds the call may take; `None` for no limit of its own."""
+        self.retries = retries
+        """Times the function is called again when it raises `ToolRetry`."""
         functools.update_wrapper(self, func)
 
     @property
@@ -95,14 +100,25 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
     async def call(self, ctx: RunContext[DepsT_contra], arguments: JsonValue) -> str:
         """Validate the arguments, call the function, and render its result as text."""
         kwargs = self._schema.validate(arguments)
-        if self.timeout is None:
-            result = await self._invoke(ctx, kwargs)
-        else:
+        attempt = 0
+        while True:
             try:
-                result = await asyncio.wait_for(self._invoke(ctx, kwargs), self.timeout)
-            except asyncio.TimeoutError:
-                raise ToolTimeout(self.timeout) from None
+                result = await self._invoke_within_timeout(ctx, kwargs)
+                break
+            except ToolRetry as retry:
+                if attempt >= self.retries:
+                    raise
+                attempt += 1
+                await asyncio.sleep(retry.delay)
         return self._render(result)
+
+    async def _invoke_within_timeout(self, ctx: RunContext[DepsT_contra], kwargs: dict[str, object]) -> object:
+        if self.timeout is None:
+            return await self._invoke(ctx, kwargs)
+        try:
+            return await asyncio.wait_for(self._invoke(ctx, kwargs), self.timeout)
+        except asyncio.TimeoutError:
+            raise ToolTimeout(self.timeout) from None
 
     async def _invoke(self, ctx: RunContext[DepsT_contra], kwargs: dict[str, object]) -> object:
         func: Callable[..., object] = self._func
@@ -179,7 +195,7 @@ def tool(func: Callable[P, R], /) -> FunctionTool[Any, P, R]: ...
 
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None, timeout: float | None = None
+    *, name: str | None = None, description: str | None = None, timeout: float | None = None, retries: int = 0
 ) -> _ToolDecorator: ...
 
 
@@ -190,17 +206,20 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    retries: int = 0,
 ) -> FunctionTool[Any, ..., Any] | _ToolDecorator:
     """Make a tool of a function, sync or async.
 
     The first parameter may be a `RunContext[Deps]`; the others become the
     tool's arguments, described by their type hints and the docstring.
-    Use as `@tool` or `@tool(name=..., description=..., timeout=...)`.
+    Use as `@tool` or `@tool(name=..., description=..., timeout=..., retries=...)`;
+    `retries` is how often the function is called again when it raises
+    `ToolRetry` (a passing failure), before the model is told.
     """
     if func is not None:
-        return FunctionTool[Any, ..., Any](func, name=name, description=description, timeout=timeout)
+        return FunctionTool[Any, ..., Any](func, name=name, description=description, timeout=timeout, retries=retries)
 
     def decorate(f: Callable[..., Any], /) -> FunctionTool[Any, ..., Any]:
-        return FunctionTool[Any, ..., Any](f, name=name, description=description, timeout=timeout)
+        return FunctionTool[Any, ..., Any](f, name=name, description=description, timeout=timeout, retries=retries)
 
     return typing.cast(_ToolDecorator, decorate)

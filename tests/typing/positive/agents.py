@@ -43,7 +43,7 @@ def add(a: int, b: int = 1) -> int:
     return a + b
 
 
-@tool(name="lookup_order", timeout=5)
+@tool(name="lookup_order", timeout=5, retries=2)
 async def renamed(ctx: RunContext[Deps], order_id: str) -> str:
     """Look an order up by id."""
     return order_id
