@@ -478,3 +478,27 @@ async def test_typeddict_and_pydantic_outputs() -> None:
     invoice = await Runtime().run(Agent(name="i", model=provider, output_type=Invoice), "x")
     assert invoice.output == Invoice(number="A1", total=9.5)
     assert "total" in provider.requests[1].messages[-1].text  # the validation error went back to the model
+
+
+async def test_leaving_a_stream_closes_the_providers_stream_at_once() -> None:
+    from runlet.core.models import TextDelta
+
+    closed = asyncio.Event()
+
+    class Endless(ScriptedProvider):
+        async def stream(self, request: ModelRequest):  # type: ignore[override]
+            try:
+                while True:
+                    yield TextDelta("more ")
+                    await asyncio.sleep(0)
+            finally:
+                closed.set()
+
+    sink = MemorySink()
+    stream = Runtime(sinks=(sink,)).stream(Agent(name="a", model=Endless([])), "go on forever")
+    async for event in stream:
+        if event.type == "model.stream.delta":
+            break
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert closed.is_set()  # not left to the garbage collector
+    assert sink.events[-1].type == "run.cancelled"

@@ -15,7 +15,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypedDict, overload
 
@@ -630,8 +631,9 @@ class _Run:
                         )
                     )
                     if self.streaming:
-                        async for event in self._streamed_call(request, span):
-                            yield event
+                        async with aclosing(self._streamed_call(request, span)) as call:
+                            async for event in call:  # closing it at once closes the HTTP stream
+                                yield event
                         response = self._response
                     else:
                         response = await self._complete_call(request, span)
@@ -862,7 +864,7 @@ class _Run:
             except ProviderError as error:
                 await self._retry_or_raise(error, attempt, span, shown=False)
 
-    async def _streamed_call(self, request: ModelRequest, span: str) -> AsyncIterator[Event]:
+    async def _streamed_call(self, request: ModelRequest, span: str) -> AsyncGenerator[Event, None]:
         """`Provider.stream`, yielding deltas as they come; retried only while nothing was shown."""
         attempt = 0
         while True:
@@ -871,9 +873,10 @@ class _Run:
             shown = False
             try:
                 await self._emit(lambda: ModelStreamStarted(**self._meta(span, self.step_span)))
-                async for event in self._stream_model(request, span, timeout):
-                    shown = True
-                    yield event
+                async with aclosing(self._stream_model(request, span, timeout)) as deltas:
+                    async for event in deltas:
+                        shown = True
+                        yield event
                 await self._emit(lambda: ModelStreamCompleted(**self._meta(span, self.step_span)))
                 return
             except ProviderError as error:
@@ -909,7 +912,9 @@ class _Run:
         )
         await asyncio.sleep(delay)
 
-    async def _stream_model(self, request: ModelRequest, span: str, timeout: float | None) -> AsyncIterator[Event]:
+    async def _stream_model(
+        self, request: ModelRequest, span: str, timeout: float | None
+    ) -> AsyncGenerator[Event, None]:
         stream = self.agent.model.stream(request)
         items = stream if timeout is None else _bounded(stream, self._within, timeout)
         names: dict[str, str] = {}
