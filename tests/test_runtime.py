@@ -393,7 +393,7 @@ async def test_breaking_out_of_a_stream_cancels_the_run() -> None:
     async for event in stream:
         if event.type == "model.stream.delta":
             break
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     assert sink.events[-1].type == "run.cancelled"
 
 
@@ -499,6 +499,6 @@ async def test_leaving_a_stream_closes_the_providers_stream_at_once() -> None:
     async for event in stream:
         if event.type == "model.stream.delta":
             break
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     assert closed.is_set()  # not left to the garbage collector
     assert sink.events[-1].type == "run.cancelled"

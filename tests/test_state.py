@@ -360,7 +360,7 @@ async def test_leaving_a_stream_early_stores_nothing(store: StateStore) -> None:
     async for event in stream:
         if event.type == "tool.completed":
             break
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     assert await store.load("s") == ()
 
 

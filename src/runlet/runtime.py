@@ -235,7 +235,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncIterator[Event]: ...
+    ) -> AsyncGenerator[Event, None]: ...
 
     @overload
     def stream(
@@ -246,7 +246,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncIterator[Event]: ...
+    ) -> AsyncGenerator[Event, None]: ...
 
     def stream(
         self,
@@ -256,7 +256,7 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Run the agent with a streamed model, yielding every event as it happens.
 
         Tool calls run between model rounds; the last event is `run.completed`
@@ -348,7 +348,7 @@ class Runtime:
         responses: Sequence[HumanResponse],
         *,
         deps: None = None,
-    ) -> AsyncIterator[Event]: ...
+    ) -> AsyncGenerator[Event, None]: ...
 
     @overload
     def resume_stream(
@@ -358,7 +358,7 @@ class Runtime:
         responses: Sequence[HumanResponse],
         *,
         deps: DepsT,
-    ) -> AsyncIterator[Event]: ...
+    ) -> AsyncGenerator[Event, None]: ...
 
     def resume_stream(
         self,
@@ -367,7 +367,7 @@ class Runtime:
         responses: Sequence[HumanResponse],
         *,
         deps: Any = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """`resume()` with a streamed model, yielding every event; the first is `run.resumed`.
 
         Bad responses raise at the call; a consumed checkpoint raises before the first event.
@@ -575,7 +575,7 @@ class _Run:
 
     # The loop
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         """Run the loop, yielding each event once it has reached the sinks."""
         resuming = self.resuming
         if resuming is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 
 from typing_extensions import assert_type
@@ -97,10 +98,15 @@ async def main() -> None:
     assert_type(number.output, int)
 
     events = Runtime().stream(agent, "Where is order 123?", deps=Deps(OrderDb()))
-    assert_type(events, AsyncIterator[Event])
+    assert_type(events, AsyncGenerator[Event, None])
     async for event in events:
         if event.type == "model.stream.delta":
             print(event.payload["delta"], end="")
+
+    async with aclosing(Runtime().stream(plain, "Say hello.")) as closing:
+        async for event in closing:
+            if event.type == "model.stream.delta":
+                break
 
     sync = Runtime().run_sync(plain, "Hi.")
     assert_type(sync.output, str)

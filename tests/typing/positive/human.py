@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from typing_extensions import assert_never, assert_type
@@ -122,7 +122,7 @@ async def no_deps(runtime: Runtime, checkpoint: Checkpoint, responses: Sequence[
     result = await runtime.resume(simple, checkpoint, responses)
     assert_type(result.output, str)
     events = runtime.resume_stream(simple, checkpoint, responses)
-    assert_type(events, AsyncIterator[Event])
+    assert_type(events, AsyncGenerator[Event, None])
     async for event in events:
         if event.type == "run.interrupted":
             break
