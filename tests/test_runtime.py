@@ -502,3 +502,22 @@ async def test_leaving_a_stream_closes_the_providers_stream_at_once() -> None:
     await stream.aclose()
     assert closed.is_set()  # not left to the garbage collector
     assert sink.events[-1].type == "run.cancelled"
+
+
+async def test_a_blocking_async_sink_never_stalls_the_run(caplog: pytest.LogCaptureFixture) -> None:
+    class Stuck:
+        calls = 0
+
+        async def emit(self, event: object) -> None:
+            self.calls += 1
+            await asyncio.sleep(60)
+
+    stuck = Stuck()
+    good = MemorySink()
+    runtime = Runtime(sinks=(stuck, good), sink_timeout=0.05)
+    with caplog.at_level(logging.ERROR, logger="runlet"):
+        result = await asyncio.wait_for(runtime.run(Agent(name="a", model=ScriptedProvider(["hi"])), "x"), 5)
+    assert result.output == "hi"
+    assert stuck.calls == 1
+    assert good.types()[-1] == "run.completed"
+    assert len([r for r in caplog.records if "took over 0.05 s" in r.getMessage()]) == 1

@@ -183,6 +183,8 @@ class Runtime:
     """Seconds a model call may take (a streamed one in all); a timeout is retried like other retryable errors."""
     limits: Limits = Limits()
     """Model requests, tool calls, tokens and wall-clock time one run may use."""
+    sink_timeout: float = 1.0
+    """Seconds an async sink may take over one event before it is dropped for the run."""
 
     @overload
     async def run(
@@ -552,14 +554,23 @@ class _Run:
             try:
                 pending = sink.emit(event)
                 if pending is not None:
-                    await pending
+                    await asyncio.wait_for(pending, self.runtime.sink_timeout)
+            except asyncio.TimeoutError:
+                logger.error(
+                    "event sink %r took over %g s on %s; it gets no more events of run %s",
+                    sink, self.runtime.sink_timeout, event.type, self.run_id,
+                )
+                self._drop(sink)
             except Exception:
                 logger.exception(
                     "event sink %r raised on %s; it gets no more events of run %s",
                     sink, event.type, self.run_id,
                 )
-                self.sinks.remove(sink)
-                self.listening = self.streaming or bool(self.sinks)
+                self._drop(sink)
+
+    def _drop(self, sink: EventSink) -> None:
+        self.sinks.remove(sink)
+        self.listening = self.streaming or bool(self.sinks)
 
     def _drain(self) -> list[Event]:
         """The events emitted since the last drain, in order."""
