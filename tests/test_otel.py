@@ -182,7 +182,7 @@ async def test_tool_failure_timeout_and_denial_are_errors(provider: TracerProvid
     timed_out = one(spans, "execute_tool slow")
     denied = one(spans, "execute_tool lookup")
     for span, kind, words in (
-        (failed, "tool.failed", "disk on fire"),
+        (failed, "RuntimeError", "disk on fire"),  # the exception class, as the conventions ask
         (timed_out, "tool.timed_out", "timed out"),
         (denied, "tool.denied", "denied by policy: not today"),
     ):

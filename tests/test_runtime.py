@@ -521,3 +521,15 @@ async def test_a_blocking_async_sink_never_stalls_the_run(caplog: pytest.LogCapt
     assert stuck.calls == 1
     assert good.types()[-1] == "run.completed"
     assert len([r for r in caplog.records if "took over 0.05 s" in r.getMessage()]) == 1
+
+
+async def test_tool_failures_name_their_error_type() -> None:
+    @tool
+    async def explode() -> str:
+        """Fail."""
+        raise KeyError("missing")
+
+    provider = ScriptedProvider([[call("explode"), call("nope"), call("lookup", order_id=5)], "done"])
+    sink = MemorySink()
+    await Runtime(sinks=(sink,)).run(Agent(name="a", model=provider, tools=(explode, lookup)), "go", deps=Orders({}))
+    assert [e.error_type for e in sink.of_type(ToolFailed)] == ["KeyError", "UnknownTool", "ValidationError"]

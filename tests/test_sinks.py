@@ -365,29 +365,30 @@ def test_redact_strings_reaches_nested_values() -> None:
 # BackgroundSink
 
 
-class SlowSink:
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
+class BlockedSink:
+    """A sink whose `emit` blocks until `release` is set."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
         self.events: list[Event] = []
         self.threads: set[str] = set()
 
     def emit(self, event: Event) -> None:
-        time.sleep(self.delay)
         self.threads.add(threading.current_thread().name)
+        self.release.wait(10)
         self.events.append(event)
 
 
 async def test_background_sink_keeps_a_slow_sink_off_the_event_loop() -> None:
-    slow = SlowSink(0.02)
+    blocked = BlockedSink()
     memory = MemorySink()
-    with BackgroundSink(slow) as sink:
-        started = time.perf_counter()
+    with BackgroundSink(blocked) as sink:
         await Runtime(sinks=[sink, memory]).run(support_agent(), "go")
-        elapsed = time.perf_counter() - started
-        assert elapsed < 0.02 * len(memory.events) / 2, "the run waited for the slow sink"
+        assert blocked.events == []  # the run completed while the sink was still blocked on its first event
+        blocked.release.set()
         assert sink.flush(timeout=10)
-        assert slow.events == memory.events  # all of them, in order
-    assert threading.main_thread().name not in slow.threads
+        assert blocked.events == memory.events  # all of them, in order
+    assert threading.main_thread().name not in blocked.threads
 
 
 async def test_background_sink_inner_failure_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:

@@ -396,12 +396,16 @@ class _ToolOutcome:
     span: str
     duration_ms: float
     detail: str = ""
-    """The error, the timeout, or who denied and why."""
+    """The error, or why it was denied or what a human is asked."""
     hook: str = ""
     decisions: list[tuple[str, str, Decision[object]]] = field(default_factory=list[tuple[str, str, Decision[object]]])
     ask: HumanInputRequired | None = None
     """What the tool raised to ask a human (status "interrupted")."""
     request: HumanRequest | None = None
+    error_type: str = ""
+    """For a failed call: the exception's class name, or "UnknownTool"."""
+    timeout: float = 0.0
+    """For a timed-out call: the limit it hit, in seconds."""
 
 
 @dataclass(slots=True)
@@ -1121,10 +1125,14 @@ class _Run:
         if outcome.status == "denied":
             return ToolDenied(**meta, tool=call.name, call_id=call.call_id, reason=outcome.detail, hook=outcome.hook)
         if outcome.status == "timed_out":
-            timeout = float(outcome.detail)
-            return ToolTimedOut(**meta, tool=call.name, call_id=call.call_id, timeout_seconds=timeout)
+            return ToolTimedOut(**meta, tool=call.name, call_id=call.call_id, timeout_seconds=outcome.timeout)
         return ToolFailed(
-            **meta, tool=call.name, call_id=call.call_id, error=outcome.detail, duration_ms=outcome.duration_ms
+            **meta,
+            tool=call.name,
+            call_id=call.call_id,
+            error=outcome.detail,
+            error_type=outcome.error_type or "ToolError",
+            duration_ms=outcome.duration_ms,
         )
 
     async def _run_tool(self, ctx: RunContext[Any], call: ToolCallPart, span: str) -> _ToolOutcome:
@@ -1143,16 +1151,20 @@ class _Run:
     ) -> _ToolOutcome:
         started = time.perf_counter()
 
-        def done(status: str, content: str, detail: str = "", hook: str = "") -> _ToolOutcome:
+        def done(
+            status: str, content: str, detail: str = "", hook: str = "", *, error_type: str = "", timeout: float = 0.0
+        ) -> _ToolOutcome:
             result = ToolResultPart(call.call_id, call.name, content, is_error=status != "completed")
             elapsed = (time.perf_counter() - started) * 1000
-            return _ToolOutcome(call, result, status, span, elapsed, detail, hook)
+            return _ToolOutcome(
+                call, result, status, span, elapsed, detail, hook, error_type=error_type, timeout=timeout
+            )
 
         tool = self.tools.get(call.name)
         if tool is None:
             known = ", ".join(sorted(self.tools)) or "none"
             error = f"unknown tool {call.name!r}; the tools are: {known}"
-            return done("failed", f"Error: {error}.", error)
+            return done("failed", f"Error: {error}.", error, error_type="UnknownTool")
         rejected = next((a for a in given if isinstance(a, Reject)), None)
         chain: _HookChain[Any] = _HookChain(call)
         if rejected is None:
@@ -1170,6 +1182,7 @@ class _Run:
             answer = _answering(call, chain.value)
             status = "failed" if answer.is_error else "completed"
             outcome = _ToolOutcome(call, answer, status, span, 0.0, answer.content if answer.is_error else "")
+            outcome.error_type = "ToolError" if answer.is_error else ""
         else:
             effective = chain.value
             if (effective.call_id, effective.name) != (call.call_id, call.name):
@@ -1209,7 +1222,10 @@ class _Run:
             arguments = json.loads(call.arguments or "{}")
         except ValueError as error:
             message = f"the arguments of {call.name!r} are not valid JSON ({error})"
-            return done("failed", f"Error: {message}. Send the arguments as a JSON object.", message)
+            return done(
+                "failed", f"Error: {message}. Send the arguments as a JSON object.", message,
+                error_type=type(error).__name__,
+            )
         timeout = self._time_left(self.runtime.tool_timeout)
         try:
             if self.semaphore is not None:
@@ -1219,21 +1235,24 @@ class _Run:
                 content = await _with_timeout(tool.call(ctx, arguments), timeout)
         except ValidationError as error:
             message = f"invalid arguments for {call.name!r}: {error}"
-            return done("failed", f"Error: {message}. Fix the arguments and call the tool again.", message)
+            return done(
+                "failed", f"Error: {message}. Fix the arguments and call the tool again.", message,
+                error_type=type(error).__name__,
+            )
         except HumanInputRequired as ask:
             outcome = done("interrupted", "", ask.prompt, "tool")
             outcome.ask = ask
             return outcome
         except ToolTimeout as error:
-            return done("timed_out", f"Error: {error}", str(error.timeout))
+            return done("timed_out", f"Error: {error}", str(error), timeout=error.timeout)
         except ToolError as error:
-            return done("failed", f"Error: {error}", str(error))
+            return done("failed", f"Error: {error}", str(error), error_type=type(error).__name__)
         except Exception as error:
             message = f"{call.name!r} raised {type(error).__name__}: {error}"
-            return done("failed", f"Error: the tool {message}", message)
+            return done("failed", f"Error: the tool {message}", message, error_type=type(error).__name__)
         if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
             message = f"{call.name!r} returned {type(content).__name__}, not str"
-            return done("failed", f"Error: the tool {message}", message)
+            return done("failed", f"Error: the tool {message}", message, error_type="TypeError")
         return done("completed", content)
 
     # Hooks

@@ -291,6 +291,8 @@ class ToolFailed(EventBase):
     call_id: str
     error: str
     """What went wrong."""
+    error_type: str
+    """The exception's class name (`ValidationError`, `ToolError`, `ValueError`, ...), or `UnknownTool`."""
     duration_ms: float
 
 

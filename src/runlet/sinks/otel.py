@@ -357,8 +357,8 @@ class OpenTelemetrySink:
                 if opened is not None and content:
                     opened.span.set_attribute(GEN_AI_TOOL_CALL_RESULT, result)
                 self._end(event)
-            case ToolFailed(error=error):
-                self._end(event, (event.type, error))
+            case ToolFailed(error=error, error_type=error_type):
+                self._end(event, (error_type, error))
             case ToolTimedOut(timeout_seconds=timeout):
                 self._end(event, (event.type, f"timed out after {timeout:g}s"))
             case ToolDenied(reason=reason, hook=hook):
