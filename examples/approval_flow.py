@@ -12,8 +12,10 @@ the SQLite store and the process exits. `decide` is a new process: it loads
 the checkpoint from the store, resumes with the manager's response, and the
 run completes; the conversation is appended to the customer's session.
 
-Offline: the model is a `FunctionProvider` that answers from the messages it
-is sent, so a fresh process continues the conversation where it stopped.
+Offline (no OPENAI_API_KEY): the model is a `FunctionProvider` that answers
+from the messages it is sent, so a fresh process continues the conversation
+where it stopped. With OPENAI_API_KEY set, the OpenAI Responses API answers
+(`pip install "runlet[openai]"`; RUNLET_MODEL picks the model).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from runlet import Agent, Runtime, tool
+from runlet import Agent, Provider, Runtime, tool
 from runlet.core.human import (
     ApprovalRequest,
     HumanResponse,
@@ -80,10 +83,19 @@ def offline_model(request: ModelRequest) -> Turn:
     return calls or "How can I help?"
 
 
+def make_model() -> Provider:
+    """The OpenAI Responses API when OPENAI_API_KEY is set, else the offline stand-in."""
+    if os.environ.get("OPENAI_API_KEY"):
+        from runlet.providers import OpenAIResponsesProvider
+
+        return OpenAIResponsesProvider(model=os.environ.get("RUNLET_MODEL", "gpt-5-mini"))
+    return FunctionProvider(offline_model)
+
+
 agent: Agent[None, str] = Agent(
     name="refunds",
     instructions="Help customers with refunds. Refunds over the limit need a manager.",
-    model=FunctionProvider(offline_model),
+    model=make_model(),
     tools=(refund, lookup_order),
     hooks=(RequireApproval(tools={"refund"}, when=over_limit, reason=f"refunds over {LIMIT:g} need a manager"),),
 )
