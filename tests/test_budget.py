@@ -452,3 +452,21 @@ async def test_hooks_can_replace_the_request_before_and_after_compression() -> N
     (request,) = provider.requests
     assert request.messages[-2] == Message.system("Some turns were dropped.")
     assert request.messages[-1] == Message.user("now")
+
+
+async def test_a_summarys_model_call_counts_in_the_runs_usage() -> None:
+    summary_usage = Usage(input_tokens=700, output_tokens=40, requests=1)
+    summarizer = FunctionProvider(
+        lambda request: ModelResponse((TextPart("Earlier: orders 0 to 59, all shipped."),), summary_usage),
+        capabilities=Capabilities(context_window=100_000, max_output_tokens=500),
+    )
+    answer = ModelResponse((TextPart("ok"),), Usage(input_tokens=50, output_tokens=2, requests=1))
+    provider = FunctionProvider(lambda request: answer, capabilities=small(10_000, 1_000))
+    sink = MemorySink()
+    runtime = Runtime(sinks=(sink,), budgeter=TokenBudgeter(strategies=(SummarizeOlderTurns(summarizer),)))
+    result = await runtime.run(Agent(name="a", model=provider), "the question", history=conversation(60, size=200))
+    assert len(summarizer.requests) == 1
+    assert result.usage == answer.usage + summary_usage
+    (compressed,) = sink.of_type(ContextCompressed)
+    assert compressed.strategies == ("summarize_older_turns",) and compressed.usage == summary_usage
+

@@ -806,6 +806,7 @@ class _Run:
                 available=limit,
             )
         compression = await budgeter.compress(chain.value, limit)
+        self.usage = self.usage + compression.usage  # a summary's model call, say
         after = await self._decide("after_compression", ctx, compression.request, (chain.value,), ModelRequest)
         await self._hook_events(after)
         compressed: ModelRequest = after.value
@@ -817,8 +818,10 @@ class _Run:
                 tokens_after=tokens,
                 strategies=compression.strategies,
                 removed_messages=len(request.messages) - len(compressed.messages),
+                usage=compression.usage,
             )
         )
+        self.runtime.limits.check_usage(self.usage)
         if tokens > limit:
             raise ContextBudgetExceeded(
                 f"the request needs {tokens} tokens after compression "

@@ -19,6 +19,7 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
@@ -40,11 +41,16 @@ class TokenCount:
 
 @dataclass(frozen=True, slots=True)
 class Compression:
-    """A compressed request, which strategies changed it, and how many messages went."""
+    """A compressed request, which strategies changed it, how many messages went, and what it cost.
+
+    `usage` sums the model calls strategies made (a summary, say); the runtime
+    adds it to the run's usage.
+    """
 
     request: ModelRequest
     strategies: tuple[str, ...]
     removed_messages: int
+    usage: Usage = Usage()
 
 
 class Budgeter(Protocol):
@@ -142,6 +148,20 @@ def estimate_tokens(text: str) -> int:
         mixed = 2 * (size - len(data.translate(None, _UPPER))) + digits
         tokens += _PER_UNBROKEN * min(unbroken, mixed)
     return max(1, math.ceil(tokens))
+
+
+_strategy_usage: ContextVar[list[Usage] | None] = ContextVar("runlet_strategy_usage", default=None)
+
+
+def report_usage(usage: Usage) -> None:
+    """Count a model call a compression strategy made; `TokenBudgeter.compress` adds it to its `Compression`.
+
+    Call it from a strategy that calls a model, with the response's usage; it
+    does nothing outside a compression.
+    """
+    spent = _strategy_usage.get()
+    if spent is not None:
+        spent.append(usage)
 
 
 class CompressionStrategy(Protocol):
@@ -343,6 +363,7 @@ class SummarizeOlderTurns:
                 max_output_tokens=self.max_summary_tokens,
             )
         )
+        report_usage(summary.usage)
         text = summary.text.strip()
         if not text:
             return request
@@ -568,15 +589,20 @@ class TokenBudgeter:
 
         used: list[str] = []
         current = request
-        for strategy in self.strategies:
-            if count(current) <= limit:
-                break
-            smaller = await strategy.apply(current, limit, count)
-            if smaller is not current:
-                used.append(strategy.name)
-                current = smaller
+        spent: list[Usage] = []
+        collecting = _strategy_usage.set(spent)
+        try:
+            for strategy in self.strategies:
+                if count(current) <= limit:
+                    break
+                smaller = await strategy.apply(current, limit, count)
+                if smaller is not current:
+                    used.append(strategy.name)
+                    current = smaller
+        finally:
+            _strategy_usage.reset(collecting)
         if scale > 1.0 and current is not request and current.messages:
             # Counting this request again (the runtime does) must give the scaled count too.
             self._calibrate(current, count(current))
         removed = len(request.messages) - len(current.messages)
-        return Compression(current, tuple(used), removed)
+        return Compression(current, tuple(used), removed, sum(spent, Usage()))

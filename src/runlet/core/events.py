@@ -346,6 +346,8 @@ class ContextCompressed(EventBase):
     """The compression strategies that ran, in order."""
     removed_messages: int
     """Messages removed from the request."""
+    usage: Usage
+    """Model calls the strategies made (a summary, say); counted in the run's usage."""
 
 
 # State
