@@ -7,8 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncGenerator, Iterator, Mapping
-from contextlib import aclosing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from anthropic_server import (  # noqa: E402
 )
 from openai_server import JsonReply, SseReply  # noqa: E402
 
+from provider_cases import LOOKUP, ask, collect  # noqa: E402
 from runlet.core.errors import (  # noqa: E402
     AuthenticationFailed,
     BadRequest,
@@ -43,7 +43,6 @@ from runlet.core.messages import Message, ReasoningPart, TextPart, ToolCallPart,
 from runlet.core.models import (  # noqa: E402
     Capabilities,
     ModelRequest,
-    ModelStreamEvent,
     OutputSchema,
     ReasoningDelta,
     ResponseCompleted,
@@ -51,7 +50,6 @@ from runlet.core.models import (  # noqa: E402
     ToolCallDelta,
     ToolCallDone,
     ToolCallStarted,
-    ToolDefinition,
     Usage,
 )
 from runlet.providers import AnthropicProvider  # noqa: E402
@@ -59,16 +57,6 @@ from runlet.providers import AnthropicProvider  # noqa: E402
 SRC = Path(__file__).resolve().parents[1] / "src"
 API_KEY = "sk-ant-test-0123456789abcdefSECRET"
 
-LOOKUP = ToolDefinition(
-    name="lookup",
-    description="Look an order up by id.",
-    parameters={
-        "type": "object",
-        "properties": {"order_id": {"type": "string"}},
-        "required": ["order_id"],
-        "additionalProperties": False,
-    },
-)
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"status": {"type": "string"}},
@@ -102,10 +90,6 @@ def provider(server: FakeAnthropicServer) -> AnthropicProvider:
     return AnthropicProvider(model="claude-sonnet-4-6", base_url=server.base_url, api_key=API_KEY)
 
 
-async def collect(events: AsyncGenerator[ModelStreamEvent, None]) -> list[ModelStreamEvent]:
-    async with aclosing(events) as stream:
-        return [event async for event in stream]
-
 
 def sent_key(headers: Mapping[str, str]) -> str:
     """The key as the SDK sent it (`x-api-key`, or a bearer token, depending on the SDK and URL)."""
@@ -113,9 +97,6 @@ def sent_key(headers: Mapping[str, str]) -> str:
         return headers["x-api-key"]
     return headers["authorization"].removeprefix("Bearer ")
 
-
-def ask(text: str = "Where is order 123?", **kwargs: Any) -> ModelRequest:
-    return ModelRequest(messages=[Message.user(text)], **kwargs)
 
 
 # -- import and construction ------------------------------------------------------------------

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import Iterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from chat_server import (  # noqa: E402
 )
 from openai_server import JsonReply, SseReply  # noqa: E402
 
+from provider_cases import LOOKUP, ask, collect  # noqa: E402
 from runlet.core.errors import (  # noqa: E402
     AuthenticationFailed,
     BadRequest,
@@ -56,16 +57,6 @@ from runlet.providers import OpenAIChatCompletionsProvider  # noqa: E402
 SRC = Path(__file__).resolve().parents[1] / "src"
 API_KEY = "sk-test-chat-0123456789abcdefSECRET"
 
-LOOKUP = ToolDefinition(
-    name="lookup",
-    description="Look an order up by id.",
-    parameters={
-        "type": "object",
-        "properties": {"order_id": {"type": "string"}},
-        "required": ["order_id"],
-        "additionalProperties": False,
-    },
-)
 
 
 @pytest.fixture(autouse=True)
@@ -87,13 +78,6 @@ def provider(server: FakeChatServer) -> OpenAIChatCompletionsProvider:
     return OpenAIChatCompletionsProvider(model="local-model", base_url=server.base_url, api_key=API_KEY)
 
 
-async def collect(events: AsyncGenerator[ModelStreamEvent, None]) -> list[ModelStreamEvent]:
-    async with aclosing(events) as stream:
-        return [event async for event in stream]
-
-
-def ask(text: str = "Where is order 123?", **kwargs: Any) -> ModelRequest:
-    return ModelRequest(messages=[Message.user(text)], **kwargs)
 
 
 # -- import and construction ------------------------------------------------------------------

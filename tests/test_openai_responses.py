@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from contextlib import aclosing
 from pathlib import Path
@@ -30,6 +30,7 @@ from openai_server import (  # noqa: E402
     usage_payload,
 )
 
+from provider_cases import LOOKUP, ask, collect  # noqa: E402
 from runlet.core.errors import (  # noqa: E402
     AuthenticationFailed,
     BadRequest,
@@ -53,7 +54,6 @@ from runlet.core.models import (  # noqa: E402
     ToolCallDelta,
     ToolCallDone,
     ToolCallStarted,
-    ToolDefinition,
     Usage,
 )
 from runlet.providers import OpenAIResponsesProvider  # noqa: E402
@@ -61,16 +61,6 @@ from runlet.providers import OpenAIResponsesProvider  # noqa: E402
 SRC = Path(__file__).resolve().parents[1] / "src"
 API_KEY = "sk-test-0123456789abcdefSECRET"
 
-LOOKUP = ToolDefinition(
-    name="lookup",
-    description="Look an order up by id.",
-    parameters={
-        "type": "object",
-        "properties": {"order_id": {"type": "string"}},
-        "required": ["order_id"],
-        "additionalProperties": False,
-    },
-)
 
 
 @pytest.fixture(autouse=True)
@@ -91,13 +81,6 @@ def provider(server: FakeResponsesServer) -> OpenAIResponsesProvider:
     return OpenAIResponsesProvider(model="gpt-5.5", base_url=server.base_url, api_key=API_KEY)
 
 
-async def collect(events: AsyncGenerator[ModelStreamEvent, None]) -> list[ModelStreamEvent]:
-    async with aclosing(events) as stream:
-        return [event async for event in stream]
-
-
-def ask(text: str = "Where is order 123?", **kwargs: object) -> ModelRequest:
-    return ModelRequest(messages=[Message.user(text)], **kwargs)  # type: ignore[arg-type]
 
 
 # -- import and construction ---------------------------------------------------------
