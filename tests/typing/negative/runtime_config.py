@@ -1,0 +1,17 @@
+"""Runtime policies configured wrongly: the type checkers must reject these."""
+
+from __future__ import annotations
+
+from runlet import Limits, Runtime, tool
+from runlet.core import ToolRetry
+
+Limits(max_model_requests="3")  # expect-error
+Runtime(sink_timeout="1s")  # expect-error
+Runtime(limits={"max_tool_calls": 3})  # expect-error
+ToolRetry("busy", delay="soon")  # expect-error
+
+
+@tool(retries="twice")  # expect-error
+def flaky() -> str:
+    """Flaky."""
+    return "ok"

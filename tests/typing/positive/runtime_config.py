@@ -1,0 +1,42 @@
+"""Runtime policies as users configure them: limits, timeouts, retries, tool retries."""
+
+from __future__ import annotations
+
+from typing_extensions import assert_type
+
+from runlet import Limits, RetryPolicy, Runtime, UsageLimitExceeded, tool
+from runlet.core import ModelTimeout, ToolRetry
+from runlet.core.budget import Compression, report_usage
+from runlet.core.models import ModelRequest, Usage
+
+runtime = Runtime(
+    limits=Limits(max_model_requests=3, max_tool_calls=10, max_total_tokens=50_000, deadline_seconds=60),
+    model_timeout=30,
+    tool_timeout=10.5,
+    retry=RetryPolicy(max_attempts=3, initial_delay=0.5),
+    max_parallel_tools=4,
+    sink_timeout=0.5,
+)
+assert_type(runtime.limits.deadline_seconds, float | None)
+assert_type(runtime.retry.delay(2), float)
+
+
+@tool(retries=2, timeout=5)
+async def flaky(order_id: str) -> str:
+    """Ask to be called again when the database is busy."""
+    raise ToolRetry("database busy", delay=0.1)
+
+
+def describe(error: UsageLimitExceeded | ModelTimeout) -> str:
+    if isinstance(error, UsageLimitExceeded):
+        assert_type(error.limit, str)
+        assert_type(error.maximum, float)
+        return error.limit
+    return str(error)
+
+
+def count_summary(usage: Usage) -> None:
+    report_usage(usage)
+
+
+assert_type(Compression(ModelRequest(messages=[]), (), 0).usage, Usage)
