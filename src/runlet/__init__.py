@@ -3,13 +3,13 @@
     from runlet import Agent, Runtime, tool
 """
 
+from typing import TYPE_CHECKING
+
 from runlet.core import (
     Agent,
     Capabilities,
     ContextBudgetExceeded,
     Decision,
-    Event,
-    EventSink,
     Hook,
     Hooks,
     Limits,
@@ -27,9 +27,30 @@ from runlet.core import (
     UsageLimitExceeded,
     tool,
 )
-from runlet.core import events
-from runlet.core.human import ApprovalRequest, Checkpoint, InputRequest, RunInterrupted, ask_human, require_approval
+from runlet.core.asking import ask_human, require_approval
 from runlet.runtime import RetryPolicy, RunResult, Runtime
+
+if TYPE_CHECKING:
+    from runlet.core import events
+    from runlet.core.events import Event, EventSink
+    from runlet.core.human import ApprovalRequest, Checkpoint, InputRequest, RunInterrupted
+else:
+    from runlet.core._deferred import deferred_exports
+
+    # Events and human-in-the-loop types are built on first use: a run that needs neither
+    # never imports them (see runlet.core._deferred).
+    __getattr__, __dir__ = deferred_exports(
+        globals(),
+        {
+            "events": "runlet.core.events",
+            "Event": "runlet.core.events",
+            "EventSink": "runlet.core.events",
+            "ApprovalRequest": "runlet.core.human",
+            "Checkpoint": "runlet.core.human",
+            "InputRequest": "runlet.core.human",
+            "RunInterrupted": "runlet.core.human",
+        },
+    )
 
 __version__ = "0.3.0a1"
 

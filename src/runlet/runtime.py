@@ -18,10 +18,11 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypedDict, overload
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, overload
 
 from typing_extensions import TypeVar, assert_never
 
+from runlet.core._deferred import DeferredModule
 from runlet.core.agent import Agent
 from runlet.core.budget import Budgeter, TokenBudgeter
 from runlet.core.context import RunContext
@@ -41,61 +42,8 @@ from runlet.core.errors import (
     UserError,
     ValidationError,
 )
-from runlet.core.events import (
-    ContextBudgetChecked,
-    ContextCompressed,
-    Event,
-    EventSink,
-    HookDecided,
-    HumanRequested,
-    HumanResponded,
-    ModelCompleted,
-    ModelFailed,
-    ModelRequested,
-    ModelRetried,
-    ModelStreamCompleted,
-    ModelStreamDelta,
-    ModelStreamReasoningDelta,
-    ModelStreamStarted,
-    ModelStreamToolCallDelta,
-    OutputValidationFailed as OutputValidationFailedEvent,
-    PolicyStopped,
-    RunCancelled,
-    RunCompleted,
-    RunFailed,
-    RunInterrupted as RunInterruptedEvent,
-    RunResumed,
-    RunStarted,
-    StateLoaded,
-    StateSaved,
-    StepCompleted,
-    StepStarted,
-    ToolCompleted,
-    ToolDenied,
-    ToolFailed,
-    ToolStarted,
-    ToolTimedOut,
-)
 from runlet.core.hooks import HOOK_POINTS, AnyHook, Decision, Hooks, StateOperation
-from runlet.core.human import (
-    Approve,
-    Checkpoint,
-    EditArguments,
-    HumanInputRequired,
-    HumanRequest,
-    HumanResponse,
-    Interruption,
-    PendingCall,
-    Reject,
-    RunInterrupted,
-    ToolCallAnswers,
-    claim_checkpoint,
-    current_answers,
-    make_request,
-    match_responses,
-    new_checkpoint_id,
-    response_detail,
-)
+from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
 from runlet.core.limits import Limits
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.models import (
@@ -115,6 +63,14 @@ from runlet.core.output import OutputSpec
 from runlet.core.state import StateStore, StateVetoed
 from runlet.core.tools import Tool
 from runlet.stores.memory import shared_memory_store
+
+if TYPE_CHECKING:
+    from runlet.core import events, human
+else:
+    # Event classes are built when a sink or a stream consumer first listens; checkpoints when a run is
+    # interrupted or resumed. A run that needs neither never imports them (docs/performance.md).
+    events = DeferredModule("runlet.core.events")
+    human = DeferredModule("runlet.core.human")
 
 DepsT = TypeVar("DepsT")
 OutputT = TypeVar("OutputT")
@@ -166,7 +122,7 @@ class Runtime:
     Runtimes are immutable and safe to share between concurrent runs.
     """
 
-    sinks: Sequence[EventSink] = ()
+    sinks: Sequence[events.EventSink] = ()
     """Where every event goes."""
     hooks: Sequence[AnyHook] = ()
     """Hooks for every agent; they wrap the agent's own hooks."""
@@ -224,7 +180,7 @@ class Runtime:
         cancelled run); without it the run is stateless. `history` and `session` do not mix.
         """
         loop = _Run(self, agent, input, deps, history, session, streaming=False)
-        async for _ in loop.events():
+        async for _ in loop.drive():
             pass
         return loop.result()
 
@@ -237,7 +193,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncGenerator[Event, None]: ...
+    ) -> AsyncGenerator[events.Event, None]: ...
 
     @overload
     def stream(
@@ -248,7 +204,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncGenerator[Event, None]: ...
+    ) -> AsyncGenerator[events.Event, None]: ...
 
     def stream(
         self,
@@ -258,14 +214,14 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[events.Event, None]:
         """Run the agent with a streamed model, yielding every event as it happens.
 
         Tool calls run between model rounds; the last event is `run.completed`
         (or `run.failed`, after which the error is raised). Leaving the loop
         early cancels the run.
         """
-        return _Run(self, agent, input, deps, history, session, streaming=True).events()
+        return _Run(self, agent, input, deps, history, session, streaming=True).drive()
 
     @overload
     def run_sync(
@@ -305,8 +261,8 @@ class Runtime:
     async def resume(
         self,
         agent: Agent[None, OutputT],
-        checkpoint: Checkpoint,
-        responses: Sequence[HumanResponse],
+        checkpoint: human.Checkpoint,
+        responses: Sequence[human.HumanResponse],
         *,
         deps: None = None,
     ) -> RunResult[OutputT]: ...
@@ -315,8 +271,8 @@ class Runtime:
     async def resume(
         self,
         agent: Agent[DepsT, OutputT],
-        checkpoint: Checkpoint,
-        responses: Sequence[HumanResponse],
+        checkpoint: human.Checkpoint,
+        responses: Sequence[human.HumanResponse],
         *,
         deps: DepsT,
     ) -> RunResult[OutputT]: ...
@@ -324,8 +280,8 @@ class Runtime:
     async def resume(
         self,
         agent: Agent[Any, Any],
-        checkpoint: Checkpoint,
-        responses: Sequence[HumanResponse],
+        checkpoint: human.Checkpoint,
+        responses: Sequence[human.HumanResponse],
         *,
         deps: Any = None,
     ) -> RunResult[Any]:
@@ -338,7 +294,7 @@ class Runtime:
         either error changes nothing. The run may be interrupted again.
         """
         loop = _Run.resumed(self, agent, checkpoint, responses, deps, streaming=False)
-        async for _ in loop.events():
+        async for _ in loop.drive():
             pass
         return loop.result()
 
@@ -346,35 +302,35 @@ class Runtime:
     def resume_stream(
         self,
         agent: Agent[None, OutputT],
-        checkpoint: Checkpoint,
-        responses: Sequence[HumanResponse],
+        checkpoint: human.Checkpoint,
+        responses: Sequence[human.HumanResponse],
         *,
         deps: None = None,
-    ) -> AsyncGenerator[Event, None]: ...
+    ) -> AsyncGenerator[events.Event, None]: ...
 
     @overload
     def resume_stream(
         self,
         agent: Agent[DepsT, OutputT],
-        checkpoint: Checkpoint,
-        responses: Sequence[HumanResponse],
+        checkpoint: human.Checkpoint,
+        responses: Sequence[human.HumanResponse],
         *,
         deps: DepsT,
-    ) -> AsyncGenerator[Event, None]: ...
+    ) -> AsyncGenerator[events.Event, None]: ...
 
     def resume_stream(
         self,
         agent: Agent[Any, Any],
-        checkpoint: Checkpoint,
-        responses: Sequence[HumanResponse],
+        checkpoint: human.Checkpoint,
+        responses: Sequence[human.HumanResponse],
         *,
         deps: Any = None,
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[events.Event, None]:
         """`resume()` with a streamed model, yielding every event; the first is `run.resumed`.
 
         Bad responses raise at the call; a consumed checkpoint raises before the first event.
         """
-        return _Run.resumed(self, agent, checkpoint, responses, deps, streaming=True).events()
+        return _Run.resumed(self, agent, checkpoint, responses, deps, streaming=True).drive()
 
 
 class _Meta(TypedDict):
@@ -401,7 +357,7 @@ class _ToolOutcome:
     decisions: list[tuple[str, str, Decision[object]]] = field(default_factory=list[tuple[str, str, Decision[object]]])
     ask: HumanInputRequired | None = None
     """What the tool raised to ask a human (status "interrupted")."""
-    request: HumanRequest | None = None
+    request: human.HumanRequest | None = None
     error_type: str = ""
     """For a failed call: the exception's class name, or "UnknownTool"."""
     timeout: float = 0.0
@@ -475,7 +431,7 @@ class _Run:
             asyncio.Semaphore(runtime.max_parallel_tools) if runtime.max_parallel_tools else None
         )
         self._result: RunResult[Any] | None = None
-        self.outbox: list[Event] = []
+        self.outbox: list[events.Event] = []
         self.listening = streaming or bool(self.sinks)
         """Whether anyone sees the events: a `stream()` consumer or a sink."""
         self.tool_calls_made = 0
@@ -483,9 +439,9 @@ class _Run:
         deadline = runtime.limits.deadline_seconds
         self.deadline = None if deadline is None else self.started + deadline
         self.output_retries = 0
-        self.resuming: Checkpoint | None = None
+        self.resuming: human.Checkpoint | None = None
         """The checkpoint this run continues from, if it is a resumed run."""
-        self.answers: dict[str, tuple[HumanResponse, ...]] = {}
+        self.answers: dict[str, tuple[human.HumanResponse, ...]] = {}
         """For each pending call of the checkpoint, the responses it has been given."""
         self.pending_calls: dict[str, ToolCallPart] = {}
         """The calls of a resumed turn as the model made them (before any edited arguments)."""
@@ -495,20 +451,20 @@ class _Run:
         cls,
         runtime: Runtime,
         agent: Agent[Any, Any],
-        checkpoint: Checkpoint,
-        responses: Sequence[HumanResponse],
+        checkpoint: human.Checkpoint,
+        responses: Sequence[human.HumanResponse],
         deps: object,
         *,
         streaming: bool,
     ) -> _Run:
         """A run that continues `checkpoint`; raises (changing nothing) when the responses do not fit it."""
-        if not isinstance(checkpoint, Checkpoint):  # pyright: ignore[reportUnnecessaryIsInstance]
+        if not isinstance(checkpoint, human.Checkpoint):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise UserError(f"resume() needs a Checkpoint (Checkpoint.from_json(...)), not {type(checkpoint).__name__}")
         if checkpoint.agent != agent.name:
             raise ResumeError(
                 f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
             )
-        answers = match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
+        answers = human.match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
         run = cls(runtime, agent, (), deps, checkpoint.history, None, streaming=streaming)
         run.resuming, run.answers = checkpoint, answers
         run.run_id = checkpoint.run_id
@@ -544,7 +500,7 @@ class _Run:
     def _in_step(self) -> _Meta:
         return self._meta(self.step_span, self.run_span)
 
-    async def _emit(self, make: Callable[[], Event]) -> None:
+    async def _emit(self, make: Callable[[], events.Event]) -> None:
         """Make the event, send it to the sinks and keep it for the consumer of `events()`.
 
         Nothing is made when nobody listens (`run()` with no sinks), so events
@@ -572,11 +528,11 @@ class _Run:
                 )
                 self._drop(sink)
 
-    def _drop(self, sink: EventSink) -> None:
+    def _drop(self, sink: events.EventSink) -> None:
         self.sinks.remove(sink)
         self.listening = self.streaming or bool(self.sinks)
 
-    def _drain(self) -> list[Event]:
+    def _drain(self) -> list[events.Event]:
         """The events emitted since the last drain, in order."""
         events, self.outbox = self.outbox, []
         return events
@@ -590,16 +546,16 @@ class _Run:
 
     # The loop
 
-    async def events(self) -> AsyncGenerator[Event, None]:
+    async def drive(self) -> AsyncGenerator[events.Event, None]:
         """Run the loop, yielding each event once it has reached the sinks."""
         resuming = self.resuming
         if resuming is None:
             text = self.input[-1].text if self.input else ""
-            await self._emit(lambda: RunStarted(**self._meta(self.run_span, None), input=text))
+            await self._emit(lambda: events.RunStarted(**self._meta(self.run_span, None), input=text))
         else:
-            await claim_checkpoint(self.runtime.store, resuming)  # CheckpointConsumed: nothing has happened
+            await human.claim_checkpoint(self.runtime.store, resuming)  # CheckpointConsumed: nothing has happened
             await self._emit(
-                lambda: RunResumed(**self._meta(self.run_span, None), checkpoint_id=resuming.id, responses=len(resuming.pending))
+                lambda: events.RunResumed(**self._meta(self.run_span, None), checkpoint_id=resuming.id, responses=len(resuming.pending))
             )
         try:
             if resuming is not None:
@@ -621,7 +577,7 @@ class _Run:
                     )
                 self.step += 1
                 self.step_span = self._span()
-                await self._emit(lambda: StepStarted(**self._in_step()))
+                await self._emit(lambda: events.StepStarted(**self._in_step()))
                 request = ModelRequest(
                     messages=self.context,
                     tools=self.tool_definitions,
@@ -637,7 +593,7 @@ class _Run:
                 else:
                     request = answer
                     await self._emit(
-                        lambda: ModelRequested(
+                        lambda: events.ModelRequested(
                             **self._meta(span, self.step_span),
                             provider=type(self.agent.model).__name__,
                             messages=len(request.messages),
@@ -662,7 +618,7 @@ class _Run:
                     for event in self._drain():
                         yield event
                     await self._run_tools(calls)
-                    await self._emit(lambda: StepCompleted(**self._in_step(), tool_calls=len(calls)))
+                    await self._emit(lambda: events.StepCompleted(**self._in_step(), tool_calls=len(calls)))
                     continue
                 try:
                     output = self.output.parse(response.text)
@@ -675,7 +631,7 @@ class _Run:
                             f"after {output_retries} attempts: {error}"
                         ) from error
                     await self._emit(
-                        lambda: OutputValidationFailedEvent(**self._in_step(), error=str(error), attempt=output_retries)
+                        lambda: events.OutputValidationFailed(**self._in_step(), error=str(error), attempt=output_retries)
                     )
                     retry = Message.user(
                         f"Your answer does not match the required output schema: {error}. "
@@ -683,16 +639,16 @@ class _Run:
                     )
                     self.context.append(retry)
                     self.new.append(retry)
-                    await self._emit(lambda: StepCompleted(**self._in_step(), tool_calls=0))
+                    await self._emit(lambda: events.StepCompleted(**self._in_step(), tool_calls=0))
                     continue
-                await self._emit(lambda: StepCompleted(**self._in_step(), tool_calls=0))
+                await self._emit(lambda: events.StepCompleted(**self._in_step(), tool_calls=0))
                 if self.session is not None:
                     await self._save_session(self.session)
                 self._result = RunResult(
                     output, (*self.history, *self.new), tuple(self.new), self.usage, self.run_id, self.step
                 )
                 await self._emit(
-                    lambda: RunCompleted(
+                    lambda: events.RunCompleted(
                         **self._meta(self.run_span, None),
                         output=self.output.dump(output),
                         usage=self.usage,
@@ -703,19 +659,19 @@ class _Run:
                     yield event
                 return
         except (asyncio.CancelledError, GeneratorExit):
-            await self._emit(lambda: RunCancelled(**self._meta(self.run_span, None), reason="cancelled"))
+            await self._emit(lambda: events.RunCancelled(**self._meta(self.run_span, None), reason="cancelled"))
             raise
-        except RunInterrupted:
+        except human.RunInterrupted:
             for event in self._drain():
                 yield event
             raise
         except Exception as error:
             if isinstance(error, UsageLimitExceeded):
                 await self._emit(
-                    lambda: PolicyStopped(**self._in_step(), limit=error.limit, value=error.value, maximum=error.maximum)
+                    lambda: events.PolicyStopped(**self._in_step(), limit=error.limit, value=error.value, maximum=error.maximum)
                 )
             await self._emit(
-                lambda: RunFailed(**self._meta(self.run_span, None), error_type=type(error).__name__, message=str(error))
+                lambda: events.RunFailed(**self._meta(self.run_span, None), error_type=type(error).__name__, message=str(error))
             )
             for event in self._drain():
                 yield event
@@ -746,7 +702,7 @@ class _Run:
         self.history = tuple(after.value.messages)
         self.context = [*self.history, *self.input]
         await self._emit(
-            lambda: StateLoaded(**self._meta(span, self.run_span), session=session, messages=len(self.history))
+            lambda: events.StateLoaded(**self._meta(span, self.run_span), session=session, messages=len(self.history))
         )
 
     async def _save_session(self, session: str) -> None:
@@ -769,7 +725,7 @@ class _Run:
         after = await self._decide("after_state", ctx, operation, (), StateOperation)
         await self._hook_events(after)
         await self._emit(
-            lambda: StateSaved(**self._meta(span, self.run_span), session=session, messages=len(operation.messages))
+            lambda: events.StateSaved(**self._meta(span, self.run_span), session=session, messages=len(operation.messages))
         )
 
     async def _instructions(self) -> str:
@@ -791,7 +747,7 @@ class _Run:
         limit = window - reserve
         count = budgeter.count(request)
         await self._emit(
-            lambda: ContextBudgetChecked(**self._in_step(), tokens=count.tokens, limit=limit, window=window, source=count.source)
+            lambda: events.ContextBudgetChecked(**self._in_step(), tokens=count.tokens, limit=limit, window=window, source=count.source)
         )
         if count.tokens <= limit:
             return request
@@ -812,7 +768,7 @@ class _Run:
         compressed: ModelRequest = after.value
         tokens = budgeter.count(compressed).tokens
         await self._emit(
-            lambda: ContextCompressed(
+            lambda: events.ContextCompressed(
                 **self._in_step(),
                 tokens_before=count.tokens,
                 tokens_after=tokens,
@@ -860,7 +816,7 @@ class _Run:
         self.usage = self.usage + response.usage
         self.runtime.limits.check_usage(self.usage)
         await self._emit(
-            lambda: ModelCompleted(
+            lambda: events.ModelCompleted(
                 **self._meta(span, self.step_span),
                 model=response.model,
                 finish_reason=response.finish_reason,
@@ -882,7 +838,7 @@ class _Run:
             except ProviderError as error:
                 await self._retry_or_raise(error, attempt, span, shown=False)
 
-    async def _streamed_call(self, request: ModelRequest, span: str) -> AsyncGenerator[Event, None]:
+    async def _streamed_call(self, request: ModelRequest, span: str) -> AsyncGenerator[events.Event, None]:
         """`Provider.stream`, yielding deltas as they come; retried only while nothing was shown."""
         attempt = 0
         while True:
@@ -890,12 +846,12 @@ class _Run:
             timeout = self._before_attempt()
             shown = False
             try:
-                await self._emit(lambda: ModelStreamStarted(**self._meta(span, self.step_span)))
+                await self._emit(lambda: events.ModelStreamStarted(**self._meta(span, self.step_span)))
                 async with aclosing(self._stream_model(request, span, timeout)) as deltas:
                     async for event in deltas:
                         shown = True
                         yield event
-                await self._emit(lambda: ModelStreamCompleted(**self._meta(span, self.step_span)))
+                await self._emit(lambda: events.ModelStreamCompleted(**self._meta(span, self.step_span)))
                 return
             except ProviderError as error:
                 await self._retry_or_raise(error, attempt, span, shown=shown)
@@ -909,7 +865,7 @@ class _Run:
         """Report a failed attempt; wait before the next one, or raise when there is none."""
         policy = self.runtime.retry
         await self._emit(
-            lambda: ModelFailed(
+            lambda: events.ModelFailed(
                 **self._meta(span, self.step_span),
                 error_type=type(error).__name__,
                 message=str(error),
@@ -921,7 +877,7 @@ class _Run:
             raise error
         delay = policy.delay(attempt)
         await self._emit(
-            lambda: ModelRetried(
+            lambda: events.ModelRetried(
                 **self._meta(span, self.step_span),
                 attempt=attempt + 1,
                 delay_seconds=delay,
@@ -932,7 +888,7 @@ class _Run:
 
     async def _stream_model(
         self, request: ModelRequest, span: str, timeout: float | None
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[events.Event, None]:
         stream = self.agent.model.stream(request)
         items = stream if timeout is None else _bounded(stream, self._within, timeout)
         names: dict[str, str] = {}
@@ -941,14 +897,14 @@ class _Run:
             async for item in items:
                 match item:
                     case TextDelta(delta=delta):
-                        await self._emit(lambda: ModelStreamDelta(**self._meta(span, self.step_span), delta=delta))
+                        await self._emit(lambda: events.ModelStreamDelta(**self._meta(span, self.step_span), delta=delta))
                     case ReasoningDelta(delta=delta):
-                        await self._emit(lambda: ModelStreamReasoningDelta(**self._meta(span, self.step_span), delta=delta))
+                        await self._emit(lambda: events.ModelStreamReasoningDelta(**self._meta(span, self.step_span), delta=delta))
                     case ToolCallStarted(call_id=call_id, name=name):
                         names[call_id] = name
                     case ToolCallDelta(call_id=call_id, delta=delta):
                         await self._emit(
-                            lambda: ModelStreamToolCallDelta(
+                            lambda: events.ModelStreamToolCallDelta(
                                 **self._meta(span, self.step_span),
                                 call_id=call_id,
                                 tool=names.get(call_id, ""),
@@ -1003,7 +959,7 @@ class _Run:
         self.tool_spans = [self._span() for _ in calls]
         for call, span in zip(calls, self.tool_spans):
             await self._emit(
-                lambda: ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
+                lambda: events.ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
             )
 
     async def _run_tools(self, calls: Sequence[ToolCallPart], done: Sequence[ToolResultPart] = ()) -> None:
@@ -1036,14 +992,14 @@ class _Run:
 
     async def _interrupt(self, waiting: Sequence[_ToolOutcome], completed: tuple[ToolResultPart, ...]) -> None:
         """Stop the run for humans: emit `human.requested` and `run.interrupted`, raise `RunInterrupted`."""
-        pending: list[PendingCall] = []
+        pending: list[human.PendingCall] = []
         for outcome in waiting:
             assert outcome.request is not None
-            request: HumanRequest = outcome.request
+            request: human.HumanRequest = outcome.request
             original = self.pending_calls.get(outcome.call.call_id, outcome.call)
-            pending.append(PendingCall(original, request, self.answers.get(outcome.call.call_id, ())))
+            pending.append(human.PendingCall(original, request, self.answers.get(outcome.call.call_id, ())))
             await self._emit(
-                lambda: HumanRequested(
+                lambda: events.HumanRequested(
                     **self._meta(outcome.span, self.step_span),
                     request_id=request.id,
                     kind=request.kind,
@@ -1053,10 +1009,10 @@ class _Run:
                     requested_by=request.requested_by,
                 )
             )
-        checkpoint_id = new_checkpoint_id()
+        checkpoint_id = human.new_checkpoint_id()
         requests = tuple(p.request for p in pending)
         await self._emit(
-            lambda: RunInterruptedEvent(
+            lambda: events.RunInterrupted(
                 **self._meta(self.run_span, None),
                 checkpoint_id=checkpoint_id,
                 requests=tuple(r.id for r in requests),
@@ -1064,7 +1020,7 @@ class _Run:
                 steps=self.step,
             )
         )
-        checkpoint = Checkpoint(
+        checkpoint = human.Checkpoint(
             id=checkpoint_id,
             run_id=self.run_id,
             agent=self.agent.name,
@@ -1084,27 +1040,27 @@ class _Run:
             completed=completed,
             pending=tuple(pending),
         )
-        raise RunInterrupted(Interruption(requests, checkpoint))
+        raise human.RunInterrupted(human.Interruption(requests, checkpoint))
 
-    async def _resume_turn(self, checkpoint: Checkpoint) -> None:
+    async def _resume_turn(self, checkpoint: human.Checkpoint) -> None:
         """Finish the interrupted turn: run the pending calls with the humans' responses, keep the others' results."""
         self.step_span = self._span()
-        await self._emit(lambda: StepStarted(**self._in_step()))
+        await self._emit(lambda: events.StepStarted(**self._in_step()))
         calls: list[ToolCallPart] = []
         for pending in checkpoint.pending:
             answers = self.answers[pending.call.call_id]
             response = answers[-1]
             await self._emit(
-                lambda: HumanResponded(
+                lambda: events.HumanResponded(
                     **self._in_step(),
                     request_id=response.request_id,
                     tool=pending.call.name,
                     call_id=pending.call.call_id,
                     response=response.kind,
-                    detail=response_detail(response),
+                    detail=human.response_detail(response),
                 )
             )
-            edits = [a for a in answers if isinstance(a, EditArguments)]
+            edits = [a for a in answers if isinstance(a, human.EditArguments)]
             call = pending.call
             if edits:
                 call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
@@ -1113,23 +1069,23 @@ class _Run:
         self.tool_spans = [self._span() for _ in calls]
         for call, span in zip(calls, self.tool_spans):
             await self._emit(
-                lambda: ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
+                lambda: events.ToolStarted(**self._meta(span, self.step_span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
             )
         await self._run_tools(calls, checkpoint.completed)
-        await self._emit(lambda: StepCompleted(**self._in_step(), tool_calls=len(self.new[-2].tool_calls)))
+        await self._emit(lambda: events.StepCompleted(**self._in_step(), tool_calls=len(self.new[-2].tool_calls)))
 
-    def _tool_event(self, outcome: _ToolOutcome) -> Event:
+    def _tool_event(self, outcome: _ToolOutcome) -> events.Event:
         meta = self._meta(outcome.span, self.step_span)
         call = outcome.call
         if outcome.status == "completed":
-            return ToolCompleted(
+            return events.ToolCompleted(
                 **meta, tool=call.name, call_id=call.call_id, result=outcome.result.content, duration_ms=outcome.duration_ms
             )
         if outcome.status == "denied":
-            return ToolDenied(**meta, tool=call.name, call_id=call.call_id, reason=outcome.detail, hook=outcome.hook)
+            return events.ToolDenied(**meta, tool=call.name, call_id=call.call_id, reason=outcome.detail, hook=outcome.hook)
         if outcome.status == "timed_out":
-            return ToolTimedOut(**meta, tool=call.name, call_id=call.call_id, timeout_seconds=outcome.timeout)
-        return ToolFailed(
+            return events.ToolTimedOut(**meta, tool=call.name, call_id=call.call_id, timeout_seconds=outcome.timeout)
+        return events.ToolFailed(
             **meta,
             tool=call.name,
             call_id=call.call_id,
@@ -1146,11 +1102,11 @@ class _Run:
         finally:
             current_answers.reset(token)
         if outcome.status == "interrupted" and outcome.request is None:
-            outcome.request = make_request(call, len(given), outcome.ask or outcome.detail, outcome.hook or "tool")
+            outcome.request = human.make_request(call, len(given), outcome.ask or outcome.detail, outcome.hook or "tool")
         return outcome
 
     async def _run_tool_answering(
-        self, ctx: RunContext[Any], call: ToolCallPart, span: str, given: tuple[HumanResponse, ...]
+        self, ctx: RunContext[Any], call: ToolCallPart, span: str, given: tuple[human.HumanResponse, ...]
     ) -> _ToolOutcome:
         started = time.perf_counter()
 
@@ -1168,7 +1124,7 @@ class _Run:
             known = ", ".join(sorted(self.tools)) or "none"
             error = f"unknown tool {call.name!r}; the tools are: {known}"
             return done("failed", f"Error: {error}.", error, error_type="UnknownTool")
-        rejected = next((a for a in given if isinstance(a, Reject)), None)
+        rejected = next((a for a in given if isinstance(a, human.Reject)), None)
         chain: _HookChain[Any] = _HookChain(call)
         if rejected is None:
             chain = await self._decide("before_tool_call", ctx, call, (), (ToolCallPart, ToolResultPart))
@@ -1201,7 +1157,7 @@ class _Run:
             if outcome.status == "interrupted":
                 outcome.decisions = chain.decisions
                 return outcome
-            if any(isinstance(a, EditArguments) for a in given) and outcome.status == "completed":
+            if any(isinstance(a, human.EditArguments) for a in given) and outcome.status == "completed":
                 note = f"(a human changed the arguments to {call.arguments})\n"
                 outcome.result = replace(outcome.result, content=note + outcome.result.content)
         outcome.decisions = chain.decisions
@@ -1296,7 +1252,7 @@ class _Run:
                         point=point,
                     )
                 answers = current_answers.get()
-                if answers is not None and isinstance(answers.next(), (Approve, EditArguments)):
+                if answers is not None and isinstance(answers.next(), (human.Approve, human.EditArguments)):
                     continue  # a human approved this call when the run was resumed
                 chain.interrupted_by, chain.interrupt_reason = name, decision.reason
                 return chain
@@ -1321,7 +1277,7 @@ class _Run:
     async def _hook_events(self, chain: _HookChain[Any] | _ToolOutcome) -> None:
         for name, point, decision in chain.decisions:
             await self._emit(
-                lambda: HookDecided(
+                lambda: events.HookDecided(
                     **self._in_step(),
                     hook=name,
                     point=point,

@@ -1,5 +1,7 @@
 """Runlet's core data and protocols: messages, models, tools, events, hooks, budgeting."""
 
+from typing import TYPE_CHECKING
+
 from runlet.core.agent import Agent
 from runlet.core.budget import Budgeter, Compression, CompressionStrategy, DropOldestTurns, SummarizeOlderTurns, TokenBudgeter, TokenCount, TrimToolResults, estimate_tokens
 from runlet.core.context import RunContext
@@ -27,7 +29,6 @@ from runlet.core.errors import (
     ValidationError,
     ValidationIssue,
 )
-from runlet.core.events import Event, EventSink
 from runlet.core.hooks import AnyHook, Decision, Hook, Hooks, StateOperation
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.limits import Limits
@@ -52,6 +53,14 @@ from runlet.core.state import (
     UnsupportedStateVersion,
 )
 from runlet.core.tools import FunctionTool, Tool, tool
+
+if TYPE_CHECKING:
+    from runlet.core.events import Event, EventSink
+else:
+    from runlet.core._deferred import deferred_exports
+
+    # The event classes are built on first use (see runlet.core._deferred).
+    __getattr__, __dir__ = deferred_exports(globals(), {"Event": "runlet.core.events", "EventSink": "runlet.core.events"})
 
 __all__ = [
     "Agent",

@@ -13,22 +13,21 @@ run, in this process or another, with one response per pending request
 
 from __future__ import annotations
 
-import contextvars
 import json
 import math
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Union, cast, overload
+from typing import Literal, Union, cast
 
-from typing_extensions import TypeAlias, TypeVar
+from typing_extensions import TypeAlias
 
-from runlet.core.errors import CheckpointConsumed, InvalidHumanResponse, RunletError, UserError
+from runlet.core.asking import HumanInputRequired, ask_human, require_approval
+from runlet.core.errors import CheckpointConsumed, InvalidHumanResponse, RunletError
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.models import Usage
-from runlet.core.schema import adapter_for
 from runlet.core.serialize import message_from_json, message_to_json
 from runlet.core.state import SessionConflict, StateFormatError, StateStore, UnsupportedStateVersion
 
@@ -52,8 +51,6 @@ __all__ = [
     "require_approval",
     "save_checkpoint",
 ]
-
-T = TypeVar("T")
 
 CHECKPOINT_VERSION = 1
 """The checkpoint format this Runlet writes, and the newest it reads."""
@@ -403,95 +400,6 @@ def _describe(request: HumanRequest) -> str:
     if isinstance(request, ApprovalRequest):
         return f"approve {request.call.name}({request.call.arguments}): {request.reason}"
     return f"{request.call.name} asks: {request.question}"
-
-
-# Asking from inside a tool
-
-
-class HumanInputRequired(RunletError):
-    """Raised by `require_approval` and `ask_human` to interrupt the run; let it propagate out of the tool."""
-
-    def __init__(self, kind: Literal["approval", "input"], prompt: str, schema: JsonObject | None = None) -> None:
-        self.kind: Literal["approval", "input"] = kind
-        self.prompt: str = prompt
-        self.schema: JsonObject | None = schema
-        super().__init__(f"a tool needs a human's {'approval' if kind == 'approval' else 'answer'}: {prompt}")
-
-
-class ToolCallAnswers:
-    """The responses a resumed tool call has been given, consumed in order (used by the runtime)."""
-
-    def __init__(self, answers: Sequence[HumanResponse] = ()) -> None:
-        self.answers: tuple[HumanResponse, ...] = tuple(answers)
-        self.used: int = 0
-
-    def next(self) -> HumanResponse | None:
-        """The next unused response, or `None` when every one has been used."""
-        if self.used >= len(self.answers):
-            return None
-        self.used += 1
-        return self.answers[self.used - 1]
-
-
-current_answers: contextvars.ContextVar[ToolCallAnswers | None] = contextvars.ContextVar(
-    "runlet_current_answers", default=None
-)
-"""The responses of the tool call being run (set by the runtime around hooks and the tool)."""
-
-
-def require_approval(reason: str) -> None:
-    """Stop the run until a human approves this tool call; returns once approved (on resume).
-
-    Call it from a tool run by Runlet. On the first run it raises
-    `HumanInputRequired`, which interrupts the run; on resume, the tool runs
-    again from the start and `require_approval` returns (approved, or with
-    the edited arguments already passed to the tool). A rejected call is not
-    run again: the model receives `Denied: <reason>`. Code before this call
-    runs again on resume, so put side effects after it.
-    """
-    answers = _answers("require_approval")
-    response = answers.next()
-    if response is None:
-        raise HumanInputRequired("approval", reason)
-    if not isinstance(response, (Approve, EditArguments)):
-        raise UserError(
-            f"require_approval() got a {response.kind!r} response: the tool asked differently on resume than before"
-        )
-
-
-@overload
-def ask_human(question: str) -> str: ...
-
-
-@overload
-def ask_human(question: str, answer_type: type[T]) -> T: ...
-
-
-def ask_human(question: str, answer_type: type[object] = str) -> object:
-    """Stop the run until a human answers `question`; on resume, return the answer as `answer_type`.
-
-    The answer's JSON schema (from `answer_type`, like tool arguments) goes
-    into the `InputRequest`; `Runtime.resume` checks the answer against it
-    before anything runs. Code before this call runs again on resume.
-    """
-    adapter = adapter_for(answer_type)
-    answers = _answers("ask_human")
-    response = answers.next()
-    if response is None:
-        raise HumanInputRequired("input", question, adapter.json_schema)
-    if not isinstance(response, Answer):
-        raise UserError(
-            f"ask_human() got a {response.kind!r} response: the tool asked differently on resume than before"
-        )
-    result: object = adapter.validate(response.value)
-    return result
-
-
-def _answers(function: str) -> ToolCallAnswers:
-    answers = current_answers.get()
-    if answers is None:
-        raise UserError(f"{function}() works only inside a tool call run by a Runlet runtime")
-    return answers
 
 
 # Checking responses against a checkpoint

@@ -52,3 +52,10 @@ def bad_redact(event: Event) -> str:
 
 
 RedactingSink(memory, bad_redact)  # expect-error
+
+
+# Names that are imported on first use at run time are still checked statically.
+import runlet  # noqa: E402
+
+misspelt_event: object = runlet.Evnt  # expect-error
+misspelt_sink: object = runlet.core.EventSnk  # expect-error

@@ -1,0 +1,130 @@
+"""What `import runlet` loads, and the names it imports on first use (runlet.core._deferred)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import runlet
+import runlet.core
+from runlet.core import events, human
+from runlet.core._deferred import DeferredModule
+
+
+def _run(code: str) -> None:
+    """Run `code` in a fresh interpreter: only what it imports is loaded."""
+    completed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_a_plain_run_with_tools_builds_no_event_or_checkpoint_classes() -> None:
+    _run(
+        """
+        import sys
+        from runlet import Agent, Runtime, tool
+        from runlet.testing import ScriptedProvider, call
+
+        @tool
+        def lookup(order_id: str) -> str:
+            '''Look an order up.'''
+            return "shipped"
+
+        agent = Agent(name="support", model=ScriptedProvider([call("lookup", order_id="1"), "It shipped."]), tools=(lookup,))
+        assert Runtime().run_sync(agent, "Where is order 1?").output == "It shipped."
+        loaded = {"runlet.core.events", "runlet.core.human"} & set(sys.modules)
+        assert not loaded, f"a plain run imported {sorted(loaded)}"
+        """
+    )
+
+
+def test_streaming_and_sinks_load_the_events_they_need() -> None:
+    _run(
+        """
+        import asyncio, sys
+        from runlet import Agent, Runtime
+        from runlet.testing import ScriptedProvider
+
+        async def main() -> None:
+            agent = Agent(name="echo", model=ScriptedProvider(["hello there"]))
+            kinds = [event.type async for event in Runtime().stream(agent, "hi")]
+            assert kinds[0] == "run.started" and kinds[-1] == "run.completed", kinds
+            assert "model.stream.delta" in kinds, kinds
+
+        asyncio.run(main())
+        assert "runlet.core.events" in sys.modules
+        assert "runlet.core.human" not in sys.modules
+        """
+    )
+
+
+def test_an_interrupted_run_loads_the_checkpoint_types() -> None:
+    _run(
+        """
+        import sys
+        from runlet import Agent, Runtime, require_approval, tool
+        from runlet.testing import ScriptedProvider, call
+
+        @tool
+        def refund(order_id: str) -> str:
+            '''Refund an order.'''
+            require_approval("refunds need a manager")
+            return "refunded"
+
+        agent = Agent(name="support", model=ScriptedProvider([call("refund", order_id="1"), "Done."]), tools=(refund,))
+        assert "runlet.core.human" not in sys.modules
+        try:
+            Runtime().run_sync(agent, "Refund order 1")
+        except Exception as error:
+            from runlet import RunInterrupted
+            assert isinstance(error, RunInterrupted), repr(error)
+            assert error.pending[0].tool == "refund"
+        else:
+            raise AssertionError("the run was not interrupted")
+        """
+    )
+
+
+@pytest.mark.parametrize("package", [runlet, runlet.core], ids=lambda p: p.__name__)
+def test_every_exported_name_resolves_and_is_listed(package: object) -> None:
+    names: list[str] = getattr(package, "__all__")
+    for name in names:
+        assert getattr(package, name) is not None, name
+    assert set(names) <= set(dir(package))
+
+
+def test_deferred_names_are_the_defining_modules_objects() -> None:
+    assert runlet.events is events
+    assert runlet.Event is events.Event and runlet.core.Event is events.Event
+    assert runlet.EventSink is events.EventSink and runlet.core.EventSink is events.EventSink
+    assert runlet.Checkpoint is human.Checkpoint
+    assert runlet.RunInterrupted is human.RunInterrupted
+    assert runlet.ApprovalRequest is human.ApprovalRequest and runlet.InputRequest is human.InputRequest
+    assert runlet.require_approval is human.require_approval and runlet.ask_human is human.ask_human
+
+
+def test_an_unknown_name_is_an_attribute_error_naming_it() -> None:
+    with pytest.raises(AttributeError, match=r"module 'runlet' has no attribute 'Agnet'"):
+        getattr(runlet, "Agnet")
+    with pytest.raises(AttributeError, match=r"module 'runlet.core' has no attribute 'Evnt'"):
+        getattr(runlet.core, "Evnt")
+
+
+def test_a_deferred_module_imports_on_first_read_and_keeps_what_it_read() -> None:
+    deferred = DeferredModule("runlet.core.events")
+    assert "RunStarted" not in vars(deferred)
+    assert getattr(deferred, "RunStarted") is events.RunStarted
+    assert vars(deferred)["RunStarted"] is events.RunStarted
+    with pytest.raises(AttributeError, match="NoSuchEvent"):
+        getattr(deferred, "NoSuchEvent")
+    assert repr(deferred) == "DeferredModule('runlet.core.events')"
+
+
+def test_a_deferred_module_that_does_not_exist_fails_when_read() -> None:
+    deferred = DeferredModule("runlet.core.no_such_module")
+    with pytest.raises(ModuleNotFoundError, match="runlet.core.no_such_module"):
+        getattr(deferred, "anything")
