@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, overload
 
 from typing_extensions import TypeVar, assert_never
 
+from runlet.core._frozen import frozen
 from runlet.core._deferred import DeferredModule
 from runlet.core.agent import Agent
 from runlet.core.budget import Budgeter, TokenBudgeter
@@ -81,7 +82,7 @@ T = TypeVar("T")
 logger: logging.Logger = logging.getLogger("runlet")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunResult(Generic[OutputT_co]):
     """What a completed run produced."""
 
@@ -97,7 +98,7 @@ class RunResult(Generic[OutputT_co]):
     steps: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RetryPolicy:
     """How failed model calls are retried: only errors marked retryable, with exponential backoff and jitter."""
 
@@ -115,7 +116,7 @@ class RetryPolicy:
         return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Runtime:
     """Configuration for running agents: sinks, hooks, budgeting, retries, tool limits.
 

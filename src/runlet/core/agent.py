@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, overload
 
 from typing_extensions import TypeVar
 
+from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
 from runlet.core.hooks import AnyHook
 from runlet.core.models import Capabilities, Provider
@@ -19,7 +19,7 @@ OutputT = TypeVar("OutputT", default=str)
 _NO_OPTIONS: Mapping[str, Mapping[str, object]] = {}
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@frozen(init=False)
 class Agent(Generic[DepsT, OutputT]):
     """What to run: a named set of instructions, a model, tools and an output type.
 

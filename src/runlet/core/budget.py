@@ -25,13 +25,14 @@ from typing import Literal, Protocol
 
 from typing_extensions import TypeAlias, assert_never
 
+from runlet.core._frozen import frozen
 from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import ModelRequest, OutputSchema, Provider, ToolDefinition, Usage
 
 CountSource: TypeAlias = Literal["estimate", "calibrated", "exact"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TokenCount:
     """How many tokens a request takes, and how that was found out."""
 
@@ -39,7 +40,7 @@ class TokenCount:
     source: CountSource
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Compression:
     """A compressed request, which strategies changed it, how many messages went, and what it cost.
 
@@ -236,7 +237,7 @@ def _protected(groups: Sequence[tuple[Message, ...]], keep_last: int, keep_first
     return protected
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TrimToolResults:
     """Cut tool results longer than `max_chars` to their head and tail, with a marker saying what was cut."""
 
@@ -267,7 +268,7 @@ class TrimToolResults:
         return replace(part, content=part.content[:keep] + marker + tail)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DropOldestTurns:
     """Drop the oldest units (see `units`) until the request fits.
 
@@ -320,7 +321,7 @@ SUMMARY_INSTRUCTIONS = (
 """What `SummarizeOlderTurns` tells the summarising model by default."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SummarizeOlderTurns:
     """Replace the older units with one summary message written by a model.
 

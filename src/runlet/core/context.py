@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Generic
 
 from typing_extensions import TypeVar
 
+from runlet.core._frozen import frozen
 from runlet.core.messages import Message
 from runlet.core.models import Usage
 
 DepsT_co = TypeVar("DepsT_co", covariant=True, default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunContext(Generic[DepsT_co]):
     """The state of a run at one step, with the user's typed dependencies."""
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from runlet.core._frozen import frozen
 
 
 class RunletError(Exception):
     """Base class of every error Runlet raises."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ValidationIssue:
     """One problem found while validating a value: where it is and what is wrong."""
 

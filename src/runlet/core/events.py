@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol, Union
 
 from typing_extensions import TypeAlias
 
+from runlet.core._frozen import frozen
 from runlet.core.json import JsonValue
 from runlet.core.models import FinishReason, Usage
 
@@ -25,7 +25,7 @@ _BASE_FIELDS = frozenset(
 _payload_fields: dict[type[object], tuple[str, ...]] = {}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class EventBase:
     """Fields every event has."""
 
@@ -94,7 +94,7 @@ def _to_json(value: object) -> JsonValue:
 # Runs
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class RunStarted(EventBase):
     """A run began with this input."""
 
@@ -103,7 +103,7 @@ class RunStarted(EventBase):
     """The text of the last input message."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class RunCompleted(EventBase):
     """A run ended with a validated output."""
 
@@ -116,7 +116,7 @@ class RunCompleted(EventBase):
     """Steps (model calls) the run took."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class RunFailed(EventBase):
     """A run stopped with an error, which is then raised."""
 
@@ -127,7 +127,7 @@ class RunFailed(EventBase):
     """The exception's message."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class RunCancelled(EventBase):
     """A run was cancelled (task cancelled, stream closed, or deadline)."""
 
@@ -139,14 +139,14 @@ class RunCancelled(EventBase):
 # Steps
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class StepStarted(EventBase):
     """A step (one model call and the tool calls it asks for) began."""
 
     type: ClassVar[Literal["step.started"]] = "step.started"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class StepCompleted(EventBase):
     """A step ended."""
 
@@ -158,7 +158,7 @@ class StepCompleted(EventBase):
 # Model calls
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelRequested(EventBase):
     """A request is about to go to the model."""
 
@@ -173,7 +173,7 @@ class ModelRequested(EventBase):
     """Whether the call is streamed."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelCompleted(EventBase):
     """The model answered."""
 
@@ -189,7 +189,7 @@ class ModelCompleted(EventBase):
     """The names of the tools the model asks for."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelFailed(EventBase):
     """A model call failed (it may be retried: see `model.retried`)."""
 
@@ -203,7 +203,7 @@ class ModelFailed(EventBase):
     """The attempt that failed, from 1."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelRetried(EventBase):
     """A failed model call will be tried again after a delay."""
 
@@ -214,14 +214,14 @@ class ModelRetried(EventBase):
     error_type: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelStreamStarted(EventBase):
     """A streamed model call began."""
 
     type: ClassVar[Literal["model.stream.started"]] = "model.stream.started"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelStreamDelta(EventBase):
     """A piece of answer text."""
 
@@ -229,7 +229,7 @@ class ModelStreamDelta(EventBase):
     delta: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelStreamReasoningDelta(EventBase):
     """A piece of reasoning summary text."""
 
@@ -237,7 +237,7 @@ class ModelStreamReasoningDelta(EventBase):
     delta: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelStreamToolCallDelta(EventBase):
     """A piece of a tool call's arguments."""
 
@@ -248,7 +248,7 @@ class ModelStreamToolCallDelta(EventBase):
     delta: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ModelStreamCompleted(EventBase):
     """A streamed model call finished."""
 
@@ -258,7 +258,7 @@ class ModelStreamCompleted(EventBase):
 # Tool calls
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ToolStarted(EventBase):
     """A tool call began."""
 
@@ -270,7 +270,7 @@ class ToolStarted(EventBase):
     """The arguments as the model sent them (a JSON text)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ToolCompleted(EventBase):
     """A tool call returned; `result` is what the model sees."""
 
@@ -282,7 +282,7 @@ class ToolCompleted(EventBase):
     """Wall-clock time of the call."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ToolFailed(EventBase):
     """A tool call failed (unknown tool, bad arguments, or it raised); the model is told."""
 
@@ -296,7 +296,7 @@ class ToolFailed(EventBase):
     duration_ms: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ToolTimedOut(EventBase):
     """A tool call took longer than its timeout; the model is told."""
 
@@ -306,7 +306,7 @@ class ToolTimedOut(EventBase):
     timeout_seconds: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ToolDenied(EventBase):
     """A hook vetoed a tool call; the model receives the reason."""
 
@@ -322,7 +322,7 @@ class ToolDenied(EventBase):
 # Context
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ContextBudgetChecked(EventBase):
     """A request was measured against the model's context window."""
 
@@ -335,7 +335,7 @@ class ContextBudgetChecked(EventBase):
     """How `tokens` was counted: "estimate", "calibrated" or "exact"."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class ContextCompressed(EventBase):
     """Compression made a request smaller."""
 
@@ -353,7 +353,7 @@ class ContextCompressed(EventBase):
 # State
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class StateLoaded(EventBase):
     """A session's history was loaded."""
 
@@ -364,7 +364,7 @@ class StateLoaded(EventBase):
     """Messages loaded."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class StateSaved(EventBase):
     """A run's new messages were appended to its session."""
 
@@ -378,7 +378,7 @@ class StateSaved(EventBase):
 # Hooks, output, policies
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class HookDecided(EventBase):
     """A hook replaced or vetoed something."""
 
@@ -391,7 +391,7 @@ class HookDecided(EventBase):
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class OutputValidationFailed(EventBase):
     """The final answer did not validate against the output type; the model is asked again."""
 
@@ -402,7 +402,7 @@ class OutputValidationFailed(EventBase):
     """Failed answers so far, from 1."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class PolicyStopped(EventBase):
     """A limit stopped the run."""
 
@@ -418,7 +418,7 @@ class PolicyStopped(EventBase):
 # Human in the loop
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class HumanRequested(EventBase):
     """A tool call waits for a human decision (an approval or an answer); the run will stop."""
 
@@ -435,7 +435,7 @@ class HumanRequested(EventBase):
     """The hook that asked, or `"tool"`."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class HumanResponded(EventBase):
     """A resumed run received a human's response to a pending request."""
 
@@ -449,7 +449,7 @@ class HumanResponded(EventBase):
     """A rejection's reason, the edited arguments or the answer (JSON text); empty for an approval."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class RunInterrupted(EventBase):
     """A run stopped to wait for humans; it can be resumed from the checkpoint."""
 
@@ -463,7 +463,7 @@ class RunInterrupted(EventBase):
     """Steps (model calls) so far."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@frozen(kw_only=True)
 class RunResumed(EventBase):
     """An interrupted run continues from a checkpoint (same run id; sequence numbers go on)."""
 

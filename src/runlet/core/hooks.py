@@ -15,11 +15,12 @@ see a request first and its result last.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Generic, Literal, Protocol, Union
 
 from typing_extensions import Never, TypeAlias, TypeVar
 
+from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.models import ModelRequest, ModelResponse
@@ -28,7 +29,7 @@ T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Decision(Generic[T_co]):
     """What a hook decided: `replace` a value, `veto` the operation with a reason, or `interrupt` the run for a human."""
 
@@ -65,7 +66,7 @@ class Decision(Generic[T_co]):
         return Decision("interrupt", None, reason)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StateOperation:
     """A state store operation: load a session's history, or append a run's new messages."""
 
@@ -127,7 +128,7 @@ class Hook(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Hooks:
     """Hook functions (sync or async), one per point you need; the others let things be."""
 

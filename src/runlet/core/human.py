@@ -18,11 +18,12 @@ import math
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, Union, cast
 
 from typing_extensions import TypeAlias
 
+from runlet.core._frozen import frozen
 from runlet.core.asking import HumanInputRequired, ask_human, require_approval
 from runlet.core.errors import CheckpointConsumed, InvalidHumanResponse, RunletError
 from runlet.core.json import JsonObject, JsonValue
@@ -67,7 +68,7 @@ DEFAULT_REJECTION = "a human rejected this call"
 # Responses
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Approve:
     """Run the tool call as the model asked."""
 
@@ -75,7 +76,7 @@ class Approve:
     kind: Literal["approve"] = field(default="approve", init=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reject:
     """Do not run the call; the model receives `Denied: <reason>` as its result."""
 
@@ -84,7 +85,7 @@ class Reject:
     kind: Literal["reject"] = field(default="reject", init=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EditArguments:
     """Run the call with these arguments instead; the tool validates them like any other."""
 
@@ -93,7 +94,7 @@ class EditArguments:
     kind: Literal["edit"] = field(default="edit", init=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Answer:
     """The answer to an `InputRequest`: JSON that must fit the request's `schema`."""
 
@@ -109,7 +110,7 @@ HumanResponse: TypeAlias = Union[Approve, Reject, EditArguments, Answer]
 # Requests
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ApprovalRequest:
     """A tool call waiting for a yes, a no, or edited arguments."""
 
@@ -146,7 +147,7 @@ class ApprovalRequest:
         return EditArguments(self.id, dict(arguments))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InputRequest:
     """A question for a human, asked by a tool through `ask_human`; the answer must fit `schema`."""
 
@@ -177,7 +178,7 @@ HumanRequest: TypeAlias = Union[ApprovalRequest, InputRequest]
 """A pending request for a human decision."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PendingCall:
     """A tool call of the interrupted turn that waits for a human."""
 
@@ -192,7 +193,7 @@ class PendingCall:
 # Checkpoints
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Checkpoint:
     """Everything needed to continue an interrupted run, in this process or another.
 
@@ -362,7 +363,7 @@ class Checkpoint:
         return cls.from_json(value)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Interruption:
     """Why a run stopped: the requests waiting for a human, and the checkpoint to resume from."""
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from runlet.core._frozen import frozen
 from runlet.core.errors import UsageLimitExceeded
 from runlet.core.models import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Limits:
     """What one run may use; `None` means no limit. Hitting one stops the run with `UsageLimitExceeded`."""
 

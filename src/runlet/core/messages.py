@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, Union
 
 from typing_extensions import TypeAlias
 
+from runlet.core._frozen import frozen
 from runlet.core.json import JsonObject, JsonValue
 
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TextPart:
     """Plain text."""
 
@@ -21,7 +22,7 @@ class TextPart:
     kind: Literal["text"] = field(default="text", init=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ToolCallPart:
     """The model asks for a tool call.
 
@@ -40,7 +41,7 @@ class ToolCallPart:
         return value
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ToolResultPart:
     """The result of a tool call, sent back to the model."""
 
@@ -51,7 +52,7 @@ class ToolResultPart:
     kind: Literal["tool_result"] = field(default="tool_result", init=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ReasoningPart:
     """A model's reasoning item, kept so it can be sent back as the provider requires.
 
@@ -69,7 +70,7 @@ Part: TypeAlias = Union[TextPart, ToolCallPart, ToolResultPart, ReasoningPart]
 """Any part of a message."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Message:
     """One message of the conversation: a role and its parts."""
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, Protocol, Union
 
 from typing_extensions import TypeAlias
 
+from runlet.core._frozen import frozen
 from runlet.core.json import JsonObject
 from runlet.core.messages import Message, Part, TextPart, ToolCallPart
 
@@ -15,7 +16,7 @@ FinishReason: TypeAlias = Literal["stop", "tool_calls", "length", "content_filte
 """Why the model stopped: a final answer, tool calls, the output limit, a filter, or else."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Usage:
     """Token and request counts. Add two with `+`."""
 
@@ -40,7 +41,7 @@ class Usage:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Capabilities:
     """What a model can do and how much it can take."""
 
@@ -52,7 +53,7 @@ class Capabilities:
     parallel_tool_calls: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ToolDefinition:
     """A tool as the model sees it: name, description and JSON schema of its parameters."""
 
@@ -62,7 +63,7 @@ class ToolDefinition:
     strict: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OutputSchema:
     """The JSON schema the final answer must follow (structured output)."""
 
@@ -71,7 +72,7 @@ class OutputSchema:
     strict: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModelRequest:
     """One call to a model.
 
@@ -90,7 +91,7 @@ class ModelRequest:
         object.__setattr__(self, "tools", tuple(self.tools))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModelResponse:
     """What a model answered: parts (text, tool calls, reasoning), usage, why it stopped."""
 
@@ -116,21 +117,21 @@ class ModelResponse:
         return Message("assistant", self.parts)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TextDelta:
     """A piece of answer text, as it streams."""
 
     delta: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ReasoningDelta:
     """A piece of reasoning summary text, as it streams."""
 
     delta: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ToolCallStarted:
     """The model began a tool call."""
 
@@ -138,7 +139,7 @@ class ToolCallStarted:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ToolCallDelta:
     """A piece of a tool call's JSON arguments."""
 
@@ -146,14 +147,14 @@ class ToolCallDelta:
     delta: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ToolCallDone:
     """A tool call is complete. Sent exactly once per call."""
 
     call: ToolCallPart
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ResponseCompleted:
     """The stream finished; `response` is the whole response with usage. Always last."""
 

@@ -17,9 +17,9 @@ import inspect
 import os
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
+from runlet.core._frozen import frozen
 from runlet.core.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -78,7 +78,7 @@ class Redactor:
 # -- request options -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CallOptions:
     """The SDK's per-request options taken from `options[<provider>]`."""
 

@@ -1,0 +1,85 @@
+"""`@frozen`: how Runlet declares its data, a frozen slotted dataclass that is cheap to define.
+
+`@frozen` is `@dataclasses.dataclass(frozen=True, slots=True)`: the result is a
+real dataclass (`dataclasses.fields`, `replace`, `asdict`, `__match_args__`)
+that the type checkers treat as one. The difference is the cost of defining
+the class. The standard decorator compiles six methods from generated source
+for every class, which made `import runlet` spend most of its time in
+`compile()`. Here `__eq__`, `__hash__` and `__repr__` are closures over the
+class's fields instead, with the same behaviour as the generated ones (same
+fields compared, hashed and shown, same output, `NotImplemented` for other
+classes); only `__init__`, `__setattr__` and `__delattr__` are still
+generated. See docs/performance.md for what it saves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import reprlib
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar, cast, overload
+
+from typing_extensions import dataclass_transform
+
+C = TypeVar("C", bound=type[Any])
+
+_Values = Callable[[object], tuple[object, ...]]
+
+
+@overload
+def frozen(cls: C, /) -> C: ...
+
+
+@overload
+def frozen(*, init: bool = True, kw_only: bool = False) -> Callable[[C], C]: ...
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+def frozen(cls: C | None = None, /, *, init: bool = True, kw_only: bool = False) -> C | Callable[[C], C]:
+    """Make `cls` a frozen, slotted dataclass (`init` and `kw_only` as for `dataclasses.dataclass`)."""
+
+    def build(cls: C) -> C:
+        # slots=True makes a new class: the one returned is the dataclass.
+        made = dataclasses.dataclass(frozen=True, slots=True, init=init, kw_only=kw_only, eq=False, repr=False)(cls)
+        _add_value_methods(made)
+        return cast(C, made)
+
+    return build if cls is None else build(cls)
+
+
+def _add_value_methods(cls: type[Any]) -> None:
+    fields = dataclasses.fields(cls)
+    compared = _values([f.name for f in fields if f.compare])
+    hashed = _values([f.name for f in fields if (f.compare if f.hash is None else f.hash)])
+    shown = [f.name for f in fields if f.repr]
+    shown_values = _values(shown)
+
+    def __eq__(self: object, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return compared(self) == compared(other)
+        return NotImplemented
+
+    def __hash__(self: object) -> int:
+        return hash(hashed(self))
+
+    @reprlib.recursive_repr()
+    def __repr__(self: object) -> str:
+        shown_fields = ", ".join(f"{name}={value!r}" for name, value in zip(shown, shown_values(self)))
+        return f"{self.__class__.__qualname__}({shown_fields})"
+
+    for method in (__eq__, __hash__, __repr__):
+        method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
+        method.__module__ = cls.__module__
+        setattr(cls, method.__name__, method)
+
+
+def _values(names: list[str]) -> _Values:
+    """The named attributes of an object as a tuple (what the generated methods compare, hash or show)."""
+    if not names:
+        return lambda obj: ()
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    several: Callable[[object], tuple[object, ...]] = attrgetter(*names)
+    return several
