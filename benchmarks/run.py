@@ -697,8 +697,11 @@ def imports_section(config: Config, report: Report) -> None:
     heavy = sorted({m.split(".")[0] for m in others} & {"openai", "pydantic", "httpx", "httpx2", "anyio"})
     if heavy:
         report.note(f"import runlet imports {heavy}")
+    # With sinks, the event classes are built too (as on the first stream() or sink).
+    with_sinks = [m for m in import_probe("runlet.sinks")["modules"] if m.split(".")[0] != "runlet"]
     variants = {m: (m, ()) for m in modules}
     variants["runlet (own, deps preloaded)"] = ("runlet", tuple(others))
+    variants["runlet.sinks (own, deps preloaded): runlet + events + sinks"] = ("runlet.sinks", tuple(with_sinks))
     if not config.quick:
         variants["asyncio (alone)"] = ("asyncio", ())
     seconds: dict[str, list[float]] = {name: [] for name in variants}
@@ -720,7 +723,7 @@ def imports_section(config: Config, report: Report) -> None:
         report.rows.append(
             Row(
                 "imports",
-                f"import {name}" if not name.startswith(("runlet (", "asyncio")) else name,
+                f"import {name}" if not name.startswith(("runlet (", "runlet.sinks (", "asyncio")) else name,
                 statistics.median(cpu[name]) * 1e3,
                 "ms cpu",
                 statistics.median(a / b for a, b in zip(cpu[name], cpu["runlet"])),

@@ -12,9 +12,9 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 import random
 import time
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
@@ -401,7 +401,7 @@ class _Run:
         self.agent = agent
         self.deps = deps
         self.streaming = streaming
-        self.run_id = uuid.uuid4().hex
+        self.run_id = os.urandom(16).hex()  # 128 random bits, as a uuid4 (whose module imports `platform`)
         if session is not None and history:
             raise UserError(
                 "pass history= or session=, not both: a session loads its own history from the store"

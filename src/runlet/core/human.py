@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 from typing import Literal, Union, cast
@@ -603,7 +603,7 @@ async def claim_checkpoint(store: StateStore, checkpoint: Checkpoint) -> None:
 
 
 def new_checkpoint_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def make_request(call: ToolCallPart, index: int, ask: HumanInputRequired | str, requested_by: str) -> HumanRequest:
