@@ -344,7 +344,7 @@ class _Meta(TypedDict):
     parent_span_id: str | None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # a mutable record: equal only to itself
 class _ToolOutcome:
     call: ToolCallPart
     result: ToolResultPart
@@ -365,7 +365,7 @@ class _ToolOutcome:
     """For a timed-out call: the limit it hit, in seconds."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # a mutable record: equal only to itself
 class _HookChain(Generic[V]):
     value: V
     vetoed_by: str = ""

@@ -417,7 +417,7 @@ def _render(message: Message, max_chars: int) -> str:
 # The default budgeter.
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # a mutable record: equal only to itself
 class _Prefix:
     """What is known of a request's messages: their counted tokens and, once reported, the provider's count."""
 

@@ -46,11 +46,12 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Generic, TypeVar, Union, cast, overload
 
 import typing_extensions as te
 
+from runlet.core._frozen import frozen
 from runlet.core.errors import UserError, ValidationError, ValidationIssue
 from runlet.core.json import JsonObject, JsonValue
 
@@ -1461,7 +1462,7 @@ def adapter_for(tp: Any) -> TypeAdapter[Any]:
     return _cached_adapter(tp)
 
 
-@dataclass(frozen=True)
+@frozen
 class FunctionSchema:
     """The parameters of a function as a JSON object schema.
 
