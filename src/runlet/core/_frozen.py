@@ -9,7 +9,10 @@ for every class, which made `import runlet` spend most of its time in
 class's fields instead, with the same behaviour as the generated ones (same
 fields compared, hashed and shown, same output, `NotImplemented` for other
 classes); only `__init__`, `__setattr__` and `__delattr__` are still
-generated. See docs/performance.md for what it saves.
+generated. Equality compares the fields as one tuple, as Python 3.10-3.12's
+dataclasses do (3.13's compare them one by one, which differs only for a
+value not equal to itself, such as the same NaN on both sides). See
+docs/performance.md for what it saves.
 """
 
 from __future__ import annotations

@@ -13,3 +13,5 @@ Usage() + 1  # expect-error
 
 message = Message.user("ok")
 message.role = "system"  # expect-error
+
+Usage(3, 1, 0, 0, 1, 9)  # expect-error

@@ -25,3 +25,17 @@ assert_type(usage.total_tokens, int)
 response = ModelResponse(parts=(TextPart("4"),), usage=usage)
 assert_type(response.message, Message)
 assert_type(response.finish_reason == "stop", bool)
+
+# Runlet's data classes are dataclasses to the type checkers (declared with `@frozen`).
+import dataclasses  # noqa: E402
+from typing import Any  # noqa: E402
+
+assert_type(dataclasses.replace(user, role="assistant"), Message)
+assert_type(dataclasses.replace(usage, output_tokens=2).output_tokens, int)
+assert_type(dataclasses.fields(request), tuple[dataclasses.Field[Any], ...])
+assert_type(dataclasses.asdict(usage), dict[str, Any])
+match user:
+    case Message(role, parts):
+        assert_type(role, Role)
+        assert_type(parts, tuple[Part, ...])
+parts_seen: set[Message] = {user, Message.user("What is 2 + 2?")}
