@@ -107,6 +107,16 @@ def test_deferred_names_are_the_defining_modules_objects() -> None:
     assert runlet.require_approval is human.require_approval and runlet.ask_human is human.ask_human
 
 
+def test_the_deferred_submodules_read_as_attributes_of_a_fresh_package() -> None:
+    _run(
+        """
+        import runlet.core
+        assert runlet.core.events.RunStarted.type == "run.started"
+        assert runlet.core.human.Checkpoint.__name__ == "Checkpoint"
+        """
+    )
+
+
 def test_an_unknown_name_is_an_attribute_error_naming_it() -> None:
     with pytest.raises(AttributeError, match=r"module 'runlet' has no attribute 'Agnet'"):
         getattr(runlet, "Agnet")

@@ -55,12 +55,22 @@ from runlet.core.state import (
 from runlet.core.tools import FunctionTool, Tool, tool
 
 if TYPE_CHECKING:
+    from runlet.core import events as events, human as human  # submodules, read as attributes
     from runlet.core.events import Event, EventSink
 else:
     from runlet.core._deferred import deferred_exports
 
-    # The event classes are built on first use (see runlet.core._deferred).
-    __getattr__, __dir__ = deferred_exports(globals(), {"Event": "runlet.core.events", "EventSink": "runlet.core.events"})
+    # The event classes and checkpoints are built on first use (see runlet.core._deferred);
+    # `runlet.core.events` and `runlet.core.human` read as attributes import their modules.
+    __getattr__, __dir__ = deferred_exports(
+        globals(),
+        {
+            "events": "runlet.core.events",
+            "human": "runlet.core.human",
+            "Event": "runlet.core.events",
+            "EventSink": "runlet.core.events",
+        },
+    )
 
 __all__ = [
     "Agent",
