@@ -84,5 +84,5 @@ def _values(names: list[str]) -> _Values:
     if len(names) == 1:
         one = attrgetter(names[0])
         return lambda obj: (one(obj),)
-    several: Callable[[object], tuple[object, ...]] = attrgetter(*names)
+    several: _Values = attrgetter(*names)
     return several
