@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runlet import Agent, Message, RunContext, Runtime, tool
+from runlet.core.hooks import Interrupt, Replace, Veto
 from runlet.core.errors import ContextBudgetExceeded, HookError, ModelCallVetoed
 from runlet.core.events import (
     ContextCompressed,
@@ -482,8 +483,19 @@ async def test_after_hooks_cannot_veto_and_hooks_must_return_decisions() -> None
 def test_a_veto_needs_a_reason() -> None:
     with pytest.raises(ValueError, match="a veto needs a reason"):
         Decision.veto("  ")
-    assert Decision.veto("no") == Decision("veto", None, "no")
-    assert Decision.replace(3, reason="why") == Decision("replace", 3, "why")
+    with pytest.raises(ValueError, match="an interrupt needs a reason"):
+        Decision.interrupt("")
+    assert Decision.veto("no") == Veto("no")
+    assert Decision.replace(3, reason="why") == Replace(3, "why")
+    assert Decision.interrupt("check") == Interrupt("check")
+
+
+def test_decisions_are_a_closed_union() -> None:
+    # The runtime matches Replace | Veto | Interrupt exhaustively: no other kind of Decision can exist.
+    with pytest.raises(TypeError, match="Decision is closed"):
+
+        class Maybe(Decision[int]):  # pyright: ignore[reportUnusedClass]
+            pass
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -384,15 +384,15 @@ async def test_checkpoints_round_trip_as_plain_json() -> None:
     stopped = await interrupt(runtime, agent, "refund and lookup")
     checkpoint = stopped.checkpoint
     document = json.loads(json.dumps(checkpoint.to_json()))
-    assert document["format"] == "runlet.checkpoint" and document["version"] == 1
-    assert document["instructions"] == "Be kind." and document["context"] is None
+    assert document["format"] == "runlet.checkpoint" and document["version"] == 2
+    assert document["state"]["instructions"] == "Be kind." and document["state"]["context"] is None
     assert Checkpoint.from_json(document) == checkpoint
     assert Checkpoint.loads(checkpoint.dumps()) == checkpoint
-    assert checkpoint.context[0] == Message.system("Be kind.")
+    assert checkpoint.state.context[0] == Message.system("Be kind.")
     assert checkpoint.requests == stopped.pending
 
     with pytest.raises(UnsupportedStateVersion):
-        Checkpoint.from_json({**document, "version": 2})
+        Checkpoint.from_json({**document, "version": 3})
     with pytest.raises(StateFormatError, match="not a runlet checkpoint"):
         Checkpoint.from_json({"format": "other"})
     with pytest.raises(StateFormatError, match="unknown"):
@@ -400,7 +400,7 @@ async def test_checkpoints_round_trip_as_plain_json() -> None:
     with pytest.raises(StateFormatError, match="not valid JSON"):
         Checkpoint.loads("{")
     broken = json.loads(json.dumps(document))
-    broken["pending"][0]["request"]["kind"] = "vote"
+    broken["requests"][0]["kind"] = "vote"
     with pytest.raises(StateFormatError, match="unknown request kind"):
         Checkpoint.from_json(broken)
 
@@ -428,7 +428,7 @@ async def test_session_bound_runs_store_nothing_until_resumed_and_done() -> None
     await runtime.run(Agent(name="support", model=ScriptedProvider(["hello"])), "hi", session="s")
     stopped = await interrupt(runtime, agent, "refund and lookup", session="s")
     assert len(await store.load("s")) == 2  # the interrupted run stored nothing
-    assert stopped.checkpoint.session == "s" and stopped.checkpoint.stored_length == 2
+    assert stopped.checkpoint.state.session == "s" and stopped.checkpoint.state.stored_length == 2
     result = await runtime.resume(agent, stopped.checkpoint, [Approve(stopped.pending[0].id)])
     stored = await store.load("s")
     assert len(stored) == 6 and stored == result.messages

@@ -28,12 +28,10 @@ from runlet.core.asking import HumanInputRequired, ask_human, require_approval
 from runlet.core.errors import CheckpointConsumed, InvalidHumanResponse, RunletError
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
-from runlet.core.models import Usage
-from runlet.core.serialize import message_from_json, message_to_json
-from runlet.core.state import SessionConflict, StateFormatError, StateStore, UnsupportedStateVersion
+from runlet.core.run_state import RunState
+from runlet.core.state import SessionConflict, StateFormatError, StateStore
 
 __all__ = [
-    "CHECKPOINT_VERSION",
     "Answer",
     "Approve",
     "ApprovalRequest",
@@ -52,9 +50,6 @@ __all__ = [
     "require_approval",
     "save_checkpoint",
 ]
-
-CHECKPOINT_VERSION = 1
-"""The checkpoint format this Runlet writes, and the newest it reads."""
 
 CHECKPOINTS_SESSION = "runlet.checkpoints"
 """The store session whose key-value space `save_checkpoint` uses (key: the checkpoint id)."""
@@ -180,7 +175,7 @@ HumanRequest: TypeAlias = Union[ApprovalRequest, InputRequest]
 
 @frozen
 class PendingCall:
-    """A tool call of the interrupted turn that waits for a human."""
+    """A tool call of the interrupted turn that waits for a human (a view of a checkpoint)."""
 
     call: ToolCallPart
     """The call as the model made it."""
@@ -195,159 +190,56 @@ class PendingCall:
 
 @frozen
 class Checkpoint:
-    """Everything needed to continue an interrupted run, in this process or another.
+    """An interrupted run: its `RunState` and the requests waiting for a human.
 
+    Continue it with `Runtime.resume`, in this process or another.
     `to_json()` / `from_json()` (and `dumps()` / `loads()`) convert it to plain,
-    versioned JSON and back, exactly.
+    versioned JSON and back, exactly (`runlet.core.serialize`).
     """
 
     id: str
     """Unique per interruption; resuming records it in the store, so it resumes once."""
-    run_id: str
-    agent: str
-    """The agent's name; `resume` refuses another agent."""
     created_at: float
-    step: int
-    """The step that was interrupted (its model turn asked for the tools)."""
-    seq: int
-    """The sequence number of the next event, so a resumed run's events continue the run's."""
-    spans: int
-    """Span ids handed out so far."""
-    elapsed: float
-    """Seconds the run had run (time waiting for a human does not count against `deadline_seconds`)."""
-    usage: Usage
-    tool_calls_made: int
-    output_retries: int
-    session: str | None
-    stored_length: int
-    """How many messages the session held when the run loaded it: the length its append extends."""
-    history: tuple[Message, ...]
-    """The history the run started from (given, or loaded from the session)."""
-    new: tuple[Message, ...]
-    """The run's new messages so far; the last is the model turn whose tool calls were interrupted."""
-    context: tuple[Message, ...]
-    """The conversation as the model will see it next (instructions and any compression included)."""
-    completed: tuple[ToolResultPart, ...]
-    """Results of the turn's calls that needed no decision: they already ran and are not run again."""
-    pending: tuple[PendingCall, ...]
-    """The calls waiting for a human, in the order the model made them."""
+    state: RunState
+    """The run when it stopped: the last new message is the model turn whose tool calls wait."""
+    requests: tuple[HumanRequest, ...]
+    """The open requests, one per waiting call, in the order the model made the calls."""
 
     @property
-    def requests(self) -> tuple[HumanRequest, ...]:
-        """The open requests, one per pending call."""
-        return tuple(p.request for p in self.pending)
+    def run_id(self) -> str:
+        return self.state.run_id
+
+    @property
+    def agent(self) -> str:
+        """The agent's name; `resume` refuses another agent."""
+        return self.state.agent
+
+    @property
+    def completed(self) -> tuple[ToolResultPart, ...]:
+        """Results of the turn's calls that needed no decision: they already ran and are not run again."""
+        return self.state.completed
+
+    @property
+    def pending(self) -> tuple[PendingCall, ...]:
+        """The calls waiting for a human, as the model made them, each with its open request and earlier answers."""
+        made = {call.call_id: call for call in self.state.turn}
+        return tuple(
+            PendingCall(made.get(r.call.call_id, r.call), r, self.state.answers.get(r.call.call_id, ()))
+            for r in self.requests
+        )
 
     def to_json(self) -> dict[str, JsonValue]:
-        """The checkpoint as one JSON object, `{"format": "runlet.checkpoint", "version": 1, ...}`."""
-        n = len(self.history) + len(self.new)
-        whole = (*self.history, *self.new)
-        prefix = self.context[: len(self.context) - n] if len(self.context) >= n else None
-        instructions: str | None = None
-        context: list[JsonValue] | None = [message_to_json(m) for m in self.context]
-        if prefix is not None and self.context[len(self.context) - n :] == whole:
-            if not prefix:
-                context = None
-            elif len(prefix) == 1 and prefix[0] == Message.system(prefix[0].text):
-                context, instructions = None, prefix[0].text
-        return {
-            "format": "runlet.checkpoint",
-            "version": CHECKPOINT_VERSION,
-            "id": self.id,
-            "run_id": self.run_id,
-            "agent": self.agent,
-            "created_at": self.created_at,
-            "step": self.step,
-            "seq": self.seq,
-            "spans": self.spans,
-            "elapsed": self.elapsed,
-            "usage": {
-                "input_tokens": self.usage.input_tokens,
-                "output_tokens": self.usage.output_tokens,
-                "cached_input_tokens": self.usage.cached_input_tokens,
-                "reasoning_tokens": self.usage.reasoning_tokens,
-                "requests": self.usage.requests,
-            },
-            "tool_calls_made": self.tool_calls_made,
-            "output_retries": self.output_retries,
-            "session": self.session,
-            "stored_length": self.stored_length,
-            "history": [message_to_json(m) for m in self.history],
-            "new": [message_to_json(m) for m in self.new],
-            "instructions": instructions,
-            "context": context,
-            "completed": [_result_to_json(r) for r in self.completed],
-            "pending": [
-                {
-                    "call": _call_to_json(p.call),
-                    "request": _request_to_json(p.request),
-                    "answers": [_response_to_json(a) for a in p.answers],
-                }
-                for p in self.pending
-            ],
-        }
+        """The checkpoint as one JSON object, `{"format": "runlet.checkpoint", "version": 2, ...}`."""
+        from runlet.core.serialize import checkpoint_to_json
+
+        return checkpoint_to_json(self)
 
     @classmethod
     def from_json(cls, value: object) -> Checkpoint:
         """A checkpoint from `to_json()`; `StateFormatError` when it is not one, `UnsupportedStateVersion` when newer."""
-        obj = _object(value, "a checkpoint")
-        if obj.get("format") != "runlet.checkpoint":
-            raise StateFormatError('not a runlet checkpoint (no "format": "runlet.checkpoint")')
-        version = obj.get("version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise StateFormatError(f"a runlet checkpoint has an invalid version {version!r}")
-        if version > CHECKPOINT_VERSION:
-            raise UnsupportedStateVersion("this checkpoint", found=version, supported=CHECKPOINT_VERSION)
-        _exact(obj, _CHECKPOINT_KEYS, "a checkpoint")
-        history = _messages(obj, "history")
-        new = _messages(obj, "new")
-        raw_context = obj["context"]
-        if raw_context is None:
-            instructions = obj["instructions"]
-            if instructions is not None and not isinstance(instructions, str):
-                raise StateFormatError("a checkpoint's instructions must be a string or null")
-            system = (Message.system(instructions),) if instructions is not None else ()
-            context = (*system, *history, *new)
-        else:
-            context = _messages(obj, "context")
-        usage = _object(obj["usage"], "a checkpoint's usage")
-        _exact(usage, _USAGE_KEYS, "a checkpoint's usage")
-        session = obj["session"]
-        if session is not None and not isinstance(session, str):
-            raise StateFormatError("a checkpoint's session must be a string or null")
-        pending: list[PendingCall] = []
-        for item in _list(obj, "pending"):
-            entry = _object(item, "a pending call")
-            _exact(entry, frozenset(("call", "request", "answers")), "a pending call")
-            answers = entry["answers"]
-            if not isinstance(answers, list):
-                raise StateFormatError("a pending call's answers must be an array")
-            pending.append(
-                PendingCall(
-                    _call_from_json(entry["call"]),
-                    _request_from_json(entry["request"]),
-                    tuple(_response_from_json(a) for a in cast("list[object]", answers)),
-                )
-            )
-        return cls(
-            id=_string(obj, "id"),
-            run_id=_string(obj, "run_id"),
-            agent=_string(obj, "agent"),
-            created_at=_number(obj, "created_at"),
-            step=_int(obj, "step"),
-            seq=_int(obj, "seq"),
-            spans=_int(obj, "spans"),
-            elapsed=_number(obj, "elapsed"),
-            usage=Usage(**{key: _int(usage, key) for key in _USAGE_KEYS}),
-            tool_calls_made=_int(obj, "tool_calls_made"),
-            output_retries=_int(obj, "output_retries"),
-            session=session,
-            stored_length=_int(obj, "stored_length"),
-            history=history,
-            new=new,
-            context=context,
-            completed=tuple(_result_from_json(r) for r in _list(obj, "completed")),
-            pending=tuple(pending),
-        )
+        from runlet.core.serialize import checkpoint_from_json
+
+        return checkpoint_from_json(value)
 
     def dumps(self) -> str:
         """The checkpoint as JSON text."""
@@ -625,153 +517,3 @@ def response_detail(response: HumanResponse) -> str:
     if isinstance(response, Answer):
         return json.dumps(response.value, ensure_ascii=False)
     return ""
-
-
-# JSON helpers
-
-_USAGE_KEYS = frozenset(("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "requests"))
-_CHECKPOINT_KEYS = frozenset(
-    (
-        "format", "version", "id", "run_id", "agent", "created_at", "step", "seq", "spans", "elapsed", "usage",
-        "tool_calls_made", "output_retries", "session", "stored_length", "history", "new", "instructions",
-        "context", "completed", "pending",
-    )
-)
-
-
-def _call_to_json(call: ToolCallPart) -> dict[str, JsonValue]:
-    return {"call_id": call.call_id, "name": call.name, "arguments": call.arguments}
-
-
-def _call_from_json(value: object) -> ToolCallPart:
-    obj = _object(value, "a tool call")
-    _exact(obj, frozenset(("call_id", "name", "arguments")), "a tool call")
-    return ToolCallPart(_string(obj, "call_id"), _string(obj, "name"), _string(obj, "arguments"))
-
-
-def _result_to_json(result: ToolResultPart) -> dict[str, JsonValue]:
-    return {"call_id": result.call_id, "name": result.name, "content": result.content, "is_error": result.is_error}
-
-
-def _result_from_json(value: object) -> ToolResultPart:
-    obj = _object(value, "a tool result")
-    _exact(obj, frozenset(("call_id", "name", "content", "is_error")), "a tool result")
-    is_error = obj["is_error"]
-    if not isinstance(is_error, bool):
-        raise StateFormatError("a tool result's is_error must be a boolean")
-    return ToolResultPart(_string(obj, "call_id"), _string(obj, "name"), _string(obj, "content"), is_error)
-
-
-def _request_to_json(request: HumanRequest) -> dict[str, JsonValue]:
-    if isinstance(request, ApprovalRequest):
-        return {
-            "kind": "approval",
-            "id": request.id,
-            "call": _call_to_json(request.call),
-            "reason": request.reason,
-            "requested_by": request.requested_by,
-        }
-    return {
-        "kind": "input",
-        "id": request.id,
-        "call": _call_to_json(request.call),
-        "question": request.question,
-        "schema": request.schema,
-        "requested_by": request.requested_by,
-    }
-
-
-def _request_from_json(value: object) -> HumanRequest:
-    obj = _object(value, "a request")
-    kind = obj.get("kind")
-    if kind == "approval":
-        _exact(obj, frozenset(("kind", "id", "call", "reason", "requested_by")), "an approval request")
-        return ApprovalRequest(
-            _string(obj, "id"), _call_from_json(obj["call"]), _string(obj, "reason"), _string(obj, "requested_by")
-        )
-    if kind == "input":
-        _exact(obj, frozenset(("kind", "id", "call", "question", "schema", "requested_by")), "an input request")
-        schema = _object(obj["schema"], "an input request's schema")
-        return InputRequest(
-            _string(obj, "id"),
-            _call_from_json(obj["call"]),
-            _string(obj, "question"),
-            cast(JsonObject, schema),
-            _string(obj, "requested_by"),
-        )
-    raise StateFormatError(f"unknown request kind {kind!r}")
-
-
-def _response_to_json(response: HumanResponse) -> dict[str, JsonValue]:
-    if isinstance(response, Approve):
-        return {"kind": "approve", "request_id": response.request_id}
-    if isinstance(response, Reject):
-        return {"kind": "reject", "request_id": response.request_id, "reason": response.reason}
-    if isinstance(response, EditArguments):
-        return {"kind": "edit", "request_id": response.request_id, "arguments": response.arguments}
-    return {"kind": "answer", "request_id": response.request_id, "value": response.value}
-
-
-def _response_from_json(value: object) -> HumanResponse:
-    obj = _object(value, "a response")
-    kind = obj.get("kind")
-    if kind == "approve":
-        _exact(obj, frozenset(("kind", "request_id")), "an approve response")
-        return Approve(_string(obj, "request_id"))
-    if kind == "reject":
-        _exact(obj, frozenset(("kind", "request_id", "reason")), "a reject response")
-        return Reject(_string(obj, "request_id"), _string(obj, "reason"))
-    if kind == "edit":
-        _exact(obj, frozenset(("kind", "request_id", "arguments")), "an edit response")
-        return EditArguments(_string(obj, "request_id"), cast(JsonObject, _object(obj["arguments"], "edited arguments")))
-    if kind == "answer":
-        _exact(obj, frozenset(("kind", "request_id", "value")), "an answer")
-        return Answer(_string(obj, "request_id"), cast(JsonValue, obj["value"]))
-    raise StateFormatError(f"unknown response kind {kind!r}")
-
-
-def _object(value: object, what: str) -> dict[str, object]:
-    if not isinstance(value, Mapping):
-        raise StateFormatError(f"{what} must be a JSON object, not {_json_kind(value)}")
-    return dict(cast("Mapping[str, object]", value))
-
-
-def _exact(obj: Mapping[str, object], keys: frozenset[str], what: str) -> None:
-    if keys.symmetric_difference(obj):
-        missing = sorted(keys - obj.keys())
-        extra = sorted(obj.keys() - keys)
-        raise StateFormatError(
-            f"{what} has the wrong fields" + (f"; missing {missing}" if missing else "") + (f"; unknown {extra}" if extra else "")
-        )
-
-
-def _string(obj: Mapping[str, object], name: str) -> str:
-    value = obj[name]
-    if not isinstance(value, str):
-        raise StateFormatError(f"a checkpoint's {name} must be a string, not {_json_kind(value)}")
-    return value
-
-
-def _int(obj: Mapping[str, object], name: str) -> int:
-    value = obj[name]
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise StateFormatError(f"a checkpoint's {name} must be an integer, not {_json_kind(value)}")
-    return value
-
-
-def _number(obj: Mapping[str, object], name: str) -> float:
-    value = obj[name]
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise StateFormatError(f"a checkpoint's {name} must be a number, not {_json_kind(value)}")
-    return float(value)
-
-
-def _list(obj: Mapping[str, object], name: str) -> list[object]:
-    value = obj[name]
-    if not isinstance(value, list):
-        raise StateFormatError(f"a checkpoint's {name} must be an array, not {_json_kind(value)}")
-    return cast("list[object]", value)
-
-
-def _messages(obj: Mapping[str, object], name: str) -> tuple[Message, ...]:
-    return tuple(message_from_json(m) for m in _list(obj, name))

@@ -20,9 +20,9 @@ class Limits:
     deadline_seconds: float | None = None
     """Wall-clock seconds from the start of the run."""
 
-    def check_request(self, usage: Usage) -> None:
-        """Before a model call: may one more request be made?"""
-        _check("max_model_requests", usage.requests + 1, self.max_model_requests)
+    def check_request(self, made: int) -> None:
+        """Before a model request (a retry included): may one more be sent, `made` having been sent?"""
+        _check("max_model_requests", made + 1, self.max_model_requests)
 
     def check_usage(self, usage: Usage) -> None:
         """After a model call: are the token totals within bounds?"""

@@ -1,4 +1,11 @@
-"""Messages to JSON and back, exactly.
+"""The JSON codec: messages, usage, run states and checkpoints to JSON and back, exactly.
+
+Every stored or sent form of a run goes through this module: sessions (one
+message per row or key), `RunState` (what a durable engine or a checkpoint
+keeps between steps) and `Checkpoint` (a run state and the requests waiting
+for a human). Each document carries its format and version; reading a newer
+version raises `UnsupportedStateVersion`, reading anything malformed raises
+`StateFormatError` naming the field.
 
 One message is a JSON object:
 
@@ -23,14 +30,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.models import Usage
+from runlet.core.run_state import RunState
 from runlet.core.state import StateFormatError, UnsupportedStateVersion
 
+if TYPE_CHECKING:
+    from runlet.core.human import Checkpoint, HumanRequest, HumanResponse
+
 __all__ = [
+    "CHECKPOINT_VERSION",
     "FORMAT_VERSION",
+    "RUN_STATE_VERSION",
+    "checkpoint_from_json",
+    "checkpoint_to_json",
     "dumps_message",
     "dumps_messages",
     "loads_message",
@@ -39,6 +55,10 @@ __all__ = [
     "message_to_json",
     "messages_from_json",
     "messages_to_json",
+    "run_state_from_json",
+    "run_state_to_json",
+    "usage_from_json",
+    "usage_to_json",
 ]
 
 FORMAT_VERSION = 1
@@ -208,3 +228,334 @@ def loads_messages(text: str | bytes) -> tuple[Message, ...]:
     except ValueError as error:
         raise StateFormatError(f"not valid JSON: {error}") from None
     return messages_from_json(value)
+
+
+# Usage, run state and checkpoints
+
+RUN_STATE_VERSION = 1
+"""The version of the run state format this Runlet writes (and the newest it reads)."""
+
+CHECKPOINT_VERSION = 2
+"""The version of the checkpoint format this Runlet writes; version 1 (Runlet 0.3) is still read."""
+
+_USAGE_KEYS = ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "requests")
+
+
+def usage_to_json(usage: Usage) -> dict[str, JsonValue]:
+    """Usage as a JSON object of its five counts."""
+    return {key: getattr(usage, key) for key in _USAGE_KEYS}
+
+
+def usage_from_json(value: object) -> Usage:
+    """Usage from `usage_to_json`; `StateFormatError` when it is not that."""
+    obj = _object(value, "usage")
+    _exact(obj, frozenset(_USAGE_KEYS), "usage")
+    return Usage(**{key: _int(obj, key, "usage") for key in _USAGE_KEYS})
+
+
+def run_state_to_json(state: RunState) -> dict[str, JsonValue]:
+    """The run state as one JSON object, `{"format": "runlet.run_state", "version": 1, ...}`.
+
+    The context is written only where it differs from the history and new
+    messages (with the instructions in front): after compression, say.
+    """
+    instructions, context = _context_to_json(state)
+    return {
+        "format": "runlet.run_state",
+        "version": RUN_STATE_VERSION,
+        "run_id": state.run_id,
+        "agent": state.agent,
+        "step": state.step,
+        "usage": usage_to_json(state.usage),
+        "model_requests": state.model_requests,
+        "tool_calls": state.tool_calls,
+        "output_retries": state.output_retries,
+        "session": state.session,
+        "stored_length": state.stored_length,
+        "history": [message_to_json(m) for m in state.history],
+        "new": [message_to_json(m) for m in state.new],
+        "instructions": instructions,
+        "context": context,
+        "completed": [_part_to_json(r) for r in state.completed],
+        "answers": {call_id: [_response_to_json(a) for a in given] for call_id, given in state.answers.items()},
+        "seq": state.seq,
+        "spans": state.spans,
+        "elapsed": state.elapsed,
+    }
+
+
+_RUN_STATE_KEYS = frozenset(
+    (
+        "format", "version", "run_id", "agent", "step", "usage", "model_requests", "tool_calls", "output_retries",
+        "session", "stored_length", "history", "new", "instructions", "context", "completed", "answers", "seq",
+        "spans", "elapsed",
+    )
+)
+
+
+def run_state_from_json(value: object) -> RunState:
+    """A run state from `run_state_to_json`; `StateFormatError` when it is not one, `UnsupportedStateVersion` when newer."""
+    obj = _envelope(value, "runlet.run_state", RUN_STATE_VERSION, "run state")
+    _exact(obj, _RUN_STATE_KEYS, "a run state")
+    history, new = _messages(obj, "history"), _messages(obj, "new")
+    answers = _object(obj["answers"], "a run state's answers")
+    return RunState(
+        run_id=_string(obj, "run_id"),
+        agent=_string(obj, "agent"),
+        step=_int(obj, "step"),
+        usage=usage_from_json(obj["usage"]),
+        model_requests=_int(obj, "model_requests"),
+        tool_calls=_int(obj, "tool_calls"),
+        output_retries=_int(obj, "output_retries"),
+        session=_optional_string(obj, "session"),
+        stored_length=_int(obj, "stored_length"),
+        history=history,
+        new=new,
+        context=_context_from_json(obj, history, new),
+        completed=tuple(_result_from_json(r) for r in _list(obj, "completed")),
+        answers={
+            call_id: tuple(_response_from_json(a) for a in _list(answers, call_id, "an answers entry"))
+            for call_id in answers
+        },
+        seq=_int(obj, "seq"),
+        spans=_int(obj, "spans"),
+        elapsed=_number(obj, "elapsed"),
+    )
+
+
+def checkpoint_to_json(checkpoint: Checkpoint) -> dict[str, JsonValue]:
+    """The checkpoint as one JSON object: `{"format": "runlet.checkpoint", "version": 2, ...}`."""
+    return {
+        "format": "runlet.checkpoint",
+        "version": CHECKPOINT_VERSION,
+        "id": checkpoint.id,
+        "created_at": checkpoint.created_at,
+        "state": run_state_to_json(checkpoint.state),
+        "requests": [_request_to_json(r) for r in checkpoint.requests],
+    }
+
+
+def checkpoint_from_json(value: object) -> Checkpoint:
+    """A checkpoint from `checkpoint_to_json` (or Runlet 0.3's version 1); `StateFormatError` when it is not one."""
+    from runlet.core.human import Checkpoint
+
+    obj = _envelope(value, "runlet.checkpoint", CHECKPOINT_VERSION, "checkpoint")
+    if obj["version"] == 1:
+        return _checkpoint_v1(obj)
+    _exact(obj, frozenset(("format", "version", "id", "created_at", "state", "requests")), "a checkpoint")
+    return Checkpoint(
+        id=_string(obj, "id"),
+        created_at=_number(obj, "created_at"),
+        state=run_state_from_json(obj["state"]),
+        requests=tuple(_request_from_json(r) for r in _list(obj, "requests")),
+    )
+
+
+def _checkpoint_v1(obj: dict[str, object]) -> Checkpoint:
+    """A checkpoint written by Runlet 0.3: the run's fields at the top level, pending calls with their answers."""
+    from runlet.core.human import Checkpoint
+
+    keys = (
+        "format", "version", "id", "run_id", "agent", "created_at", "step", "seq", "spans", "elapsed", "usage",
+        "tool_calls_made", "output_retries", "session", "stored_length", "history", "new", "instructions",
+        "context", "completed", "pending",
+    )
+    _exact(obj, frozenset(keys), "a checkpoint")
+    history, new = _messages(obj, "history"), _messages(obj, "new")
+    pending = [dict(_object(p, "a pending call")) for p in _list(obj, "pending")]
+    for entry in pending:
+        _exact(entry, frozenset(("call", "request", "answers")), "a pending call")
+        request = _object(entry["request"], "a request")
+        entry["request"] = {**request, "call": _v1_part(request.get("call"), "tool_call")}
+    usage = usage_from_json(obj["usage"])
+    state = RunState(
+        run_id=_string(obj, "run_id"),
+        agent=_string(obj, "agent"),
+        step=_int(obj, "step"),
+        usage=usage,
+        model_requests=usage.requests,
+        tool_calls=_int(obj, "tool_calls_made"),
+        output_retries=_int(obj, "output_retries"),
+        session=_optional_string(obj, "session"),
+        stored_length=_int(obj, "stored_length"),
+        history=history,
+        new=new,
+        context=_context_from_json(obj, history, new),
+        completed=tuple(_result_from_json(_v1_part(r, "tool_result")) for r in _list(obj, "completed")),
+        answers={
+            _string(_object(e["call"], "a tool call"), "call_id"): tuple(
+                _response_from_json(a) for a in _list(e, "answers", "a pending call")
+            )
+            for e in pending
+        },
+        seq=_int(obj, "seq"),
+        spans=_int(obj, "spans"),
+        elapsed=_number(obj, "elapsed"),
+    )
+    requests = tuple(_request_from_json(e["request"]) for e in pending)
+    return Checkpoint(id=_string(obj, "id"), created_at=_number(obj, "created_at"), state=state, requests=requests)
+
+
+def _v1_part(value: object, kind: str) -> dict[str, object]:
+    """A version 1 tool call or result (no "kind" field) as a message part."""
+    return {"kind": kind, **_object(value, f"a {kind}")}
+
+
+def _context_to_json(state: RunState) -> tuple[str | None, list[JsonValue] | None]:
+    """(instructions, context): the context is null when it is the instructions, the history and the new messages."""
+    n = len(state.history) + len(state.new)
+    prefix, rest = state.context[: len(state.context) - n], state.context[len(state.context) - n :]
+    if len(state.context) >= n and rest == (*state.history, *state.new):
+        if not prefix:
+            return None, None
+        if len(prefix) == 1 and prefix[0] == Message.system(prefix[0].text):
+            return prefix[0].text, None
+    return None, [message_to_json(m) for m in state.context]
+
+
+def _context_from_json(obj: dict[str, object], history: tuple[Message, ...], new: tuple[Message, ...]) -> tuple[Message, ...]:
+    if obj["context"] is not None:
+        return _messages(obj, "context")
+    instructions = _optional_string(obj, "instructions")
+    return (*((Message.system(instructions),) if instructions is not None else ()), *history, *new)
+
+
+def _request_to_json(request: HumanRequest) -> dict[str, JsonValue]:
+    from runlet.core.human import ApprovalRequest
+
+    call = _part_to_json(request.call)
+    if isinstance(request, ApprovalRequest):
+        return {"kind": "approval", "id": request.id, "call": call, "reason": request.reason, "requested_by": request.requested_by}
+    return {
+        "kind": "input",
+        "id": request.id,
+        "call": call,
+        "question": request.question,
+        "schema": request.schema,
+        "requested_by": request.requested_by,
+    }
+
+
+def _request_from_json(value: object) -> HumanRequest:
+    from runlet.core.human import ApprovalRequest, InputRequest
+
+    obj = _object(value, "a request")
+    kind = obj.get("kind")
+    if kind == "approval":
+        _exact(obj, frozenset(("kind", "id", "call", "reason", "requested_by")), "an approval request")
+        return ApprovalRequest(_string(obj, "id"), _call_from_json(obj["call"]), _string(obj, "reason"), _string(obj, "requested_by"))
+    if kind == "input":
+        _exact(obj, frozenset(("kind", "id", "call", "question", "schema", "requested_by")), "an input request")
+        schema = cast(JsonObject, _object(obj["schema"], "an input request's schema"))
+        call = _call_from_json(obj["call"])
+        return InputRequest(_string(obj, "id"), call, _string(obj, "question"), schema, _string(obj, "requested_by"))
+    raise StateFormatError(f"unknown request kind {kind!r}")
+
+
+def _response_to_json(response: HumanResponse) -> dict[str, JsonValue]:
+    from runlet.core.human import Approve, EditArguments, Reject
+
+    if isinstance(response, Approve):
+        return {"kind": "approve", "request_id": response.request_id}
+    if isinstance(response, Reject):
+        return {"kind": "reject", "request_id": response.request_id, "reason": response.reason}
+    if isinstance(response, EditArguments):
+        return {"kind": "edit", "request_id": response.request_id, "arguments": response.arguments}
+    return {"kind": "answer", "request_id": response.request_id, "value": response.value}
+
+
+def _response_from_json(value: object) -> HumanResponse:
+    from runlet.core.human import Answer, Approve, EditArguments, Reject
+
+    obj = _object(value, "a response")
+    kind = obj.get("kind")
+    if kind == "approve":
+        _exact(obj, frozenset(("kind", "request_id")), "an approve response")
+        return Approve(_string(obj, "request_id"))
+    if kind == "reject":
+        _exact(obj, frozenset(("kind", "request_id", "reason")), "a reject response")
+        return Reject(_string(obj, "request_id"), _string(obj, "reason"))
+    if kind == "edit":
+        _exact(obj, frozenset(("kind", "request_id", "arguments")), "an edit response")
+        return EditArguments(_string(obj, "request_id"), cast(JsonObject, _object(obj["arguments"], "edited arguments")))
+    if kind == "answer":
+        _exact(obj, frozenset(("kind", "request_id", "value")), "an answer")
+        return Answer(_string(obj, "request_id"), cast(JsonValue, obj["value"]))
+    raise StateFormatError(f"unknown response kind {kind!r}")
+
+
+def _call_from_json(value: object) -> ToolCallPart:
+    part = _part_from_json(value)
+    if not isinstance(part, ToolCallPart):
+        raise StateFormatError(f"expected a tool_call part, got a {type(part).__name__}")
+    return part
+
+
+def _result_from_json(value: object) -> ToolResultPart:
+    part = _part_from_json(value)
+    if not isinstance(part, ToolResultPart):
+        raise StateFormatError(f"expected a tool_result part, got a {type(part).__name__}")
+    return part
+
+
+def _envelope(value: object, format: str, newest: int, what: str) -> dict[str, object]:
+    obj = _object(value, f"a {what}")
+    if obj.get("format") != format:
+        raise StateFormatError(f'not a runlet {what} (no "format": "{format}")')
+    version = obj.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise StateFormatError(f"a runlet {what} has an invalid version {version!r}")
+    if version > newest:
+        raise UnsupportedStateVersion(f"this {what}", found=version, supported=newest)
+    return obj
+
+
+def _object(value: object, what: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise StateFormatError(f"{what} must be a JSON object, not {_kind(value)}")
+    return cast("dict[str, object]", value)
+
+
+def _exact(obj: Mapping[str, object], keys: frozenset[str], what: str) -> None:
+    if keys.symmetric_difference(obj):
+        missing = sorted(keys - obj.keys())
+        extra = sorted(obj.keys() - keys)
+        raise StateFormatError(
+            f"{what} has the wrong fields" + (f"; missing {missing}" if missing else "") + (f"; unknown {extra}" if extra else "")
+        )
+
+
+def _string(obj: Mapping[str, object], name: str, what: str = "a run state") -> str:
+    value = obj[name]
+    if not isinstance(value, str):
+        raise StateFormatError(f"{what}'s {name} must be a string, not {_kind(value)}")
+    return value
+
+
+def _optional_string(obj: Mapping[str, object], name: str) -> str | None:
+    return None if obj[name] is None else _string(obj, name)
+
+
+def _int(obj: Mapping[str, object], name: str, what: str = "a run state") -> int:
+    value = obj[name]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise StateFormatError(f"{what}'s {name} must be an integer, not {_kind(value)}")
+    return value
+
+
+def _number(obj: Mapping[str, object], name: str) -> float:
+    value = obj[name]
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise StateFormatError(f"a checkpoint's {name} must be a number, not {_kind(value)}")
+    return float(value)
+
+
+def _list(obj: Mapping[str, object], name: str, what: str = "a run state") -> list[object]:
+    value = obj[name]
+    if not isinstance(value, list):
+        raise StateFormatError(f"{what}'s {name} must be an array, not {_kind(value)}")
+    return cast("list[object]", value)
+
+
+def _messages(obj: Mapping[str, object], name: str) -> tuple[Message, ...]:
+    return tuple(message_from_json(m) for m in _list(obj, name))

@@ -15,6 +15,7 @@ from typing_extensions import Concatenate, ParamSpec, TypeVar
 from runlet.core.context import RunContext
 from runlet.core.errors import ToolError, ToolRetry, ToolTimeout, UserError
 from runlet.core.json import JsonObject, JsonValue
+from runlet.core.models import ToolDefinition
 from runlet.core.schema import FunctionSchema, TypeAdapter, adapter_for
 
 DepsT = TypeVar("DepsT")
@@ -223,3 +224,8 @@ def tool(
         return FunctionTool[Any, ..., Any](f, name=name, description=description, timeout=timeout, retries=retries)
 
     return typing.cast(_ToolDecorator, decorate)
+
+
+def tool_definition(tool: Tool[Any]) -> ToolDefinition:
+    """The tool as the model sees it."""
+    return ToolDefinition(tool.name, tool.description, tool.parameters)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing_extensions import Never, assert_type
 
 from runlet import Agent, RunContext, Runtime
+from runlet.core.hooks import Interrupt, Replace, Veto
 from runlet.core.messages import TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import ModelRequest, ModelResponse
 from runlet.hooks import (
@@ -34,9 +35,11 @@ class Deps:
 
 # Decisions are typed by what they carry; a veto fits every point.
 request = ModelRequest(messages=())
-assert_type(Decision.replace(request), Decision[ModelRequest])
-assert_type(Decision.replace(request, reason="rewritten").value, ModelRequest | None)
-assert_type(Decision.veto("no"), Decision[Never])
+assert_type(Decision.replace(request), Replace[ModelRequest])
+assert_type(Decision.replace(request, reason="rewritten").value, ModelRequest)
+assert_type(Decision.veto("no"), Veto)
+assert_type(Decision.interrupt("ask first"), Interrupt)
+never: Decision[Never] = Decision.veto("no")
 vetoed: Decision[ToolResultPart] = Decision.veto("no")
 answer: Decision[ToolCallPart | ToolResultPart] = Decision.replace(ToolResultPart("c", "t", "done"))
 

@@ -1,0 +1,121 @@
+"""The driving loop, shared by `run`, `stream`, `run_sync`, `resume` and `resume_stream`.
+
+It starts from a `RunState` and a first `Next` (start or resume), runs the
+step that each `Next` names, and passes on the steps' events; it ends with the
+`RunResult`. A failure, a cancellation or an interruption emits its event and
+raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
+from runlet.core.messages import Message
+from runlet.core.run_state import RunState
+from runlet.loop.run import Run
+from runlet.loop.steps import Done, Next, Resume, Start, Transition, step
+
+if TYPE_CHECKING:
+    from runlet.core import events, human
+    from runlet.core.agent import Agent
+    from runlet.runtime import Runtime, RunResult
+else:
+    from runlet.core._deferred import DeferredModule
+
+    events = DeferredModule("runlet.core.events")
+    human = DeferredModule("runlet.core.human")
+
+
+async def drive(run: Run, state: RunState, next: Next) -> AsyncGenerator[events.Event | RunResult[Any], None]:
+    """Run the steps until the run is done, yielding each event once it has reached the sinks, then the result."""
+    emitter = run.emitter
+    try:
+        while not isinstance(next, Done):
+            async with aclosing(step(run, state, next)) as steps:
+                async for item in steps:
+                    if isinstance(item, Transition):
+                        state, next = item.state, item.next
+                    else:
+                        yield item
+            for event in emitter.drain():
+                yield event
+    except (asyncio.CancelledError, GeneratorExit):
+        await emitter.emit(lambda: events.RunCancelled(**emitter.of_run(), reason="cancelled"))
+        raise
+    except Exception as error:
+        if isinstance(error, UsageLimitExceeded):
+            await emitter.emit(
+                lambda: events.PolicyStopped(**emitter.of_step(), limit=error.limit, value=error.value, maximum=error.maximum)
+            )
+        if not isinstance(error, human.RunInterrupted):
+            await emitter.emit(
+                lambda: events.RunFailed(**emitter.of_run(), error_type=type(error).__name__, message=str(error))
+            )
+        for event in emitter.drain():
+            yield event
+        raise
+    yield next.result
+
+
+def new_run(
+    runtime: Runtime,
+    agent: Agent[Any, Any],
+    input: str | Sequence[Message],
+    deps: object,
+    history: Sequence[Message],
+    session: str | None,
+    *,
+    streaming: bool,
+) -> AsyncGenerator[events.Event | RunResult[Any], None]:
+    """The loop of a new run; raises `UserError` at once for arguments that do not fit."""
+    if session is not None and history:
+        raise UserError("pass history= or session=, not both: a session loads its own history from the store")
+    if session == "":
+        raise UserError("session must be a non-empty string (None for a stateless run)")
+    messages = (Message.user(input),) if isinstance(input, str) else tuple(input)
+    state = RunState(
+        run_id=os.urandom(16).hex(),  # 128 random bits, as a uuid4 (whose module imports `platform`)
+        agent=agent.name,
+        session=session,
+        history=tuple(history),
+        new=messages,
+        context=(*history, *messages),
+    )
+    run = Run(runtime, agent, deps, state, streaming=streaming)
+    return drive(run, state, Start(messages[-1].text if messages else ""))
+
+
+def resumed_run(
+    runtime: Runtime,
+    agent: Agent[Any, Any],
+    checkpoint: human.Checkpoint,
+    responses: Sequence[human.HumanResponse],
+    deps: object,
+    *,
+    streaming: bool,
+) -> AsyncGenerator[events.Event | RunResult[Any], None]:
+    """The loop that continues `checkpoint`; raises at once (changing nothing) when the responses do not fit it."""
+    if not isinstance(checkpoint, human.Checkpoint):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise UserError(f"resume() needs a Checkpoint (Checkpoint.from_json(...)), not {type(checkpoint).__name__}")
+    if checkpoint.agent != agent.name:
+        raise ResumeError(
+            f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
+        )
+    answers = human.match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
+    state = replace(checkpoint.state, answers=answers)
+    run = Run(runtime, agent, deps, state, streaming=streaming)
+    return _claimed(run, state, checkpoint)
+
+
+async def _claimed(run: Run, state: RunState, checkpoint: human.Checkpoint) -> AsyncGenerator[events.Event | RunResult[Any], None]:
+    """The resumed run's loop, once the checkpoint is claimed in the store (`CheckpointConsumed`: no event, nothing done)."""
+    await human.claim_checkpoint(run.runtime.store, checkpoint)
+    async with aclosing(drive(run, state, Resume(checkpoint))) as loop:
+        async for item in loop:
+            yield item

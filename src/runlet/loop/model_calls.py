@@ -1,0 +1,351 @@
+"""Calling the model: fit the request to the window, hooks, the call itself (streamed or not), retries, timeouts.
+
+`call_model` is an async generator: it yields the events of the call as they
+happen (stream deltas included) and ends with one `ModelTurn`, the state after
+the call and the response the run goes on with. Every call goes through the
+runtime's `Executor`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypeVar
+
+from typing_extensions import assert_never
+
+from runlet.core._frozen import frozen
+from runlet.core.errors import ContextBudgetExceeded, MalformedResponse, ModelCallVetoed, ModelTimeout, ProviderError
+from runlet.core.hooks import Interrupted, Proceed, Vetoed
+from runlet.core.models import (
+    ModelRequest,
+    ModelResponse,
+    ReasoningDelta,
+    ResponseCompleted,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStarted,
+)
+from runlet.core.run_state import RunState
+from runlet.loop.run import Run
+
+if TYPE_CHECKING:
+    from runlet.core import events
+else:
+    from runlet.core._deferred import DeferredModule
+
+    events = DeferredModule("runlet.core.events")
+
+T = TypeVar("T")
+
+
+@frozen
+class ModelTurn:
+    """What one model call left: the state after it (usage, counters, a compressed context) and the response."""
+
+    state: RunState
+    response: ModelResponse
+
+
+async def call_model(run: Run, state: RunState) -> AsyncGenerator[events.Event | ModelTurn, None]:
+    """Fit, hooks, call, hooks: the events as they happen, then the `ModelTurn`."""
+    agent = run.agent
+    request = ModelRequest(
+        messages=state.context,
+        tools=run.tool_definitions,
+        output=run.output.schema,
+        max_output_tokens=agent.max_output_tokens,
+        options=agent.options,
+    )
+    request, state = await _fit(run, state, request)
+    answer = await _before(run, state, request)
+    span = run.emitter.span()
+    if isinstance(answer, ModelResponse):
+        response = answer
+    else:
+        request = answer
+        await run.emitter.emit(
+            lambda: events.ModelRequested(
+                **run.emitter.under_step(span),
+                provider=type(agent.model).__name__,
+                messages=len(request.messages),
+                tools=len(request.tools),
+                streaming=run.streaming,
+            )
+        )
+        attempts = _Attempts(run, state, span)
+        if run.streaming:
+            streamed: ModelResponse | None = None
+            async with aclosing(_streamed(run, request, attempts)) as items:
+                async for item in items:  # closing it at once closes the HTTP stream
+                    if isinstance(item, ModelResponse):
+                        streamed = item
+                    else:
+                        yield item
+            assert streamed is not None, "a streamed call ends with its response or raises"
+            response = streamed
+        else:
+            response = await _complete(run, request, attempts)
+        state = replace(state, model_requests=attempts.requests)
+        run.runtime.budgeter.observe(request, response.usage)
+    response, state = await _after(run, state, request, response, span)
+    for event in run.emitter.drain():
+        yield event
+    yield ModelTurn(state, response)
+
+
+# Budgeting
+
+
+async def _fit(run: Run, state: RunState, request: ModelRequest) -> tuple[ModelRequest, RunState]:
+    """The request, compressed if it must be, once it fits the window (and the state with its context); raises if it cannot."""
+    budgeter, emitter = run.runtime.budgeter, run.emitter
+    reserve = request.max_output_tokens or run.capabilities.max_output_tokens
+    window = run.capabilities.context_window
+    limit = window - reserve
+    count = budgeter.count(request)
+    await emitter.emit(
+        lambda: events.ContextBudgetChecked(**emitter.of_step(), tokens=count.tokens, limit=limit, window=window, source=count.source)
+    )
+    if count.tokens <= limit:
+        return request, state
+    ctx = run.context(state)
+    before = await run.hooks.decide("before_compression", ctx, request, (), ModelRequest)
+    await run.emitter.report_hooks(before.decisions)
+    match before:
+        case Vetoed(hook=hook, reason=reason):
+            raise ContextBudgetExceeded(
+                f"the request needs {count.tokens} tokens, {count.tokens - limit} more than the "
+                f"{limit} available, and hook {hook!r} vetoed compression: {reason}",
+                needed=count.tokens,
+                available=limit,
+            )
+        case Proceed(value=to_compress):
+            pass
+        case Interrupted():
+            raise AssertionError("only before_tool_call hooks interrupt")  # the hook engine refuses it
+        case _:
+            assert_never(before)
+    compression = await budgeter.compress(to_compress, limit)
+    state = replace(state, usage=state.usage + compression.usage)  # a summary's model call, say
+    after = await run.hooks.decide("after_compression", ctx, compression.request, (to_compress,), ModelRequest)
+    await run.emitter.report_hooks(after.decisions)
+    compressed = after.value if isinstance(after, Proceed) else compression.request
+    tokens = budgeter.count(compressed).tokens
+    await emitter.emit(
+        lambda: events.ContextCompressed(
+            **emitter.of_step(),
+            tokens_before=count.tokens,
+            tokens_after=tokens,
+            strategies=compression.strategies,
+            removed_messages=len(request.messages) - len(compressed.messages),
+            usage=compression.usage,
+        )
+    )
+    run.runtime.limits.check_usage(state.usage)
+    if tokens > limit:
+        raise ContextBudgetExceeded(
+            f"the request needs {tokens} tokens after compression "
+            f"({', '.join(compression.strategies) or 'nothing could be removed'}), "
+            f"{tokens - limit} more than the {limit} available "
+            f"(window {window} less {reserve} reserved for output); nothing was sent",
+            needed=tokens,
+            available=limit,
+        )
+    return compressed, replace(state, context=tuple(compressed.messages))
+
+
+# Hooks
+
+
+async def _before(run: Run, state: RunState, request: ModelRequest) -> ModelRequest | ModelResponse:
+    """The request to send, or a hook's answer that skips the call; raises on a veto."""
+    if "before_model_call" not in run.hooks.points:
+        return request
+    decided = await run.hooks.decide("before_model_call", run.context(state), request, (), (ModelRequest, ModelResponse))
+    await run.emitter.report_hooks(decided.decisions)
+    match decided:
+        case Proceed(value=value):
+            answer: ModelRequest | ModelResponse = value
+            return answer
+        case Vetoed(hook=hook, reason=reason):
+            raise ModelCallVetoed(f"hook {hook!r} vetoed the model call: {reason}", hook=hook, reason=reason)
+        case Interrupted():
+            raise AssertionError("only before_tool_call hooks interrupt")  # the hook engine refuses it
+        case _:
+            assert_never(decided)
+
+
+async def _after(
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str
+) -> tuple[ModelResponse, RunState]:
+    """The response after hooks, and the state with its usage, checked against the limits."""
+    if "after_model_call" in run.hooks.points:
+        after = await run.hooks.decide("after_model_call", run.context(state), response, (request,), ModelResponse)
+        await run.emitter.report_hooks(after.decisions)
+        if isinstance(after, Proceed):
+            response = after.value
+    state = replace(state, usage=state.usage + response.usage)
+    run.runtime.limits.check_usage(state.usage)
+    final = response
+    emitter = run.emitter
+    await emitter.emit(
+        lambda: events.ModelCompleted(
+            **emitter.under_step(span),
+            model=final.model,
+            finish_reason=final.finish_reason,
+            usage=final.usage,
+            text=final.text,
+            tool_calls=tuple(call.name for call in final.tool_calls),
+        )
+    )
+    if emitter.streaming and not run.streaming and final.text:
+        # stream() on a model that cannot stream: the whole text arrives as one delta.
+        await emitter.emit(lambda: events.ModelStreamDelta(**emitter.under_step(span), delta=final.text))
+    return response, state
+
+
+# The call, with retries and timeouts
+
+
+class _Attempts:
+    """Counts a model call's attempts against the request limit and reports failed ones."""
+
+    __slots__ = ("run", "span", "requests", "attempt")
+
+    def __init__(self, run: Run, state: RunState, span: str) -> None:
+        self.run = run
+        self.span = span
+        self.requests = state.model_requests
+        """Model requests of the run, this call's attempts included."""
+        self.attempt = 0
+
+    def start(self) -> float | None:
+        """Count one more attempt (checking `max_model_requests`); the seconds it may take."""
+        self.run.runtime.limits.check_request(self.requests)
+        self.requests += 1
+        self.attempt += 1
+        return self.run.deadline.time_left(self.run.runtime.model_timeout)
+
+    async def failed(self, error: ProviderError, *, shown: bool) -> None:
+        """Report the failed attempt; wait before the next one, or raise when there is none."""
+        run, policy, attempt = self.run, self.run.runtime.retry, self.attempt
+        emitter = run.emitter
+        await emitter.emit(
+            lambda: events.ModelFailed(
+                **emitter.under_step(self.span),
+                error_type=type(error).__name__,
+                message=str(error),
+                retryable=error.retryable,
+                attempt=attempt,
+            )
+        )
+        if not error.retryable or attempt >= policy.max_attempts or shown:
+            raise error
+        delay = policy.delay(attempt)
+        await emitter.emit(
+            lambda: events.ModelRetried(
+                **emitter.under_step(self.span), attempt=attempt + 1, delay_seconds=delay, error_type=type(error).__name__
+            )
+        )
+        await asyncio.sleep(delay)
+
+
+async def _complete(run: Run, request: ModelRequest, attempts: _Attempts) -> ModelResponse:
+    """One model call through the executor, within the timeout, retried by the retry policy."""
+    while True:
+        timeout = attempts.start()
+        try:
+            return await _within(run, run.runtime.executor.complete(run.agent.model, request), timeout)
+        except ProviderError as error:
+            await attempts.failed(error, shown=False)
+
+
+async def _streamed(run: Run, request: ModelRequest, attempts: _Attempts) -> AsyncGenerator[events.Event | ModelResponse, None]:
+    """A streamed model call: its events as they come, then the response; retried only while nothing was shown."""
+    emitter = run.emitter
+    while True:
+        timeout = attempts.start()
+        shown = False
+        try:
+            await emitter.emit(lambda: events.ModelStreamStarted(**emitter.under_step(attempts.span)))
+            async with aclosing(_stream(run, request, attempts.span, timeout)) as items:
+                async for item in items:
+                    if isinstance(item, ModelResponse):
+                        await emitter.emit(lambda: events.ModelStreamCompleted(**emitter.under_step(attempts.span)))
+                        for event in emitter.drain():
+                            yield event
+                        yield item
+                        return
+                    shown = True
+                    yield item
+        except ProviderError as error:
+            await attempts.failed(error, shown=shown)
+
+
+async def _stream(
+    run: Run, request: ModelRequest, span: str, timeout: float | None
+) -> AsyncGenerator[events.Event | ModelResponse, None]:
+    """The provider's stream as events, then its completed response; `MalformedResponse` if it never completes."""
+    emitter = run.emitter
+    stream = run.runtime.executor.stream(run.agent.model, request)
+    items = stream if timeout is None else _bounded(run, stream, timeout)
+    names: dict[str, str] = {}
+    response: ModelResponse | None = None
+    try:
+        async for item in items:
+            match item:
+                case TextDelta(delta=delta):
+                    await emitter.emit(lambda: events.ModelStreamDelta(**emitter.under_step(span), delta=delta))
+                case ReasoningDelta(delta=delta):
+                    await emitter.emit(lambda: events.ModelStreamReasoningDelta(**emitter.under_step(span), delta=delta))
+                case ToolCallStarted(call_id=call_id, name=name):
+                    names[call_id] = name
+                case ToolCallDelta(call_id=call_id, delta=delta):
+                    await emitter.emit(
+                        lambda: events.ModelStreamToolCallDelta(
+                            **emitter.under_step(span), call_id=call_id, tool=names.get(call_id, ""), delta=delta
+                        )
+                    )
+                case ToolCallDone():
+                    pass  # the calls to run are those of the completed response
+                case ResponseCompleted(response=completed):
+                    response = completed
+                case _:
+                    assert_never(item)
+            for event in emitter.drain():
+                yield event
+    finally:
+        close: Callable[[], Awaitable[object]] | None = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
+    if response is None:
+        raise MalformedResponse(f"the stream from {type(run.agent.model).__name__} ended without a completed response")
+    yield response
+
+
+async def _within(run: Run, awaitable: Awaitable[T], timeout: float | None) -> T:
+    """Await a model operation, raising `ModelTimeout` (or the deadline) when it takes too long."""
+    if timeout is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.TimeoutError:
+        run.deadline.time_left(None)  # raises if the run's deadline is what ran out
+        raise ModelTimeout(f"the model call took longer than {timeout:g} s", provider=type(run.agent.model).__name__) from None
+
+
+async def _bounded(run: Run, stream: AsyncIterator[T], timeout: float) -> AsyncIterator[T]:
+    """The items of `stream`, all of them within `timeout` seconds."""
+    end = time.monotonic() + timeout
+    iterator = aiter(stream)
+    while True:
+        try:
+            item = await _within(run, anext(iterator), max(0.0, end - time.monotonic()))
+        except StopAsyncIteration:
+            return
+        yield item

@@ -1,0 +1,286 @@
+"""The steps of a run. Each takes the state and says what comes next.
+
+A step is an async generator: it yields the run's events as they happen and
+ends with one `Transition`, the new `RunState` and the `Next` thing to do:
+start, resume, call the model, run tools, retry the output, finish, or wait
+for humans. `runlet.loop.driver` dispatches on `Next` until the run is done.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Union
+
+from typing_extensions import TypeAlias, assert_never
+
+from runlet.core._frozen import frozen
+from runlet.core.errors import MaxStepsExceeded, OutputValidationFailed, ValidationError
+from runlet.core.messages import Message, ToolCallPart
+from runlet.core.run_state import RunState
+from runlet.loop.model_calls import ModelTurn, call_model
+from runlet.loop.run import Run
+from runlet.loop.sessions import load_session, save_session
+from runlet.loop.tool_calls import Waiting, announce, run_tools
+
+if TYPE_CHECKING:
+    from runlet.core import events, human
+    from runlet.runtime import RunResult
+else:
+    from runlet.core._deferred import DeferredModule
+
+    events = DeferredModule("runlet.core.events")
+    human = DeferredModule("runlet.core.human")
+
+
+# What comes next
+
+
+@frozen
+class Start:
+    """Begin a new run: load its session, add the instructions."""
+
+    input: str
+    """The text of the last input message, for `run.started`."""
+
+
+@frozen
+class Resume:
+    """Continue an interrupted run: finish the turn whose tool calls waited for humans."""
+
+    checkpoint: human.Checkpoint
+
+
+@frozen
+class CallModel:
+    """Begin a step: ask the model."""
+
+
+@frozen
+class RunTools:
+    """Run the tool calls of the model's turn."""
+
+    calls: tuple[ToolCallPart, ...]
+
+
+@frozen
+class RetryOutput:
+    """The final answer did not validate: send the model back with the reason."""
+
+    error: ValidationError
+
+
+@frozen
+class Finish:
+    """The final answer validated: save the session and complete the run."""
+
+    output: object
+
+
+@frozen
+class AwaitHumans:
+    """Some tool calls wait for a human: checkpoint the run and stop it."""
+
+    waiting: tuple[Waiting, ...]
+
+
+@frozen
+class Done:
+    """The run completed with `result`."""
+
+    result: RunResult[Any]
+
+
+Next: TypeAlias = Union[Start, Resume, CallModel, RunTools, RetryOutput, Finish, AwaitHumans, Done]
+"""What the run does next."""
+
+
+@frozen
+class Transition:
+    """The end of a step: the state it left, and what comes next."""
+
+    state: RunState
+    next: Next
+
+
+Step: TypeAlias = AsyncGenerator["events.Event | Transition", None]
+
+
+def step(run: Run, state: RunState, next: Next) -> Step:
+    """The step that does `next`."""
+    match next:
+        case Start(input=text):
+            return start(run, state, text)
+        case Resume(checkpoint=checkpoint):
+            return resume(run, state, checkpoint)
+        case CallModel():
+            return ask_model(run, state)
+        case RunTools(calls=calls):
+            return use_tools(run, state, calls)
+        case RetryOutput(error=error):
+            return retry_output(run, state, error)
+        case Finish(output=output):
+            return finish(run, state, output)
+        case AwaitHumans(waiting=waiting):
+            return await_humans(run, state, waiting)
+        case Done():
+            raise AssertionError("a completed run has no next step")
+        case _:
+            assert_never(next)
+
+
+# The steps
+
+
+async def start(run: Run, state: RunState, text: str) -> Step:
+    """Begin the run: `run.started`, the session's history, the instructions."""
+    emitter = run.emitter
+    await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text))
+    if state.session is not None:
+        state = await load_session(run, state, state.session)
+    instructions = run.agent.instructions
+    if not isinstance(instructions, str):
+        value = instructions(run.context(state))
+        instructions = await value if inspect.isawaitable(value) else value
+    if instructions:
+        state = replace(state, context=(Message.system(instructions), *state.context))
+    yield Transition(state, CallModel())
+
+
+async def ask_model(run: Run, state: RunState) -> Step:
+    """Begin a step and call the model; then its tool calls, or its final answer checked."""
+    agent, emitter = run.agent, run.emitter
+    if state.step >= agent.max_steps:
+        raise MaxStepsExceeded(
+            f"agent {agent.name!r} made {state.step} model calls without a final answer (max_steps={agent.max_steps})"
+        )
+    state = replace(state, step=state.step + 1)
+    emitter.begin_step(state.step)
+    await emitter.emit(lambda: events.StepStarted(**emitter.of_step()))
+    turn: ModelTurn | None = None
+    async with aclosing(call_model(run, state)) as calling:  # closing the step closes the model's stream at once
+        async for item in calling:
+            if isinstance(item, ModelTurn):
+                turn = item
+            else:
+                yield item
+    assert turn is not None, "call_model ends with the turn"
+    response = turn.response
+    state = turn.state.appended(response.message)
+    if response.tool_calls:
+        yield Transition(state, RunTools(response.tool_calls))
+        return
+    try:
+        output = run.output.parse(response.text)
+    except ValidationError as error:
+        yield Transition(state, RetryOutput(error))
+        return
+    yield Transition(state, Finish(output))
+
+
+async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...]) -> Step:
+    """Run the turn's tool calls (within `max_tool_calls`); then the next model call."""
+    run.runtime.limits.check_tool_calls(state.tool_calls, len(calls))
+    state = replace(state, tool_calls=state.tool_calls + len(calls))
+    spans = await announce(run, calls)
+    for event in run.emitter.drain():
+        yield event
+    async for item in _tools_done(run, state, calls, spans, len(calls)):
+        yield item
+
+
+async def retry_output(run: Run, state: RunState, error: ValidationError) -> Step:
+    """Tell the model why its answer did not validate (within `max_output_retries`)."""
+    agent, emitter = run.agent, run.emitter
+    attempt = state.output_retries + 1
+    if attempt > agent.max_output_retries:
+        raise OutputValidationFailed(
+            f"the final answer did not validate as {agent.output_type.__name__} after {attempt} attempts: {error}"
+        ) from error
+    await emitter.emit(lambda: events.OutputValidationFailed(**emitter.of_step(), error=str(error), attempt=attempt))
+    retry = Message.user(
+        f"Your answer does not match the required output schema: {error}. "
+        "Answer again with JSON that follows the schema exactly."
+    )
+    state = replace(state, output_retries=attempt).appended(retry)
+    await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=0))
+    yield Transition(state, CallModel())
+
+
+async def finish(run: Run, state: RunState, output: object) -> Step:
+    """Complete the run: save the session, `run.completed`, the result."""
+    from runlet.runtime import RunResult
+
+    emitter = run.emitter
+    await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=0))
+    if state.session is not None:
+        state = await save_session(run, state, state.session)
+    result = RunResult(output, (*state.history, *state.new), state.new, state.usage, state.run_id, state.step)
+    await emitter.emit(
+        lambda: events.RunCompleted(**emitter.of_run(), output=run.output.dump(output), usage=state.usage, steps=state.step)
+    )
+    yield Transition(state, Done(result))
+
+
+async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) -> Step:
+    """Stop the run for humans: `run.interrupted`, then `RunInterrupted` with the checkpoint."""
+    emitter = run.emitter
+    checkpoint_id = os.urandom(16).hex()
+    requests = tuple(w.request for w in waiting)
+    await emitter.emit(
+        lambda: events.RunInterrupted(
+            **emitter.of_run(), checkpoint_id=checkpoint_id, requests=tuple(r.id for r in requests), usage=state.usage, steps=state.step
+        )
+    )
+    checkpoint = human.Checkpoint(id=checkpoint_id, created_at=time.time(), state=run.snapshot(state), requests=requests)
+    for event in emitter.drain():
+        yield event
+    raise human.RunInterrupted(human.Interruption(requests, checkpoint))
+
+
+async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Step:
+    """Finish the interrupted turn: run the waiting calls with the humans' responses, keep the others' results."""
+    emitter = run.emitter
+    await emitter.emit(lambda: events.RunResumed(**emitter.of_run(), checkpoint_id=checkpoint.id, responses=len(checkpoint.requests)))
+    emitter.begin_step(state.step)
+    await emitter.emit(lambda: events.StepStarted(**emitter.of_step()))
+    calls: list[ToolCallPart] = []
+    for pending in checkpoint.pending:
+        answers = state.answers[pending.call.call_id]
+        response = answers[-1]
+        await emitter.emit(
+            lambda: events.HumanResponded(
+                **emitter.of_step(),
+                request_id=response.request_id,
+                tool=pending.call.name,
+                call_id=pending.call.call_id,
+                response=response.kind,
+                detail=human.response_detail(response),
+            )
+        )
+        edits = [a for a in answers if isinstance(a, human.EditArguments)]
+        call = pending.call
+        if edits:
+            call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
+        calls.append(call)
+    spans = await announce(run, calls)
+    async for item in _tools_done(run, state, calls, spans, len(state.turn)):
+        yield item
+
+
+async def _tools_done(
+    run: Run, state: RunState, calls: Sequence[ToolCallPart], spans: Sequence[str], made: int
+) -> AsyncIterator[events.Event | Transition]:
+    """Run the calls; then the next model call, or the wait for humans."""
+    results = await run_tools(run, state, calls, spans)
+    if results.waiting:
+        yield Transition(results.state, AwaitHumans(results.waiting))
+        return
+    emitter = run.emitter
+    await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=made))
+    yield Transition(results.state, CallModel())

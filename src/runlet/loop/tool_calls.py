@@ -1,0 +1,339 @@
+"""Running a turn's tool calls: checks, hooks, timeouts, concurrency, and the answers of a resumed call.
+
+Each call ends in one `ToolOutcome`: completed, failed, timed out, denied, or
+waiting for a human. Each outcome maps to exactly one event. Whatever goes
+wrong in a call (an unknown tool, bad arguments, a tool that raises or times
+out) becomes an error result the model sees; the run goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar, Union
+
+from typing_extensions import TypeAlias, assert_never
+
+from runlet.core._frozen import frozen
+from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
+from runlet.core.context import RunContext
+from runlet.core.errors import HookError, ToolError, ToolTimeout, ValidationError
+from runlet.core.hooks import HookDecision, HookOutcome, Interrupted, Proceed, Vetoed
+from runlet.core.messages import Message, ToolCallPart, ToolResultPart
+from runlet.core.run_state import RunState
+from runlet.core.tools import Tool
+from runlet.loop.run import Run
+
+if TYPE_CHECKING:
+    from runlet.core import events, human
+    from runlet.core.human import HumanRequest, HumanResponse
+else:
+    from runlet.core._deferred import DeferredModule
+
+    events = DeferredModule("runlet.core.events")
+    human = DeferredModule("runlet.core.human")
+
+V = TypeVar("V")
+
+
+# Outcomes
+
+
+@frozen(kw_only=True)
+class Completed:
+    """The tool ran (or a hook answered for it) and returned `result`."""
+
+    call: ToolCallPart
+    result: ToolResultPart
+    span: str
+    duration_ms: float = 0.0
+    decisions: tuple[HookDecision, ...] = ()
+
+
+@frozen(kw_only=True)
+class Failed:
+    """The call could not run or the tool raised; `result` tells the model what went wrong."""
+
+    call: ToolCallPart
+    result: ToolResultPart
+    span: str
+    error: str
+    """What went wrong, as the `tool.failed` event shows it."""
+    error_type: str
+    """The exception's class name, or `UnknownTool`."""
+    duration_ms: float = 0.0
+    decisions: tuple[HookDecision, ...] = ()
+
+
+@frozen(kw_only=True)
+class TimedOut:
+    """The tool took longer than its timeout."""
+
+    call: ToolCallPart
+    result: ToolResultPart
+    span: str
+    timeout: float
+    duration_ms: float = 0.0
+    decisions: tuple[HookDecision, ...] = ()
+
+
+@frozen(kw_only=True)
+class Denied:
+    """A hook vetoed the call, or a human rejected it."""
+
+    call: ToolCallPart
+    result: ToolResultPart
+    span: str
+    reason: str
+    hook: str
+    """The hook that vetoed, or `human`."""
+    decisions: tuple[HookDecision, ...] = ()
+
+
+@frozen(kw_only=True)
+class Waiting:
+    """The call waits for a human: a hook interrupted it, or the tool asked."""
+
+    call: ToolCallPart
+    span: str
+    request: HumanRequest
+    decisions: tuple[HookDecision, ...] = ()
+
+
+ToolOutcome: TypeAlias = Union[Completed, Failed, TimedOut, Denied, Waiting]
+"""How one tool call ended."""
+
+Answered: TypeAlias = Union[Completed, Failed, TimedOut, Denied]
+"""An outcome with a result for the model."""
+
+
+@frozen
+class TurnResults:
+    """A turn's tool calls done: the state with their results (or the calls waiting for a human)."""
+
+    state: RunState
+    waiting: tuple[Waiting, ...]
+
+
+# The turn
+
+
+async def announce(run: Run, calls: Sequence[ToolCallPart]) -> tuple[str, ...]:
+    """Emit `tool.started` for each call before any runs; their spans."""
+    emitter = run.emitter
+    spans = tuple(emitter.span() for _ in calls)
+    for call, span in zip(calls, spans):
+        await emitter.emit(
+            lambda: events.ToolStarted(**emitter.under_step(span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
+        )
+    return spans
+
+
+async def run_tools(run: Run, state: RunState, calls: Sequence[ToolCallPart], spans: Sequence[str]) -> TurnResults:
+    """Run the calls concurrently and add the turn's results to the conversation, in the order the model made the calls.
+
+    Results already in `state.completed` (a resumed turn) are kept. When a call
+    needs a human, the others still run and their results stay in
+    `state.completed`; nothing is added to the conversation yet.
+    """
+    ctx = run.context(state)
+    if len(calls) == 1:
+        outcomes = [await _run_one(run, state, ctx, calls[0], spans[0])]
+    else:
+        outcomes = await _gather([_run_one(run, state, ctx, call, span) for call, span in zip(calls, spans)])
+    waiting = tuple(outcome for outcome in outcomes if isinstance(outcome, Waiting))
+    completed = [*state.completed, *(outcome.result for outcome in outcomes if not isinstance(outcome, Waiting))]
+    for outcome in sorted(outcomes, key=lambda outcome: isinstance(outcome, Waiting)):  # answered calls first
+        await run.emitter.report_hooks(outcome.decisions)
+        await run.emitter.emit(lambda: _event(run, outcome))
+    if waiting:
+        return TurnResults(replace(state, completed=tuple(completed)), waiting)
+    results = {result.call_id: result for result in completed}
+    message = Message("tool", tuple(results[c.call_id] for c in state.turn if c.call_id in results))
+    return TurnResults(replace(state, completed=(), answers={}).appended(message), ())
+
+
+def _event(run: Run, outcome: ToolOutcome) -> events.Event:
+    """The one event that reports `outcome`."""
+    meta = run.emitter.under_step(outcome.span)
+    call = outcome.call
+    match outcome:
+        case Completed(result=result, duration_ms=duration_ms):
+            return events.ToolCompleted(**meta, tool=call.name, call_id=call.call_id, result=result.content, duration_ms=duration_ms)
+        case Failed(error=error, error_type=error_type, duration_ms=duration_ms):
+            return events.ToolFailed(
+                **meta, tool=call.name, call_id=call.call_id, error=error, error_type=error_type, duration_ms=duration_ms
+            )
+        case TimedOut(timeout=timeout):
+            return events.ToolTimedOut(**meta, tool=call.name, call_id=call.call_id, timeout_seconds=timeout)
+        case Denied(reason=reason, hook=hook):
+            return events.ToolDenied(**meta, tool=call.name, call_id=call.call_id, reason=reason, hook=hook)
+        case Waiting(request=request):
+            return events.HumanRequested(
+                **meta,
+                request_id=request.id,
+                kind=request.kind,
+                tool=call.name,
+                call_id=call.call_id,
+                prompt=request.reason if isinstance(request, human.ApprovalRequest) else request.question,
+                requested_by=request.requested_by,
+            )
+        case _:
+            assert_never(outcome)
+
+
+# One call
+
+
+async def _run_one(run: Run, state: RunState, ctx: RunContext[Any], call: ToolCallPart, span: str) -> ToolOutcome:
+    """One call with the human answers it has been given (a resumed call), hooks before and after."""
+    given = state.answers.get(call.call_id, ())
+    token = current_answers.set(ToolCallAnswers(given))
+    try:
+        outcome, ran = await _decide_and_call(run, ctx, call, span, given)
+    finally:
+        current_answers.reset(token)
+    if isinstance(outcome, Waiting):
+        return outcome
+    after = await run.hooks.decide("after_tool_call", ctx, outcome.result, (ran,), ToolResultPart)
+    if not after.decisions or not isinstance(after, Proceed):
+        return outcome
+    result = _answering(call, after.value)
+    decisions = (*outcome.decisions, *after.decisions)
+    if isinstance(outcome, Failed) and result.content != outcome.result.content:
+        return replace(outcome, result=result, error=result.content, decisions=decisions)  # the event shows what the model sees
+    return replace(outcome, result=result, decisions=decisions)
+
+
+async def _decide_and_call(
+    run: Run, ctx: RunContext[Any], call: ToolCallPart, span: str, given: tuple[HumanResponse, ...]
+) -> tuple[ToolOutcome, ToolCallPart]:
+    """The outcome of the call, and the call as it ran (a before-hook may have changed its arguments)."""
+    tool = run.tools.get(call.name)
+    if tool is None:
+        known = ", ".join(sorted(run.tools)) or "none"
+        error = f"unknown tool {call.name!r}; the tools are: {known}"
+        return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="UnknownTool"), call
+    rejected = next((a for a in given if isinstance(a, human.Reject)), None)
+    if rejected is not None:
+        reason = rejected.reason
+        return Denied(call=call, result=_result(call, f"Denied: {reason}", True), span=span, reason=reason, hook="human"), call
+    before: HookOutcome[ToolCallPart | ToolResultPart] = await run.hooks.decide(
+        "before_tool_call", ctx, call, (), (ToolCallPart, ToolResultPart)
+    )
+    match before:
+        case Interrupted(hook=hook, reason=reason, decisions=decisions):
+            request = human.make_request(call, len(given), reason, hook)
+            return Waiting(call=call, span=span, request=request, decisions=decisions), call
+        case Vetoed(hook=hook, reason=reason, decisions=decisions):
+            denied = _result(call, f"Denied: {reason}", True)
+            return Denied(call=call, result=denied, span=span, reason=reason, hook=hook, decisions=decisions), call
+        case Proceed(value=value, decisions=decisions):
+            if isinstance(value, ToolResultPart):
+                return _answered(call, _answering(call, value), span, decisions), call
+            _check_same_call(call, value, decisions)
+            outcome = await _call(run, ctx, tool, value, span, len(given))
+            if isinstance(outcome, Completed) and any(isinstance(a, human.EditArguments) for a in given):
+                note = f"(a human changed the arguments to {call.arguments})\n"
+                outcome = replace(outcome, result=replace(outcome.result, content=note + outcome.result.content))
+            return replace(outcome, decisions=decisions), value
+        case _:
+            assert_never(before)
+
+
+def _answered(call: ToolCallPart, answer: ToolResultPart, span: str, decisions: tuple[HookDecision, ...]) -> Completed | Failed:
+    """A before-hook answered the call for the tool."""
+    if answer.is_error:
+        return Failed(call=call, result=answer, span=span, error=answer.content, error_type="ToolError", decisions=decisions)
+    return Completed(call=call, result=answer, span=span, decisions=decisions)
+
+
+def _check_same_call(call: ToolCallPart, replacement: ToolCallPart, decisions: tuple[HookDecision, ...]) -> None:
+    """A before-hook may change a call's arguments, not its tool or id."""
+    if (replacement.call_id, replacement.name) == (call.call_id, call.name):
+        return
+    culprit = next((d.hook for d in decisions if getattr(d.decision, "value", None) is replacement), "?")
+    raise HookError(
+        f"hook {culprit!r} at before_tool_call replaced the call {call.name!r} ({call.call_id}) "
+        f"with {replacement.name!r} ({replacement.call_id}); a hook may change a call's arguments, "
+        "not its tool or id (veto it, or answer it with a ToolResultPart)",
+        hook=culprit,
+        point="before_tool_call",
+    )
+
+
+async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallPart, span: str, asked: int) -> ToolOutcome:
+    """Decode the arguments and call the tool through the executor, within its timeout."""
+    started = time.perf_counter()
+
+    def failed(content: str, error: str, error_type: str) -> Failed:
+        ms = (time.perf_counter() - started) * 1000
+        return Failed(call=call, result=_result(call, content, True), span=span, error=error, error_type=error_type, duration_ms=ms)
+
+    try:
+        arguments = json.loads(call.arguments or "{}")
+    except ValueError as error:
+        message = f"the arguments of {call.name!r} are not valid JSON ({error})"
+        return failed(f"Error: {message}. Send the arguments as a JSON object.", message, type(error).__name__)
+    own: float | None = getattr(tool, "timeout", None)
+    timeout = run.deadline.time_left(run.runtime.tool_timeout if own is None else None)  # the tool's own timeout wins
+    try:
+        if run.semaphore is not None:
+            async with run.semaphore:
+                content = await _with_timeout(run.runtime.executor.call_tool(tool, ctx, arguments), timeout)
+        else:
+            content = await _with_timeout(run.runtime.executor.call_tool(tool, ctx, arguments), timeout)
+    except ValidationError as error:
+        message = f"invalid arguments for {call.name!r}: {error}"
+        return failed(f"Error: {message}. Fix the arguments and call the tool again.", message, type(error).__name__)
+    except HumanInputRequired as ask:
+        return Waiting(call=call, span=span, request=human.make_request(call, asked, ask, "tool"))
+    except ToolTimeout as error:
+        ms = (time.perf_counter() - started) * 1000
+        return TimedOut(call=call, result=_result(call, f"Error: {error}", True), span=span, timeout=error.timeout, duration_ms=ms)
+    except ToolError as error:
+        return failed(f"Error: {error}", str(error), type(error).__name__)
+    except Exception as error:
+        message = f"{call.name!r} raised {type(error).__name__}: {error}"
+        return failed(f"Error: the tool {message}", message, type(error).__name__)
+    if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
+        message = f"{call.name!r} returned {type(content).__name__}, not str"
+        return failed(f"Error: the tool {message}", message, "TypeError")
+    ms = (time.perf_counter() - started) * 1000
+    return Completed(call=call, result=_result(call, content, False), span=span, duration_ms=ms)
+
+
+def _result(call: ToolCallPart, content: str, is_error: bool) -> ToolResultPart:
+    return ToolResultPart(call.call_id, call.name, content, is_error)
+
+
+def _answering(call: ToolCallPart, result: ToolResultPart) -> ToolResultPart:
+    """`result` as the answer to `call`: a hook's result always pairs with the call the model made."""
+    if (result.call_id, result.name) == (call.call_id, call.name):
+        return result
+    return ToolResultPart(call.call_id, call.name, result.content, result.is_error)
+
+
+async def _with_timeout(awaitable: Awaitable[V], timeout: float | None) -> V:
+    if timeout is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.TimeoutError:
+        raise ToolTimeout(timeout) from None
+
+
+async def _gather(coroutines: Sequence[Awaitable[V]]) -> list[V]:
+    """Run all at once; if one raises, cancel the others and wait for them before raising."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        pending = [task for task in tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
