@@ -1,8 +1,9 @@
-"""Property tests: messages round-trip through JSON exactly, and bad JSON is refused cleanly."""
+"""Property tests: messages, run states and checkpoints round-trip through JSON exactly; bad JSON is refused cleanly."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -12,15 +13,32 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runlet.core.human import (
+    Answer,
+    ApprovalRequest,
+    Approve,
+    Checkpoint,
+    EditArguments,
+    HumanRequest,
+    HumanResponse,
+    InputRequest,
+    Reject,
+)
 from runlet.core.json import JsonValue
 from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.models import Usage
+from runlet.core.run_state import RunState
 from runlet.core.serialize import (
+    checkpoint_from_json,
+    checkpoint_to_json,
     dumps_message,
     dumps_messages,
     loads_message,
     loads_messages,
     message_from_json,
     message_to_json,
+    run_state_from_json,
+    run_state_to_json,
 )
 from runlet.core.state import StateFormatError
 from runlet.stores import MemoryStore, SQLiteStore
@@ -126,3 +144,106 @@ def test_a_damaged_message_is_refused_or_still_a_message(message: Message, field
     except StateFormatError:
         return
     assert isinstance(decoded, Message)
+
+
+# Run states and checkpoints: the same codec, versioned, exact
+
+usages = st.builds(Usage, *(st.integers(min_value=0, max_value=10**9) for _ in range(5)))
+small = st.integers(min_value=0, max_value=10**6)
+call_ids = st.sampled_from(["c1", "c2", "c3"])
+responses: st.SearchStrategy[HumanResponse] = st.one_of(
+    st.builds(Approve, text),
+    st.builds(Reject, text, text),
+    st.builds(EditArguments, text, st.dictionaries(text, json_values, max_size=3)),
+    st.builds(Answer, text, json_values),
+)
+run_states = st.builds(
+    RunState,
+    run_id=text,
+    agent=text,
+    step=small,
+    usage=usages,
+    model_requests=small,
+    tool_calls=small,
+    output_retries=small,
+    session=st.none() | text,
+    stored_length=small,
+    history=st.lists(messages, max_size=3).map(tuple),
+    new=st.lists(messages, max_size=3).map(tuple),
+    context=st.lists(messages, max_size=3).map(tuple),
+    completed=st.lists(st.builds(ToolResultPart, text, text, any_text, st.booleans()), max_size=2).map(tuple),
+    answers=st.dictionaries(call_ids, st.lists(responses, max_size=2).map(tuple), max_size=2),
+    seq=small,
+    spans=small,
+    elapsed=st.floats(min_value=0, max_value=1e6),
+)
+requests: st.SearchStrategy[HumanRequest] = st.one_of(
+    st.builds(ApprovalRequest, text, st.builds(ToolCallPart, text, text, text), text, text),
+    st.builds(InputRequest, text, st.builds(ToolCallPart, text, text, text), text, st.dictionaries(text, json_values, max_size=2), text),
+)
+
+
+@given(run_states)
+def test_run_states_round_trip_exactly(state: RunState) -> None:
+    document = json.loads(json.dumps(run_state_to_json(state), ensure_ascii=False))
+    assert document["format"] == "runlet.run_state" and document["version"] == 1
+    assert run_state_from_json(document) == state
+
+
+@given(run_states, st.lists(messages, max_size=2), st.none() | text)
+def test_a_context_that_repeats_the_conversation_is_written_once(state: RunState, more: list[Message], instructions: str | None) -> None:
+    front = () if instructions is None else (Message.system(instructions),)
+    state = dataclasses.replace(state, context=(*front, *state.history, *state.new))
+    document = run_state_to_json(state)
+    assert document["context"] is None and document["instructions"] == instructions
+    assert run_state_from_json(json.loads(json.dumps(document, ensure_ascii=False))) == state
+
+
+@given(run_states, st.lists(requests, max_size=3).map(tuple), st.floats(min_value=0, max_value=2e9))
+def test_checkpoints_round_trip_exactly(state: RunState, pending: tuple[HumanRequest, ...], created_at: float) -> None:
+    checkpoint = Checkpoint(id="k", created_at=created_at, state=state, requests=pending)
+    assert Checkpoint.loads(checkpoint.dumps()) == checkpoint
+    assert checkpoint_from_json(json.loads(json.dumps(checkpoint_to_json(checkpoint), ensure_ascii=False))) == checkpoint
+
+
+@given(run_states, st.sampled_from(["usage", "answers", "completed", "history", "step", "session"]), json_values)
+def test_a_damaged_run_state_is_refused_cleanly(state: RunState, field: str, junk: JsonValue) -> None:
+    document: dict[str, Any] = json.loads(json.dumps(run_state_to_json(state), ensure_ascii=False))
+    document[field] = junk
+    try:
+        decoded = run_state_from_json(document)
+    except StateFormatError:
+        return
+    assert isinstance(decoded, RunState)
+
+
+def test_a_checkpoint_written_by_runlet_0_3_still_resumes_its_run() -> None:
+    call = {"call_id": "c1", "name": "refund", "arguments": '{"amount": 250}'}
+    v1 = {
+        "format": "runlet.checkpoint", "version": 1, "id": "k1", "run_id": "r1", "agent": "support",
+        "created_at": 1.5, "step": 1, "seq": 9, "spans": 4, "elapsed": 0.25,
+        "usage": {"input_tokens": 10, "output_tokens": 2, "cached_input_tokens": 0, "reasoning_tokens": 0, "requests": 1},
+        "tool_calls_made": 2, "output_retries": 0, "session": None, "stored_length": 0, "history": [],
+        "new": [
+            {"role": "user", "parts": [{"kind": "text", "text": "refund"}]},
+            {"role": "assistant", "parts": [{"kind": "tool_call", **call}, {"kind": "tool_call", "call_id": "c2", "name": "lookup", "arguments": "{}"}]},
+        ],
+        "instructions": "Be kind.", "context": None,
+        "completed": [{"call_id": "c2", "name": "lookup", "content": "ok", "is_error": False}],
+        "pending": [{
+            "call": call,
+            "request": {"kind": "approval", "id": "c1/0", "call": call, "reason": "large", "requested_by": "RequireApproval"},
+            "answers": [],
+        }],
+    }
+    before = json.dumps(v1)
+    checkpoint = Checkpoint.from_json(v1)
+    assert json.dumps(v1) == before  # reading changes nothing it was given
+    state = checkpoint.state
+    assert (state.run_id, state.agent, state.step, state.seq, state.spans, state.tool_calls) == ("r1", "support", 1, 9, 4, 2)
+    assert state.model_requests == 1 and state.context[0] == Message.system("Be kind.")
+    assert state.completed == (ToolResultPart("c2", "lookup", "ok"),)
+    assert [p.call.call_id for p in checkpoint.pending] == ["c1"] and state.answers == {"c1": ()}
+    assert isinstance(checkpoint.requests[0], ApprovalRequest) and checkpoint.requests[0].reason == "large"
+    assert Checkpoint.from_json(checkpoint.to_json()) == checkpoint  # and it is written in the new format
+    assert checkpoint.to_json()["version"] == 2
