@@ -496,7 +496,13 @@ async def test_cancelling_mid_stream_closes_the_connection(server: FakeAnthropic
 
 @pytest.mark.parametrize(
     ("model", "max_output"),
-    [("claude-sonnet-4-5-20250929", 64_000), ("claude-opus-4-1", 32_000), ("claude-3-5-haiku-latest", 8_192), ("claude-new", 8_192)],
+    [
+        ("claude-sonnet-4-5-20250929", 64_000),
+        ("claude-opus-4-1", 32_000),
+        ("claude-opus-4-1@20250805", 32_000),
+        ("claude-3-5-haiku-latest", 8_192),
+        ("claude-new", 8_192),
+    ],
 )
 def test_capabilities(model: str, max_output: int) -> None:
     capabilities = AnthropicProvider(model=model, api_key=API_KEY).capabilities()

@@ -114,7 +114,7 @@ class Envelope(Generic[TimeoutT]):
 
     def __init__(self, client: SdkClient[TimeoutT], sdk: Sdk) -> None:
         self._client = client
-        self.sdk = sdk
+        self._sdk = sdk
         self.redact = Redactor(client.api_key)
 
     async def send(self, create: Callable[[SdkOptions[TimeoutT]], Awaitable[T]], options: CallOptions) -> T:
@@ -163,7 +163,7 @@ class Envelope(Generic[TimeoutT]):
         JSON raises `MalformedResponse`. The SDK stream is closed in the end.
         """
         sdk_stream = await self.send(create, options)
-        provider = self.sdk.provider
+        provider = self._sdk.provider
         yielded = False
         try:
             try:
@@ -198,7 +198,7 @@ class Envelope(Generic[TimeoutT]):
 
     def error(self, exc: BaseException) -> ProviderError | None:
         """The Runlet error for an exception of the SDK, or `None` when `exc` is not the SDK's."""
-        sdk = self.sdk
+        sdk = self._sdk
         if isinstance(exc, ProviderError):
             return exc
         if isinstance(exc, sdk.exceptions.APITimeoutError):
@@ -223,7 +223,7 @@ class Envelope(Generic[TimeoutT]):
 
     def unreadable(self, what: str, exc: Exception) -> MalformedResponse:
         """The error for a response (`what`) the provider could not map; `exc` says why."""
-        return MalformedResponse(f"{what} Runlet cannot read: {self.redact(repr(exc))}", provider=self.sdk.provider)
+        return MalformedResponse(f"{what} Runlet cannot read: {self.redact(repr(exc))}", provider=self._sdk.provider)
 
 
 async def _read_to_end(sdk_stream: ClosableStream[object], timeout: float = 1.0) -> None:
