@@ -359,6 +359,32 @@ async def test_connection_refused_is_unavailable() -> None:
         await provider.complete(ask())
 
 
+async def test_complete_and_stream_pass_the_timeout_alike(server: FakeAnthropicServer) -> None:
+    provider = AnthropicProvider(model="claude-sonnet-4-6", base_url=server.base_url, api_key=API_KEY, timeout=7)
+    for _ in range(2):
+        server.add(JsonReply(message([text_block("hi")])), SseReply(EventScript().start().text(["hi"]).stop().events))
+    await provider.complete(ask())
+    await collect(provider.stream(ask()))
+    per_request = ask(options={"anthropic": {"timeout": 20}})
+    await provider.complete(per_request)
+    await collect(provider.stream(per_request))
+    # The SDK reports the timeout it was given for the request: the client's, else the option's.
+    assert [request.headers["x-stainless-timeout"] for request in server.requests] == ["7", "7", "20", "20"]
+
+
+async def test_timeout_is_unavailable(server: FakeAnthropicServer) -> None:
+    server.add(
+        JsonReply(message([text_block("late")]), delay=3),
+        SseReply(EventScript().start().text(["late"]).stop().events, delay=3),
+    )
+    provider = AnthropicProvider(model="claude-sonnet-4-6", base_url=server.base_url, api_key=API_KEY, timeout=0.3)
+    with pytest.raises(ProviderUnavailable, match="timed out"):
+        await asyncio.wait_for(provider.complete(ask()), 5)
+    with pytest.raises(ProviderUnavailable) as caught:
+        await asyncio.wait_for(collect(provider.stream(ask())), 5)
+    assert caught.value.retryable
+
+
 # -- stream() -----------------------------------------------------------------------------------------
 
 
@@ -470,7 +496,13 @@ async def test_cancelling_mid_stream_closes_the_connection(server: FakeAnthropic
 
 @pytest.mark.parametrize(
     ("model", "max_output"),
-    [("claude-sonnet-4-5-20250929", 64_000), ("claude-opus-4-1", 32_000), ("claude-3-5-haiku-latest", 8_192), ("claude-new", 8_192)],
+    [
+        ("claude-sonnet-4-5-20250929", 64_000),
+        ("claude-opus-4-1", 32_000),
+        ("claude-opus-4-1@20250805", 32_000),
+        ("claude-3-5-haiku-latest", 8_192),
+        ("claude-new", 8_192),
+    ],
 )
 def test_capabilities(model: str, max_output: int) -> None:
     capabilities = AnthropicProvider(model=model, api_key=API_KEY).capabilities()

@@ -17,9 +17,10 @@ Decisions worth knowing:
   the API requires with extended thinking. Other providers' reasoning is skipped.
   Thinking text streams as `ReasoningDelta`.
 - `max_tokens`, which the API requires, is `request.max_output_tokens`, else the
-  model's `capabilities().max_output_tokens`. `complete()` sends the client's
-  own timeout explicitly, so the SDK's "streaming is required for long
-  requests" guard does not refuse a large `max_tokens`;
+  model's `capabilities().max_output_tokens`. Like every shipped provider,
+  `complete()` and `stream()` send the timeout explicitly (the one of
+  `options["anthropic"]`, else the client's own), so the SDK's "streaming is
+  required for long requests" guard does not refuse a large `max_tokens`;
   `Runtime(model_timeout=...)` bounds the call.
 - Usage: Anthropic's `input_tokens` counts only the uncached part of the input.
   Runlet's `input_tokens` is the total the model saw (uncached + cache reads +
@@ -51,17 +52,11 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
-from runlet.core.errors import (
-    MalformedResponse,
-    ProviderError,
-    ProviderUnavailable,
-    UserError,
-)
+from runlet.core.errors import MalformedResponse, ProviderError, ProviderUnavailable, UserError
 from runlet.core.json import JsonObject
 from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import (
@@ -80,24 +75,19 @@ from runlet.core.models import (
     ToolDefinition,
     Usage,
 )
-from runlet.providers._openai_common import (
-    PLACEHOLDER_API_KEY,
-    CallOptions,
-    Redactor,
-    api_parameters,
-    apply_options,
-    body_message,
-    int_attr,
-    relay,
-    status_error,
-)
+from runlet.providers._connection import Redactor, api_key_or_placeholder, reject_settings_beside_client
+from runlet.providers._envelope import Envelope, Sdk, body_message, status_error
+from runlet.providers._model_table import CLAUDE_MODELS
+from runlet.providers._options import CallOptions, api_parameters, apply_options
 
 if TYPE_CHECKING:
-    from anthropic import AsyncAnthropic, NotGiven
+    from anthropic import AsyncAnthropic
     from anthropic.types import (
         ContentBlock,
         Message as AnthropicMessage,
         MessageParam,
+        RawContentBlockDeltaEvent,
+        RawContentBlockStartEvent,
         RawMessageStreamEvent,
         ToolChoiceParam,
         ToolParam,
@@ -113,23 +103,8 @@ OUTPUT_TOOL_NAME = "runlet_output"
 """The tool that carries the final answer when `structured_output="tool"`."""
 
 DEFAULT_CAPABILITIES = Capabilities(context_window=200_000, max_output_tokens=8_192)
-"""For models the table below does not know. Every current Claude model takes 200k
+"""For models the table of Claude models does not know. Every current Claude model takes 200k
 tokens; the output limit is kept small so a default `max_tokens` is always accepted."""
-
-# Longest matching prefix wins. Numbers from Anthropic's model pages (standard context).
-_KNOWN_MODELS: tuple[tuple[str, Capabilities], ...] = (
-    ("claude-opus-4-6", Capabilities(context_window=200_000, max_output_tokens=128_000)),
-    ("claude-sonnet-4-6", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-    ("claude-opus-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-    ("claude-sonnet-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-    ("claude-haiku-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-    ("claude-opus-4-1", Capabilities(context_window=200_000, max_output_tokens=32_000)),
-    ("claude-opus-4", Capabilities(context_window=200_000, max_output_tokens=32_000)),
-    ("claude-sonnet-4", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-    ("claude-3-7-sonnet", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-    ("claude-3-5-haiku", Capabilities(context_window=200_000, max_output_tokens=8_192)),
-    ("claude-3-haiku", Capabilities(context_window=200_000, max_output_tokens=4_096)),
-)
 
 # The HTTP status an error type stands for, for `error` events inside a 200 stream.
 _TYPE_STATUS: Mapping[str, int] = {
@@ -154,17 +129,6 @@ _STOP: Mapping[str, FinishReason] = {
     "refusal": "content_filter",
     "pause_turn": "other",
 }
-
-
-def known_capabilities(model: str) -> Capabilities | None:
-    """The capabilities of a known Claude model family, or `None` (a `vendor/` prefix is ignored)."""
-    name = model.rsplit("/", 1)[-1].lower()
-    best: tuple[str, Capabilities] | None = None
-    for prefix, capabilities in _KNOWN_MODELS:
-        matches = name == prefix or name.startswith((prefix + "-", prefix + "@"))
-        if matches and (best is None or len(prefix) > len(best[0])):
-            best = (prefix, capabilities)
-    return best[1] if best is not None else None
 
 
 class AnthropicProvider:
@@ -205,61 +169,20 @@ class AnthropicProvider:
         structured_output: Literal["native", "tool"] = "native",
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        try:
-            import anthropic
-        except ImportError as exc:
-            raise UserError('AnthropicProvider needs the anthropic package: pip install "runlet[anthropic]"') from exc
-
         if structured_output not in ("native", "tool"):
             raise UserError(f'AnthropicProvider: structured_output must be "native" or "tool", not {structured_output!r}')
         self.model = model
         self._capabilities = capabilities
         self._structured_output = structured_output
-        if client is not None:
-            given = [
-                name
-                for name, value in (
-                    ("base_url", base_url),
-                    ("api_key", api_key),
-                    ("timeout", timeout),
-                    ("default_headers", default_headers),
-                )
-                if value is not None
-            ]
-            if max_retries != 0:
-                given.append("max_retries")
-            if given:
-                raise UserError(
-                    "AnthropicProvider: pass either client= or connection settings, not both "
-                    f"(got client= and {', '.join(given)}=); configure your client instead"
-                )
-            self._client = client
-            self._redact = Redactor(client.api_key)
-        else:
-            key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
-            other_credentials = any(
-                os.environ.get(name) for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE")
-            )
-            if not key and not other_credentials:
-                if not (base_url or os.environ.get("ANTHROPIC_BASE_URL")):
-                    raise UserError(
-                        "AnthropicProvider: no API key; pass api_key= or set ANTHROPIC_API_KEY "
-                        "(a key is optional only with base_url=, for local servers; for other "
-                        "credentials build an anthropic.AsyncAnthropic and pass client=)"
-                    )
-                key = PLACEHOLDER_API_KEY
-            self._redact = Redactor(key)
-            try:
-                self._client = anthropic.AsyncAnthropic(
-                    api_key=key or None,
-                    base_url=base_url,
-                    timeout=anthropic.NOT_GIVEN if timeout is None else timeout,
-                    max_retries=max_retries,
-                    default_headers=default_headers,
-                )
-            except anthropic.AnthropicError as exc:
-                raise UserError(f"AnthropicProvider: {self._redact(str(exc))}") from exc
-        self._not_given: NotGiven = anthropic.NOT_GIVEN
+        self._client = _anthropic_client(
+            base_url=base_url,
+            api_key=api_key,
+            client=client,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._envelope = Envelope(self._client, _anthropic_sdk())
         self._api_parameters = api_parameters(self._client.messages.create)
 
     def __repr__(self) -> str:
@@ -269,32 +192,16 @@ class AnthropicProvider:
 
     def capabilities(self) -> Capabilities:
         """The `capabilities=` given, else the known family's, else `DEFAULT_CAPABILITIES`."""
-        if self._capabilities is not None:
-            return self._capabilities
-        return known_capabilities(self.model) or DEFAULT_CAPABILITIES
+        return CLAUDE_MODELS.capabilities(self.model, given=self._capabilities, default=DEFAULT_CAPABILITIES)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send the request with `client.messages.create()` and map the whole message."""
         params, options = self._build_call(request)
-        try:
-            message = await self._client.messages.create(
-                **params,
-                extra_headers=options.extra_headers,
-                extra_query=options.extra_query,
-                extra_body=options.extra_body,
-                timeout=options.timeout if options.has_timeout else self._client.timeout,
-            )
-        except Exception as exc:
-            error = self._provider_error(exc)
-            if error is None:
-                raise
-            raise error from exc
+        message = await self._envelope.send(lambda sdk: self._client.messages.create(**params, **sdk), options)
         try:
             return self._model_response(message)
         except (AttributeError, TypeError, KeyError, ValueError) as exc:
-            raise MalformedResponse(
-                f"Anthropic message Runlet cannot read: {self._redact(repr(exc))}", provider=PROVIDER
-            ) from exc
+            raise self._envelope.unreadable("Anthropic message", exc) from exc
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelStreamEvent, None]:
         """Stream the message as provider-neutral events, ending with `ResponseCompleted`.
@@ -303,33 +210,11 @@ class AnthropicProvider:
         `contextlib.aclosing(...)`, task cancellation) closes the HTTP stream.
         """
         params, options = self._build_call(request)
-        try:
-            sdk_stream = await self._client.messages.create(
-                **params,
-                stream=True,
-                extra_headers=options.extra_headers,
-                extra_query=options.extra_query,
-                extra_body=options.extra_body,
-                timeout=options.timeout if options.has_timeout else self._not_given,
-            )
-        except Exception as exc:
-            error = self._provider_error(exc)
-            if error is None:
-                raise
-            raise error from exc
-
         state = _StreamState(model=self.model, output_tool=self._output_tool(request))
-
-        def end() -> list[ModelStreamEvent]:
-            raise MalformedResponse("stream ended before message_stop", provider=PROVIDER)
-
-        async for out in relay(
-            sdk_stream,
+        async for out in self._envelope.stream(
+            lambda sdk: self._client.messages.create(**params, stream=True, **sdk),
+            options,
             state.step,
-            end,
-            to_error=self._provider_error,
-            redact=self._redact,
-            provider=PROVIDER,
             marker="message_stop",
         ):
             yield out
@@ -376,55 +261,87 @@ class AnthropicProvider:
         output_tool = OUTPUT_TOOL_NAME if self._structured_output == "tool" else None
         parts: list[Part] = []
         for block in message.content:
-            part = _block_part(block, output_tool)
+            part = _Block.of(block).part(output_tool)
             if part is not None:
                 parts.append(part)
-        return _response(parts, message.stop_reason, _usage(message.usage), message.model or self.model, message.id)
+        usage = _usage(_usage_counts(message.usage))
+        return _response(parts, message.stop_reason, usage, message.model or self.model, message.id)
 
-    # -- errors --------------------------------------------------------------
 
-    def _provider_error(self, exc: BaseException) -> ProviderError | None:
-        """The Runlet error for an SDK exception, or `None` when `exc` is not the SDK's."""
+# -- the SDK -----------------------------------------------------------------------
+
+
+def _anthropic_client(
+    *,
+    base_url: str | None,
+    api_key: str | None,
+    client: AsyncAnthropic | None,
+    timeout: float | None,
+    max_retries: int,
+    default_headers: Mapping[str, str] | None,
+) -> AsyncAnthropic:
+    """`client` when given (alone), else an `AsyncAnthropic` built from the settings."""
+    try:
         import anthropic
+    except ImportError as exc:
+        raise UserError('AnthropicProvider needs the anthropic package: pip install "runlet[anthropic]"') from exc
 
-        if isinstance(exc, ProviderError):
-            return exc
-        if isinstance(exc, anthropic.APITimeoutError):
-            return ProviderUnavailable("Anthropic request timed out", provider=PROVIDER)
-        if isinstance(exc, anthropic.APIConnectionError):
-            cause = exc.__cause__
-            detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
-            return ProviderUnavailable(
-                self._redact(f"could not reach the Anthropic API at {self._client.base_url}: {exc.message}{detail}"),
-                provider=PROVIDER,
-            )
-        if isinstance(exc, anthropic.APIResponseValidationError):
-            return MalformedResponse(
-                self._redact(f"Anthropic sent a response Runlet cannot read: {exc.message}"),
-                provider=PROVIDER,
-                status_code=exc.status_code,
-            )
-        if isinstance(exc, anthropic.APIStatusError):
-            kind = exc.type
-            status = exc.status_code
-            if status < 400:  # an `error` event inside a stream
-                status = _TYPE_STATUS.get(kind or "", 500)
-            message = exc.api_message or body_message(exc.body, exc.message)
-            text = self._redact(f"Anthropic API error {status}{f' [{kind}]' if kind else ''}: {message}")
-            lowered = message.lower()
-            too_long = "prompt is too long" in lowered or "context window" in lowered or (
-                exc.error_code is not None and "too_long" in exc.error_code
-            )
-            return status_error(status, text, provider=PROVIDER, context_exceeded=too_long)
-        if isinstance(exc, anthropic.AnthropicError):
-            return ProviderError(self._redact(f"Anthropic SDK error: {exc}"), provider=PROVIDER)
-        if _is_transport_error(exc):
-            # The SDK lets a connection dropped mid-stream through as its HTTP library's error.
-            return ProviderUnavailable(
-                self._redact(f"the connection to the Anthropic API failed: {type(exc).__name__}: {exc}"),
-                provider=PROVIDER,
-            )
-        return None
+    settings = {"base_url": base_url, "api_key": api_key, "timeout": timeout, "default_headers": default_headers}
+    if client is not None:
+        reject_settings_beside_client("AnthropicProvider", settings, max_retries=max_retries)
+        return client
+    key = api_key_or_placeholder(
+        "AnthropicProvider",
+        api_key,
+        base_url,
+        env_prefix="ANTHROPIC",
+        other_credentials=("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE"),
+        hint="; for other credentials build an anthropic.AsyncAnthropic and pass client=",
+    )
+    try:
+        return anthropic.AsyncAnthropic(
+            api_key=key or None,
+            base_url=base_url,
+            timeout=anthropic.NOT_GIVEN if timeout is None else timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+    except anthropic.AnthropicError as exc:
+        raise UserError(f"AnthropicProvider: {Redactor(key)(str(exc))}") from exc
+
+
+def _anthropic_sdk() -> Sdk:
+    """The Anthropic SDK as the envelope sees it (imports `anthropic`)."""
+    import anthropic
+
+    return Sdk(
+        name="Anthropic", provider=PROVIDER, exceptions=anthropic, error=anthropic.AnthropicError, classify=_classify
+    )
+
+
+def _classify(exc: BaseException, redact: Redactor) -> ProviderError | None:
+    """Status errors (and `error` events in a stream) by status, transport errors as unavailable."""
+    import anthropic
+
+    if isinstance(exc, anthropic.APIStatusError):
+        kind = exc.type
+        status = exc.status_code
+        if status < 400:  # an `error` event inside a stream
+            status = _TYPE_STATUS.get(kind or "", 500)
+        message = exc.api_message or body_message(exc.body, exc.message)
+        text = redact(f"Anthropic API error {status}{f' [{kind}]' if kind else ''}: {message}")
+        lowered = message.lower()
+        too_long = "prompt is too long" in lowered or "context window" in lowered or (
+            exc.error_code is not None and "too_long" in exc.error_code
+        )
+        return status_error(status, text, provider=PROVIDER, context_exceeded=too_long)
+    if _is_transport_error(exc):
+        # The SDK lets a connection dropped mid-stream through as its HTTP library's error.
+        return ProviderUnavailable(
+            redact(f"the connection to the Anthropic API failed: {type(exc).__name__}: {exc}"),
+            provider=PROVIDER,
+        )
+    return None
 
 
 def _is_transport_error(exc: BaseException) -> bool:
@@ -436,15 +353,46 @@ def _is_transport_error(exc: BaseException) -> bool:
     )
 
 
-# -- streaming ---------------------------------------------------------------------
+# -- content blocks and streaming ----------------------------------------------------
 
 
 @dataclass
 class _Block:
+    """A content block: as the SDK gave it (`data`), plus the text and signature streamed into it."""
+
     type: str
     data: dict[str, object]
     text: list[str] = field(default_factory=list[str])
     signature: list[str] = field(default_factory=list[str])
+
+    @classmethod
+    def of(cls, block: ContentBlock) -> _Block:
+        return cls(block.type, cast("dict[str, object]", block.model_dump(mode="json", exclude_none=True)))
+
+    def part(self, output_tool: str | None) -> Part | None:
+        """The part the block is, or `None` for server tools' blocks (they run on Anthropic's side)."""
+        data = self.data
+        if self.type == "text":
+            return TextPart(str(data.get("text", "")) + "".join(self.text))
+        if self.type == "thinking":
+            thinking = str(data.get("thinking", "")) + "".join(self.text)
+            signature = str(data.get("signature", "")) + "".join(self.signature)
+            return ReasoningPart(
+                provider=PROVIDER,
+                data={"type": "thinking", "thinking": thinking, "signature": signature},
+                summary=thinking,
+            )
+        if self.type == "redacted_thinking":
+            return ReasoningPart(provider=PROVIDER, data=cast(JsonObject, data))
+        if self.type == "tool_use":
+            call_id, name = data.get("id"), data.get("name")
+            if not isinstance(call_id, str) or not isinstance(name, str) or not call_id or not name:
+                raise MalformedResponse(f"Anthropic tool_use block without id or name: {data!r}", provider=PROVIDER)
+            arguments = "".join(self.text) or json.dumps(data.get("input") or {})
+            if name == output_tool:
+                return TextPart(arguments)
+            return ToolCallPart(call_id, name, arguments)
+        return None
 
 
 @dataclass
@@ -458,125 +406,74 @@ class _StreamState:
     parts: dict[int, Part] = field(default_factory=dict[int, Part])
     stop_reason: str | None = None
     usage: dict[str, int] = field(default_factory=dict[str, int])
+    """The usage counts reported so far: later events carry cumulative counts."""
 
     def step(self, event: RawMessageStreamEvent) -> list[ModelStreamEvent]:
+        """The events one SDK event makes (most make none)."""
         if event.type == "message_start":
             self.message_id = event.message.id
             self.model = event.message.model or self.model
-            self._add_usage(event.message.usage)
-            return []
-        if event.type == "content_block_start":
-            block = event.content_block
-            data = cast("dict[str, object]", block.model_dump(mode="json", exclude_none=True))
-            self.blocks[event.index] = _Block(block.type, data)
-            if block.type == "tool_use" and block.name != self.output_tool:
-                return [ToolCallStarted(block.id, block.name)]
-            if block.type == "text" and block.text:
-                return [TextDelta(block.text)]
-            return []
-        if event.type == "content_block_delta":
-            current = self.blocks.get(event.index)
-            if current is None:
-                raise MalformedResponse(
-                    f"Anthropic stream sent a delta for block {event.index} before its start", provider=PROVIDER
-                )
-            delta = event.delta
-            if delta.type == "text_delta":
-                current.text.append(delta.text)
-                return [TextDelta(delta.text)] if delta.text else []
-            if delta.type == "thinking_delta":
-                current.text.append(delta.thinking)
-                return [ReasoningDelta(delta.thinking)] if delta.thinking else []
-            if delta.type == "signature_delta":
-                current.signature.append(delta.signature)
-                return []
-            if delta.type == "input_json_delta":
-                current.text.append(delta.partial_json)
-                if not delta.partial_json:
-                    return []
-                if current.data.get("name") == self.output_tool:
-                    return [TextDelta(delta.partial_json)]
-                return [ToolCallDelta(str(current.data.get("id", "")), delta.partial_json)]
-            return []  # citations and future delta types
-        if event.type == "content_block_stop":
-            current = self.blocks.get(event.index)
-            if current is None:
-                return []
-            part = _block_part_from_stream(current, self.output_tool)
-            if part is None:
-                return []
-            self.parts[event.index] = part
-            if isinstance(part, ToolCallPart):
-                return [ToolCallDone(part)]
-            return []
-        if event.type == "message_delta":
+            self.usage.update(_usage_counts(event.message.usage))
+        elif event.type == "content_block_start":
+            return self._block_start(event)
+        elif event.type == "content_block_delta":
+            return self._block_delta(event)
+        elif event.type == "content_block_stop":
+            return self._block_stop(event.index)
+        elif event.type == "message_delta":
             if event.delta.stop_reason is not None:
                 self.stop_reason = event.delta.stop_reason
-            self._add_usage(event.usage)
-            return []
-        if event.type == "message_stop":
+            self.usage.update(_usage_counts(event.usage))
+        elif event.type == "message_stop":
             parts = [self.parts[index] for index in sorted(self.parts)]
-            usage = Usage(
-                input_tokens=self.usage.get("input_tokens", 0)
-                + self.usage.get("cache_read_input_tokens", 0)
-                + self.usage.get("cache_creation_input_tokens", 0),
-                output_tokens=self.usage.get("output_tokens", 0),
-                cached_input_tokens=self.usage.get("cache_read_input_tokens", 0),
-                requests=1,
-            )
-            return [ResponseCompleted(_response(parts, self.stop_reason, usage, self.model, self.message_id))]
+            response = _response(parts, self.stop_reason, _usage(self.usage), self.model, self.message_id)
+            return [ResponseCompleted(response)]
         return []
 
-    def _add_usage(self, usage: object) -> None:
-        """Usage fields as reported so far: later events carry cumulative counts."""
-        for name in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
-            value: object = getattr(usage, name, None)
-            if isinstance(value, int) and not isinstance(value, bool):
-                self.usage[name] = value
+    def _block_start(self, event: RawContentBlockStartEvent) -> list[ModelStreamEvent]:
+        block = event.content_block
+        self.blocks[event.index] = _Block.of(block)
+        if block.type == "tool_use" and block.name != self.output_tool:
+            return [ToolCallStarted(block.id, block.name)]
+        if block.type == "text" and block.text:
+            return [TextDelta(block.text)]
+        return []
 
+    def _block_delta(self, event: RawContentBlockDeltaEvent) -> list[ModelStreamEvent]:
+        current = self.blocks.get(event.index)
+        if current is None:
+            raise MalformedResponse(
+                f"Anthropic stream sent a delta for block {event.index} before its start", provider=PROVIDER
+            )
+        delta = event.delta
+        if delta.type == "text_delta":
+            current.text.append(delta.text)
+            return [TextDelta(delta.text)] if delta.text else []
+        if delta.type == "thinking_delta":
+            current.text.append(delta.thinking)
+            return [ReasoningDelta(delta.thinking)] if delta.thinking else []
+        if delta.type == "signature_delta":
+            current.signature.append(delta.signature)
+            return []
+        if delta.type == "input_json_delta":
+            current.text.append(delta.partial_json)
+            if not delta.partial_json:
+                return []
+            if current.data.get("name") == self.output_tool:
+                return [TextDelta(delta.partial_json)]
+            return [ToolCallDelta(str(current.data.get("id", "")), delta.partial_json)]
+        return []  # citations and future delta types
 
-def _block_part_from_stream(block: _Block, output_tool: str | None) -> Part | None:
-    data = block.data
-    if block.type == "text":
-        return TextPart(str(data.get("text", "")) + "".join(block.text))
-    if block.type == "thinking":
-        thinking = str(data.get("thinking", "")) + "".join(block.text)
-        signature = str(data.get("signature", "")) + "".join(block.signature)
-        return ReasoningPart(
-            provider=PROVIDER, data={"type": "thinking", "thinking": thinking, "signature": signature}, summary=thinking
-        )
-    if block.type == "redacted_thinking":
-        return ReasoningPart(provider=PROVIDER, data=cast(JsonObject, data))
-    if block.type == "tool_use":
-        call_id, name = data.get("id"), data.get("name")
-        if not isinstance(call_id, str) or not isinstance(name, str) or not call_id or not name:
-            raise MalformedResponse(f"Anthropic tool_use block without id or name: {data!r}", provider=PROVIDER)
-        arguments = "".join(block.text) or json.dumps(data.get("input") or {})
-        if name == output_tool:
-            return TextPart(arguments)
-        return ToolCallPart(call_id, name, arguments)
-    return None  # server tools' blocks run on Anthropic's side
+    def _block_stop(self, index: int) -> list[ModelStreamEvent]:
+        current = self.blocks.get(index)
+        part = current.part(self.output_tool) if current is not None else None
+        if part is None:
+            return []
+        self.parts[index] = part
+        return [ToolCallDone(part)] if isinstance(part, ToolCallPart) else []
 
 
 # -- mapping helpers -----------------------------------------------------------------
-
-
-def _block_part(block: ContentBlock, output_tool: str | None) -> Part | None:
-    if block.type == "text":
-        return TextPart(block.text)
-    if block.type == "thinking":
-        data = cast(JsonObject, block.model_dump(mode="json", exclude_none=True))
-        return ReasoningPart(provider=PROVIDER, data=data, summary=block.thinking)
-    if block.type == "redacted_thinking":
-        return ReasoningPart(provider=PROVIDER, data=cast(JsonObject, block.model_dump(mode="json", exclude_none=True)))
-    if block.type == "tool_use":
-        if not block.id or not block.name:
-            raise MalformedResponse(f"Anthropic tool_use block without id or name: {block.id!r}", provider=PROVIDER)
-        arguments = json.dumps(block.input)
-        if block.name == output_tool:
-            return TextPart(arguments)
-        return ToolCallPart(block.id, block.name, arguments)
-    return None  # server tools' blocks (web search, code execution, ...) run on Anthropic's side
 
 
 def _response(
@@ -595,13 +492,25 @@ def _response(
     return ModelResponse(parts=tuple(parts), usage=usage, finish_reason=finish, model=model, response_id=response_id)
 
 
-def _usage(usage: object) -> Usage:
-    uncached = int_attr(usage, "input_tokens")
-    read = int_attr(usage, "cache_read_input_tokens")
-    written = int_attr(usage, "cache_creation_input_tokens")
+_USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+def _usage_counts(usage: object) -> dict[str, int]:
+    """The usage counts an SDK usage object has (compatible servers may leave some out)."""
+    counts: dict[str, int] = {}
+    for name in _USAGE_FIELDS:
+        value: object = getattr(usage, name, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            counts[name] = value
+    return counts
+
+
+def _usage(counts: Mapping[str, int]) -> Usage:
+    """Runlet's usage: `input_tokens` is the whole input (uncached + cache reads + cache writes)."""
+    read = counts.get("cache_read_input_tokens", 0)
     return Usage(
-        input_tokens=uncached + read + written,
-        output_tokens=int_attr(usage, "output_tokens"),
+        input_tokens=counts.get("input_tokens", 0) + read + counts.get("cache_creation_input_tokens", 0),
+        output_tokens=counts.get("output_tokens", 0),
         cached_input_tokens=read,
         requests=1,
     )

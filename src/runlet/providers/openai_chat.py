@@ -53,7 +53,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
-from runlet.core.errors import MalformedResponse, ProviderError, UserError
+from runlet.core.errors import MalformedResponse, UserError
 from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import (
     Capabilities,
@@ -71,20 +71,13 @@ from runlet.core.models import (
     ToolDefinition,
     Usage,
 )
-from runlet.providers._openai_common import (
-    OPENAI,
-    CallOptions,
-    OpenAIConnection,
-    api_parameters,
-    apply_options,
-    int_attr,
-    relay,
-    schema_name,
-)
-from runlet.providers.openai_responses import known_capabilities
+from runlet.providers._envelope import Envelope
+from runlet.providers._model_table import OPENAI_MODELS
+from runlet.providers._openai import OPENAI, int_attr, openai_client, openai_sdk, schema_name
+from runlet.providers._options import CallOptions, api_parameters, apply_options
 
 if TYPE_CHECKING:
-    from openai import AsyncOpenAI, NotGiven
+    from openai import AsyncOpenAI
     from openai.types import CompletionUsage
     from openai.types.chat import (
         ChatCompletion,
@@ -168,7 +161,7 @@ class OpenAIChatCompletionsProvider:
         self._capabilities = capabilities
         self._stream_usage = stream_usage
         self._max_tokens_parameter = max_tokens_parameter
-        self._connection = OpenAIConnection(
+        self._client = openai_client(
             "OpenAIChatCompletionsProvider",
             base_url=base_url,
             api_key=api_key,
@@ -179,8 +172,7 @@ class OpenAIChatCompletionsProvider:
             project=project,
             default_headers=default_headers,
         )
-        self._client = self._connection.client
-        self._not_given: NotGiven = self._connection.not_given
+        self._envelope = Envelope(self._client, openai_sdk())
         self._api_parameters = api_parameters(self._client.chat.completions.create)
 
     def __repr__(self) -> str:
@@ -190,30 +182,18 @@ class OpenAIChatCompletionsProvider:
 
     def capabilities(self) -> Capabilities:
         """The `capabilities=` given, else a known OpenAI model's, else `DEFAULT_CAPABILITIES`."""
-        if self._capabilities is not None:
-            return self._capabilities
-        return known_capabilities(self.model) or DEFAULT_CAPABILITIES
+        return OPENAI_MODELS.capabilities(self.model, given=self._capabilities, default=DEFAULT_CAPABILITIES)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send the request with `client.chat.completions.create()` and map the completion."""
         params, options = self._build_call(request, stream=False)
-        try:
-            completion = await self._client.chat.completions.create(
-                **params,
-                extra_headers=options.extra_headers,
-                extra_query=options.extra_query,
-                extra_body=options.extra_body,
-                timeout=options.timeout if options.has_timeout else self._not_given,
-            )
-        except Exception as exc:
-            raise self._error(exc) from exc
+        completion = await self._envelope.send(
+            lambda sdk: self._client.chat.completions.create(**params, **sdk), options
+        )
         try:
             return self._model_response(completion)
         except (AttributeError, TypeError, KeyError, IndexError) as exc:
-            raise MalformedResponse(
-                f"Chat Completions response Runlet cannot read: {self._connection.redact(repr(exc))}",
-                provider=OPENAI,
-            ) from exc
+            raise self._envelope.unreadable("Chat Completions response", exc) from exc
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelStreamEvent, None]:
         """Stream the completion as provider-neutral events, ending with `ResponseCompleted`.
@@ -222,27 +202,13 @@ class OpenAIChatCompletionsProvider:
         `contextlib.aclosing(...)`, task cancellation) closes the HTTP stream.
         """
         params, options = self._build_call(request, stream=True)
-        try:
-            sdk_stream = await self._client.chat.completions.create(
-                **params,
-                stream=True,
-                extra_headers=options.extra_headers,
-                extra_query=options.extra_query,
-                extra_body=options.extra_body,
-                timeout=options.timeout if options.has_timeout else self._not_given,
-            )
-        except Exception as exc:
-            raise self._error(exc) from exc
-
         state = _ChunkState(model=self.model)
-        async for out in relay(
-            sdk_stream,
+        async for out in self._envelope.stream(
+            lambda sdk: self._client.chat.completions.create(**params, stream=True, **sdk),
+            options,
             state.step,
-            state.end,
-            to_error=self._connection.provider_error,
-            redact=self._connection.redact,
-            provider=OPENAI,
             marker="a finish_reason",
+            end=state.end,
         ):
             yield out
 
@@ -316,14 +282,6 @@ class OpenAIChatCompletionsProvider:
             model=str(completion.model or self.model),
             response_id=completion.id or "",
         )
-
-    def _error(self, exc: Exception) -> ProviderError:
-        """The Runlet error for an exception of the call; re-raises `exc` when it is not the SDK's."""
-        error = self._connection.provider_error(exc)
-        if error is None:
-            raise exc
-        return error
-
 
 @dataclass
 class _ToolCallBuffer:

@@ -57,20 +57,14 @@ from runlet.core.models import (
     ToolDefinition,
     Usage,
 )
-from runlet.providers._openai_common import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
-from runlet.providers._openai_common import (
-    OPENAI,
-    CallOptions,
-    OpenAIConnection,
-    api_parameters,
-    apply_options,
-    int_attr,
-    relay,
-    schema_name,
-)
+from runlet.providers._connection import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
+from runlet.providers._envelope import Envelope
+from runlet.providers._model_table import OPENAI_MODELS
+from runlet.providers._openai import OPENAI, int_attr, error_for_code, openai_client, openai_sdk, schema_name
+from runlet.providers._options import CallOptions, api_parameters, apply_options
 
 if TYPE_CHECKING:
-    from openai import AsyncOpenAI, NotGiven
+    from openai import AsyncOpenAI
     from openai.types.responses import (
         FunctionToolParam,
         Response,
@@ -92,53 +86,8 @@ PROVIDER = OPENAI
 """The key of this provider's options in `ModelRequest.options` and of its `ReasoningPart`s."""
 
 DEFAULT_CAPABILITIES = Capabilities(context_window=32_768, max_output_tokens=4_096)
-"""For models the table below does not know: small on purpose, so budgeting stays safe.
+"""For models the table of OpenAI models does not know: small on purpose, so budgeting stays safe.
 Pass `capabilities=` to describe the real model."""
-
-# Longest matching prefix wins. Numbers from OpenAI's model pages.
-_KNOWN_MODELS: tuple[tuple[str, Capabilities], ...] = (
-    ("gpt-5.5", Capabilities(context_window=1_050_000, max_output_tokens=128_000)),
-    ("gpt-5.4", Capabilities(context_window=1_050_000, max_output_tokens=128_000)),
-    ("gpt-5-pro", Capabilities(context_window=400_000, max_output_tokens=272_000)),
-    ("gpt-5-chat", Capabilities(context_window=128_000, max_output_tokens=16_384)),
-    ("gpt-5", Capabilities(context_window=400_000, max_output_tokens=128_000)),
-    ("gpt-4.1", Capabilities(context_window=1_047_576, max_output_tokens=32_768)),
-    ("gpt-4o", Capabilities(context_window=128_000, max_output_tokens=16_384)),
-    (
-        "o1-mini",
-        Capabilities(
-            context_window=128_000,
-            max_output_tokens=65_536,
-            tools=False,
-            structured_output=False,
-            parallel_tool_calls=False,
-        ),
-    ),
-    (
-        "o1-preview",
-        Capabilities(
-            context_window=128_000,
-            max_output_tokens=32_768,
-            tools=False,
-            structured_output=False,
-            parallel_tool_calls=False,
-        ),
-    ),
-    ("o1", Capabilities(context_window=200_000, max_output_tokens=100_000)),
-    ("o3", Capabilities(context_window=200_000, max_output_tokens=100_000)),
-    ("o4-mini", Capabilities(context_window=200_000, max_output_tokens=100_000)),
-)
-
-def known_capabilities(model: str) -> Capabilities | None:
-    """The capabilities of a known OpenAI model family, or `None` (a `vendor/` prefix is ignored)."""
-    name = model.rsplit("/", 1)[-1].lower()
-    best: tuple[str, Capabilities] | None = None
-    for prefix, capabilities in _KNOWN_MODELS:
-        matches = name == prefix or name.startswith((prefix + "-", prefix + "."))
-        if matches and (best is None or len(prefix) > len(best[0])):
-            best = (prefix, capabilities)
-    return best[1] if best is not None else None
-
 
 class OpenAIResponsesProvider:
     """A model behind the OpenAI Responses API (or a server compatible with it).
@@ -180,7 +129,7 @@ class OpenAIResponsesProvider:
     ) -> None:
         self.model = model
         self._capabilities = capabilities
-        self._connection = OpenAIConnection(
+        self._client = openai_client(
             "OpenAIResponsesProvider",
             base_url=base_url,
             api_key=api_key,
@@ -191,9 +140,7 @@ class OpenAIResponsesProvider:
             project=project,
             default_headers=default_headers,
         )
-        self._client = self._connection.client
-        self._redact = self._connection.redact
-        self._not_given: NotGiven = self._connection.not_given
+        self._envelope = Envelope(self._client, openai_sdk())
         self._api_parameters = api_parameters(self._client.responses.create)
 
     def __repr__(self) -> str:
@@ -203,26 +150,12 @@ class OpenAIResponsesProvider:
 
     def capabilities(self) -> Capabilities:
         """The `capabilities=` given, else the known family's, else `DEFAULT_CAPABILITIES`."""
-        if self._capabilities is not None:
-            return self._capabilities
-        return known_capabilities(self.model) or DEFAULT_CAPABILITIES
+        return OPENAI_MODELS.capabilities(self.model, given=self._capabilities, default=DEFAULT_CAPABILITIES)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send the request with `client.responses.create()` and map the whole response."""
         params, options = self._build_call(request)
-        try:
-            response = await self._client.responses.create(
-                **params,
-                extra_headers=options.extra_headers,
-                extra_query=options.extra_query,
-                extra_body=options.extra_body,
-                timeout=options.timeout if options.has_timeout else self._not_given,
-            )
-        except Exception as exc:
-            error = self._provider_error(exc)
-            if error is None:
-                raise
-            raise error from exc
+        response = await self._envelope.send(lambda sdk: self._client.responses.create(**params, **sdk), options)
         return self._model_response(response)
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelStreamEvent, None]:
@@ -232,33 +165,11 @@ class OpenAIResponsesProvider:
         `contextlib.aclosing(...)`, task cancellation) closes the HTTP stream.
         """
         params, options = self._build_call(request)
-        try:
-            sdk_stream = await self._client.responses.create(
-                **params,
-                stream=True,
-                extra_headers=options.extra_headers,
-                extra_query=options.extra_query,
-                extra_body=options.extra_body,
-                timeout=options.timeout if options.has_timeout else self._not_given,
-            )
-        except Exception as exc:
-            error = self._provider_error(exc)
-            if error is None:
-                raise
-            raise error from exc
-
         state = _StreamState()
-
-        def end() -> list[ModelStreamEvent]:
-            raise MalformedResponse("stream ended before response.completed", provider=PROVIDER)
-
-        async for out in relay(
-            sdk_stream,
+        async for out in self._envelope.stream(
+            lambda sdk: self._client.responses.create(**params, stream=True, **sdk),
+            options,
             lambda event: self._stream_events(state, event),
-            end,
-            to_error=self._provider_error,
-            redact=self._redact,
-            provider=PROVIDER,
             marker="response.completed",
         ):
             yield out
@@ -295,9 +206,7 @@ class OpenAIResponsesProvider:
         try:
             return self._map_response(response, output)
         except (AttributeError, TypeError, KeyError) as exc:
-            raise MalformedResponse(
-                f"OpenAI response Runlet cannot read: {self._redact(repr(exc))}", provider=PROVIDER
-            ) from exc
+            raise self._envelope.unreadable("OpenAI response", exc) from exc
 
     def _map_response(
         self, response: Response, output: Sequence[ResponseOutputItem] | None
@@ -394,12 +303,11 @@ class OpenAIResponsesProvider:
             for call in response.tool_calls:
                 out.extend(state.done(call))
             out.append(ResponseCompleted(response))
-            state.finished = True
             return out
         if event.type == "response.failed":
             raise self._failed_error(event.response)
         if event.type == "error":
-            raise self._error_for_code(event.code, event.message)
+            raise error_for_code(event.code, event.message, self._envelope.redact)
         return []
 
     # -- errors --------------------------------------------------------------
@@ -410,14 +318,7 @@ class OpenAIResponsesProvider:
             return ProviderError(
                 f"OpenAI response {response.id!r} failed without an error message", provider=PROVIDER
             )
-        return self._error_for_code(error.code, error.message)
-
-    def _error_for_code(self, code: str | None, message: str) -> ProviderError:
-        return self._connection.error_for_code(code, message)
-
-    def _provider_error(self, exc: BaseException) -> ProviderError | None:
-        """The Runlet error for an SDK exception, or `None` when `exc` is not the SDK's."""
-        return self._connection.provider_error(exc)
+        return error_for_code(error.code, error.message, self._envelope.redact)
 
 
 @dataclass
@@ -428,7 +329,6 @@ class _StreamState:
     started: set[str] = field(default_factory=set[str])
     completed: set[str] = field(default_factory=set[str])
     done_items: dict[int, ResponseOutputItem] = field(default_factory=dict["int", "ResponseOutputItem"])
-    finished: bool = False
 
     def start(self, call_id: str, name: str) -> list[ModelStreamEvent]:
         if call_id in self.started:
