@@ -3,7 +3,7 @@
     python benchmarks/events.py [N]
 
 Times constructing N events (a realistic mix: tool calls, model completions,
-stream deltas) and emitting them the way the runtime does (`_Run._emit`: each
+stream deltas) and emitting them the way the runtime does (`runlet.loop.emitter.Emitter.emit`: each
 sink in order, awaiting the async ones), with:
 
 - no sink (the event is still built: the runtime yields it from `stream()`),
@@ -60,7 +60,7 @@ def make_event(i: int) -> Event:
 
 
 async def emit_all(n: int, sinks: Sequence[EventSink]) -> float:
-    """Seconds to build and emit n events, as `_Run._emit` does."""
+    """Seconds to build and emit n events, as `runlet.loop.emitter.Emitter.emit` does."""
     started = time.perf_counter()
     for i in range(n):
         event = make_event(i)
