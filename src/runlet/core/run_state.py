@@ -9,7 +9,7 @@ continue it: the agent, the deps and the runtime are given again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field, replace
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from runlet.core._frozen import frozen
@@ -17,12 +17,17 @@ from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.models import Usage
 
 if TYPE_CHECKING:
+    from dataclasses import replace
+
     from runlet.core.human import HumanResponse
+else:
+    from runlet.core._frozen import replace
+
 
 __all__ = ["RunState"]
 
 
-@frozen
+@frozen(slots=False)  # replaced a few times a step: `_frozen.replace` copies its __dict__ at once
 class RunState:
     """A run between two steps: ids, counters, the conversation, and the turn in progress."""
 

@@ -12,7 +12,6 @@ import asyncio
 import os
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
@@ -22,11 +21,14 @@ from runlet.loop.run import Run
 from runlet.loop.steps import Done, Next, Resume, Start, Transition, step
 
 if TYPE_CHECKING:
+    from dataclasses import replace
+
     from runlet.core import events, human
     from runlet.core.agent import Agent
     from runlet.runtime import Runtime, RunResult
 else:
     from runlet.core._deferred import DeferredModule
+    from runlet.core._frozen import replace
 
     events = DeferredModule("runlet.core.events")
     human = DeferredModule("runlet.core.human")

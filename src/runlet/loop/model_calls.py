@@ -1,9 +1,9 @@
 """Calling the model: fit the request to the window, hooks, the call itself (streamed or not), retries, timeouts.
 
-`call_model` is an async generator: it yields the events of the call as they
-happen (stream deltas included) and ends with one `ModelTurn`, the state after
-the call and the response the run goes on with. Every call goes through the
-runtime's `Executor`.
+`call_model` ends with one `ModelTurn`: the state after the call and the
+response the run goes on with. `stream_model` does the same with a streamed
+call, yielding its events as they happen (deltas included) before the turn.
+Every call goes through the runtime's `Executor`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
-from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from typing_extensions import assert_never
@@ -34,9 +33,12 @@ from runlet.core.run_state import RunState
 from runlet.loop.run import Run
 
 if TYPE_CHECKING:
+    from dataclasses import replace
+
     from runlet.core import events
 else:
     from runlet.core._deferred import DeferredModule
+    from runlet.core._frozen import replace
 
     events = DeferredModule("runlet.core.events")
 
@@ -51,8 +53,49 @@ class ModelTurn:
     response: ModelResponse
 
 
-async def call_model(run: Run, state: RunState) -> AsyncGenerator[events.Event | ModelTurn, None]:
-    """Fit, hooks, call, hooks: the events as they happen, then the `ModelTurn`."""
+async def call_model(run: Run, state: RunState) -> ModelTurn:
+    """Fit, hooks, one call (`Provider.complete` through the executor), hooks."""
+    prepared = await _prepare(run, state)
+    match prepared:
+        case ModelTurn():
+            return prepared
+        case _Sending(state=state, request=request, attempts=attempts):
+            response = await _complete(run, request, attempts)
+            return await _received(run, state, request, response, attempts)
+
+
+async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event | ModelTurn, None]:
+    """`call_model` with a streamed call: the events as they happen (deltas included), then the `ModelTurn`."""
+    prepared = await _prepare(run, state)
+    match prepared:
+        case ModelTurn():
+            turn = prepared
+        case _Sending(state=state, request=request, attempts=attempts):
+            response: ModelResponse | None = None
+            async with aclosing(_streamed(run, request, attempts)) as items:
+                async for item in items:  # closing it at once closes the HTTP stream
+                    if isinstance(item, ModelResponse):
+                        response = item
+                    else:
+                        yield item
+            assert response is not None, "a streamed call ends with its response or raises"
+            turn = await _received(run, state, request, response, attempts)
+    for event in run.emitter.drain():
+        yield event
+    yield turn
+
+
+@frozen
+class _Sending:
+    """A request ready to send: it fits, and the hooks let it go."""
+
+    state: RunState
+    request: ModelRequest
+    attempts: _Attempts
+
+
+async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
+    """The request, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
     agent = run.agent
     request = ModelRequest(
         messages=state.context,
@@ -65,37 +108,25 @@ async def call_model(run: Run, state: RunState) -> AsyncGenerator[events.Event |
     answer = await _before(run, state, request)
     span = run.emitter.span()
     if isinstance(answer, ModelResponse):
-        response = answer
-    else:
-        request = answer
-        await run.emitter.emit(
-            lambda: events.ModelRequested(
-                **run.emitter.under_step(span),
-                provider=type(agent.model).__name__,
-                messages=len(request.messages),
-                tools=len(request.tools),
-                streaming=run.streaming,
-            )
+        return await _after(run, state, request, answer, span, state.model_requests)
+    emitter = run.emitter
+    await emitter.emit(
+        lambda: events.ModelRequested(
+            **emitter.under_step(span),
+            provider=type(agent.model).__name__,
+            messages=len(answer.messages),
+            tools=len(answer.tools),
+            streaming=run.streaming,
         )
-        attempts = _Attempts(run, state, span)
-        if run.streaming:
-            streamed: ModelResponse | None = None
-            async with aclosing(_streamed(run, request, attempts)) as items:
-                async for item in items:  # closing it at once closes the HTTP stream
-                    if isinstance(item, ModelResponse):
-                        streamed = item
-                    else:
-                        yield item
-            assert streamed is not None, "a streamed call ends with its response or raises"
-            response = streamed
-        else:
-            response = await _complete(run, request, attempts)
-        state = replace(state, model_requests=attempts.requests)
-        run.runtime.budgeter.observe(request, response.usage)
-    response, state = await _after(run, state, request, response, span)
-    for event in run.emitter.drain():
-        yield event
-    yield ModelTurn(state, response)
+    )
+    return _Sending(state, answer, _Attempts(run, state, span))
+
+
+async def _received(
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, attempts: _Attempts
+) -> ModelTurn:
+    run.runtime.budgeter.observe(request, response.usage)
+    return await _after(run, state, request, response, attempts.span, attempts.requests)
 
 
 # Budgeting
@@ -181,15 +212,15 @@ async def _before(run: Run, state: RunState, request: ModelRequest) -> ModelRequ
 
 
 async def _after(
-    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str
-) -> tuple[ModelResponse, RunState]:
-    """The response after hooks, and the state with its usage, checked against the limits."""
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str, requests: int
+) -> ModelTurn:
+    """The response after hooks, and the state with its usage and request count; the usage is checked against the limits."""
     if "after_model_call" in run.hooks.points:
         after = await run.hooks.decide("after_model_call", run.context(state), response, (request,), ModelResponse)
         await run.emitter.report_hooks(after.decisions)
         if isinstance(after, Proceed):
             response = after.value
-    state = replace(state, usage=state.usage + response.usage)
+    state = replace(state, usage=state.usage + response.usage, model_requests=requests)
     run.runtime.limits.check_usage(state.usage)
     final = response
     emitter = run.emitter
@@ -206,7 +237,7 @@ async def _after(
     if emitter.streaming and not run.streaming and final.text:
         # stream() on a model that cannot stream: the whole text arrives as one delta.
         await emitter.emit(lambda: events.ModelStreamDelta(**emitter.under_step(span), delta=final.text))
-    return response, state
+    return ModelTurn(state, response)
 
 
 # The call, with retries and timeouts

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from runlet.core.context import RunContext
@@ -23,8 +22,12 @@ from runlet.core.tools import Tool, tool_definition
 from runlet.loop.emitter import Emitter
 
 if TYPE_CHECKING:
+    from dataclasses import replace
+
     from runlet.core.agent import Agent
     from runlet.runtime import Runtime
+else:
+    from runlet.core._frozen import replace
 
 
 class Deadline:

@@ -8,7 +8,6 @@ atomic step that extends exactly the history the run loaded
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from typing_extensions import assert_never
@@ -20,9 +19,12 @@ from runlet.core.state import StateVetoed
 from runlet.loop.run import Run
 
 if TYPE_CHECKING:
+    from dataclasses import replace
+
     from runlet.core import events
 else:
     from runlet.core._deferred import DeferredModule
+    from runlet.core._frozen import replace
 
     events = DeferredModule("runlet.core.events")
 

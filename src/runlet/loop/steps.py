@@ -12,9 +12,8 @@ import inspect
 import json
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Union
 
 from typing_extensions import TypeAlias, assert_never
@@ -23,16 +22,19 @@ from runlet.core._frozen import frozen
 from runlet.core.errors import MaxStepsExceeded, OutputValidationFailed, ValidationError
 from runlet.core.messages import Message, ToolCallPart
 from runlet.core.run_state import RunState
-from runlet.loop.model_calls import ModelTurn, call_model
+from runlet.loop.model_calls import ModelTurn, call_model, stream_model
 from runlet.loop.run import Run
 from runlet.loop.sessions import load_session, save_session
 from runlet.loop.tool_calls import Waiting, announce, run_tools
 
 if TYPE_CHECKING:
+    from dataclasses import replace
+
     from runlet.core import events, human
     from runlet.runtime import RunResult
 else:
     from runlet.core._deferred import DeferredModule
+    from runlet.core._frozen import replace
 
     events = DeferredModule("runlet.core.events")
     human = DeferredModule("runlet.core.human")
@@ -162,14 +164,17 @@ async def ask_model(run: Run, state: RunState) -> Step:
     state = replace(state, step=state.step + 1)
     emitter.begin_step(state.step)
     await emitter.emit(lambda: events.StepStarted(**emitter.of_step()))
-    turn: ModelTurn | None = None
-    async with aclosing(call_model(run, state)) as calling:  # closing the step closes the model's stream at once
-        async for item in calling:
-            if isinstance(item, ModelTurn):
-                turn = item
-            else:
-                yield item
-    assert turn is not None, "call_model ends with the turn"
+    if run.streaming:
+        turn: ModelTurn | None = None
+        async with aclosing(stream_model(run, state)) as streamed:  # closing the step closes the stream at once
+            async for item in streamed:
+                if isinstance(item, ModelTurn):
+                    turn = item
+                else:
+                    yield item
+        assert turn is not None, "stream_model ends with the turn"
+    else:
+        turn = await call_model(run, state)
     response = turn.response
     state = turn.state.appended(response.message)
     if response.tool_calls:
@@ -190,8 +195,7 @@ async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...]) 
     spans = await announce(run, calls)
     for event in run.emitter.drain():
         yield event
-    async for item in _tools_done(run, state, calls, spans, len(calls)):
-        yield item
+    yield await _tools_done(run, state, calls, spans, len(calls))
 
 
 async def retry_output(run: Run, state: RunState, error: ValidationError) -> Step:
@@ -269,18 +273,14 @@ async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Ste
             call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
         calls.append(call)
     spans = await announce(run, calls)
-    async for item in _tools_done(run, state, calls, spans, len(state.turn)):
-        yield item
+    yield await _tools_done(run, state, calls, spans, len(state.turn))
 
 
-async def _tools_done(
-    run: Run, state: RunState, calls: Sequence[ToolCallPart], spans: Sequence[str], made: int
-) -> AsyncIterator[events.Event | Transition]:
+async def _tools_done(run: Run, state: RunState, calls: Sequence[ToolCallPart], spans: Sequence[str], made: int) -> Transition:
     """Run the calls; then the next model call, or the wait for humans."""
     results = await run_tools(run, state, calls, spans)
     if results.waiting:
-        yield Transition(results.state, AwaitHumans(results.waiting))
-        return
+        return Transition(results.state, AwaitHumans(results.waiting))
     emitter = run.emitter
     await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=made))
-    yield Transition(results.state, CallModel())
+    return Transition(results.state, CallModel())

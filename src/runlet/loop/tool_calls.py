@@ -12,7 +12,6 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from typing_extensions import TypeAlias, assert_never
@@ -28,10 +27,13 @@ from runlet.core.tools import Tool
 from runlet.loop.run import Run
 
 if TYPE_CHECKING:
+    from dataclasses import replace
+
     from runlet.core import events, human
     from runlet.core.human import HumanRequest, HumanResponse
 else:
     from runlet.core._deferred import DeferredModule
+    from runlet.core._frozen import replace
 
     events = DeferredModule("runlet.core.events")
     human = DeferredModule("runlet.core.human")
@@ -153,7 +155,9 @@ async def run_tools(run: Run, state: RunState, calls: Sequence[ToolCallPart], sp
         return TurnResults(replace(state, completed=tuple(completed)), waiting)
     results = {result.call_id: result for result in completed}
     message = Message("tool", tuple(results[c.call_id] for c in state.turn if c.call_id in results))
-    return TurnResults(replace(state, completed=(), answers={}).appended(message), ())
+    if state.completed or state.answers:  # a resumed turn: its results and answers are used up now
+        state = replace(state, completed=(), answers={})
+    return TurnResults(state.appended(message), ())
 
 
 def _event(run: Run, outcome: ToolOutcome) -> events.Event:
@@ -239,7 +243,7 @@ async def _decide_and_call(
             if isinstance(outcome, Completed) and any(isinstance(a, human.EditArguments) for a in given):
                 note = f"(a human changed the arguments to {call.arguments})\n"
                 outcome = replace(outcome, result=replace(outcome.result, content=note + outcome.result.content))
-            return replace(outcome, decisions=decisions), value
+            return (replace(outcome, decisions=decisions) if decisions else outcome), value
         case _:
             assert_never(before)
 
