@@ -57,12 +57,11 @@ from runlet.core.models import (
     ToolCallDelta,
     ToolCallDone,
     ToolCallStarted,
-    ToolDefinition,
     Usage,
 )
 from runlet.core.output import OutputSpec
 from runlet.core.state import StateStore, StateVetoed
-from runlet.core.tools import Tool
+from runlet.core.tools import Tool, tool_definition
 from runlet.stores.memory import shared_memory_store
 
 if TYPE_CHECKING:
@@ -424,7 +423,7 @@ class _Run:
         self.sinks = list(runtime.sinks)
         self.tools: dict[str, Tool[Any]] = {t.name: t for t in agent.tools}
         self.tool_definitions = tuple(
-            ToolDefinition(t.name, t.description, t.parameters) for t in agent.tools
+            tool_definition(t) for t in agent.tools
         )
         self.output: OutputSpec[Any] = OutputSpec(agent.output_type)
         self.hooks = _compile_hooks((*runtime.hooks,), agent.hooks)

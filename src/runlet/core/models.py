@@ -55,12 +55,18 @@ class Capabilities:
 
 @frozen
 class ToolDefinition:
-    """A tool as the model sees it: name, description and JSON schema of its parameters."""
+    """A tool as the model sees it: name, description and JSON schema of its parameters.
+
+    Build one from a tool with `runlet.core.tools.tool_definition`, which sets `strict`.
+    """
 
     name: str
     description: str
     parameters: JsonObject
     strict: bool = False
+    """Ask for strict mode: providers that have one (OpenAI's) send the strict form of
+    `parameters` and make the model's arguments fit it. Only schemas that can be strict
+    (`runlet.core.schema.can_be_strict`) are sent strict; for others it is ignored."""
 
 
 @frozen
@@ -70,6 +76,7 @@ class OutputSchema:
     name: str
     schema: JsonObject
     strict: bool = False
+    """Ask for strict mode, as `ToolDefinition.strict`; the agent's output sets it wherever the schema can be strict."""
 
 
 @frozen
