@@ -36,15 +36,14 @@ Conversion rules (what `validate` accepts beyond the exact JSON type):
 The modules, one job each: `_issues` (problems and how messages show
 values), `_nodes` and `_objects` (the validator nodes), `_compile` (type hint
 to nodes), `_docstrings` (descriptions from docstrings), `_generate` (nodes to
-a JSON schema document), `_adapters` and `_function` (the public adapters),
+a JSON schema document), `_adapters` (`TypeAdapter` and `FunctionSchema`),
 `_from_schema` (JSON schema back to nodes) and `_strictness` (the strict check).
 """
 
 from __future__ import annotations
 
-from runlet.core.schema._adapters import T, TypeAdapter, adapter_for
+from runlet.core.schema._adapters import FunctionSchema, T, TypeAdapter, adapter_for
 from runlet.core.schema._from_schema import validate_json
-from runlet.core.schema._function import FunctionSchema
 from runlet.core.schema._strictness import can_be_strict
 
 __all__ = ["FunctionSchema", "T", "TypeAdapter", "adapter_for", "can_be_strict", "validate_json"]

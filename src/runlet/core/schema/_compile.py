@@ -65,6 +65,7 @@ _QUALIFIERS = _special("ReadOnly", "Final", "ClassVar")
 
 
 def type_name(tp: object) -> str:
+    """The hint as messages name it: `Point`, `list[int]`."""
     if isinstance(tp, type) and te.get_origin(tp) is None:
         return tp.__qualname__
     return repr(tp).replace("typing_extensions.", "").replace("typing.", "")
@@ -80,6 +81,7 @@ def _class_doc(cls: type[object]) -> str | None:
 
 
 def type_hints(obj: object, what: str) -> dict[str, Any]:
+    """`obj`'s resolved type hints (extras kept); `UserError` naming `what` when they cannot be resolved."""
     try:
         return te.get_type_hints(obj, include_extras=True)
     except Exception as error:
@@ -90,6 +92,7 @@ def type_hints(obj: object, what: str) -> dict[str, Any]:
 
 
 def param_hint(func: object, param: inspect.Parameter, what: str) -> object:
+    """One parameter's resolved hint, in `func`'s globals (so another parameter's unresolvable hint cannot spoil it)."""
     annotation: object = param.annotation
     if annotation is inspect.Parameter.empty:
         return annotation
@@ -114,15 +117,19 @@ def _peel_annotated(tp: object) -> tuple[object, str]:
 
 
 class Compiler:
+    """Compiles type hints into nodes; one per adapter or function, so recursive classes share their node."""
+
     def __init__(self) -> None:
         self.classes: dict[object, Node] = {}
         self.where: list[str] = []
 
     def fail(self, message: str) -> UserError:
+        """The error for an unsupported hint, saying where it was found."""
         where = f" (in {self.where[-1]})" if self.where else ""
         return UserError(message + where)
 
     def compile(self, tp: object) -> Node:
+        """The node of the type hint `tp`; `UserError` when it is not supported."""
         if tp is Any or tp is object:
             return ANY
         if tp is None or tp is type(None):

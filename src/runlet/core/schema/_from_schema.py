@@ -58,6 +58,7 @@ class _SchemaCompiler:
         self.refs: dict[str, Node] = {}
 
     def compile(self, schema: JsonValue) -> Node:
+        """The node of a (sub)schema; what it does not understand accepts anything."""
         if not isinstance(schema, Mapping):
             return ANY  # `true`, or a schema this check does not understand
         ref = schema.get("$ref")

@@ -41,6 +41,7 @@ class SchemaGen:
         self.used: set[str] = set()
 
     def reserve(self, name: str) -> str:
+        """A `$defs` name based on `name` and not used yet."""
         base = re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "Model"
         candidate = base
         counter = 2
@@ -51,6 +52,7 @@ class SchemaGen:
         return candidate
 
     def ref(self, node: ObjectNode) -> Schema:
+        """A reference to `node`'s definition, which is added to `$defs` the first time."""
         name = self.names.get(node)
         if name is None:
             name = self.reserve(node.title)

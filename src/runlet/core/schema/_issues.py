@@ -23,6 +23,7 @@ class Issue:
 
 
 def prefix_issues(issues: list[Issue], start: int, key: str | int) -> None:
+    """Put `key` in front of the paths of the issues from `start` on (they were found inside `key`)."""
     for index in range(start, len(issues)):
         issues[index].rpath.append(key)
 
@@ -31,6 +32,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def format_path(rpath: Iterable[str | int]) -> str:
+    """A reversed path as messages show it: ``items[2].name``."""
     out = ""
     for key in reversed(list(rpath)):
         if isinstance(key, int):
@@ -43,6 +45,7 @@ def format_path(rpath: Iterable[str | int]) -> str:
 
 
 def to_validation_error(issues: list[Issue]) -> ValidationError:
+    """The `ValidationError` listing `issues`."""
     return ValidationError([ValidationIssue(format_path(i.rpath), i.message) for i in issues])
 
 
@@ -103,6 +106,7 @@ NUMBER_KINDS = frozenset({"integer", "number"})
 
 
 def json_kind(value: object) -> str:
+    """The JSON kind of `value` (``"other"`` for what JSON has not)."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -49,6 +49,8 @@ def dump_any(value: object) -> JsonValue:
 
 
 class Missing:
+    """The type of `MISSING`: no value (a field without a default, a key not given)."""
+
     def __repr__(self) -> str:
         return "<missing>"
 
@@ -76,15 +78,19 @@ class Node:
     """The JSON kinds of value the node may accept (picks the branch a union reports)."""
 
     def validate(self, value: object, issues: list[Issue]) -> object:
+        """The value converted to the type, or `INVALID` with the problems appended to `issues`."""
         raise NotImplementedError
 
     def dump(self, value: Any) -> JsonValue:
+        """A value of the type as JSON-able data."""
         return dump_any(value)
 
     def schema(self, gen: SchemaGen) -> Schema:
+        """The node's JSON schema (recursive objects as references, through `gen`)."""
         raise NotImplementedError
 
     def children(self) -> tuple[Node, ...]:
+        """The nodes inside this one (to find recursion)."""
         return ()
 
     def _mismatch(self, value: object, issues: list[Issue]) -> object:
@@ -93,6 +99,8 @@ class Node:
 
 
 class AnyNode(Node):
+    """`Any` and `object`: every value."""
+
     desc = "any value"
 
     def validate(self, value: object, issues: list[Issue]) -> object:
@@ -103,6 +111,8 @@ class AnyNode(Node):
 
 
 class StrNode(Node):
+    """`str`."""
+
     desc = "string"
     kinds = frozenset({"string"})
 
@@ -119,6 +129,8 @@ class StrNode(Node):
 
 
 class IntNode(Node):
+    """`int` (an integral float too)."""
+
     desc = "integer"
     kinds = NUMBER_KINDS
 
@@ -139,6 +151,8 @@ class IntNode(Node):
 
 
 class FloatNode(Node):
+    """`float` (an `int` too)."""
+
     desc = "number"
     kinds = NUMBER_KINDS
 
@@ -161,6 +175,8 @@ class FloatNode(Node):
 
 
 class BoolNode(Node):
+    """`bool`."""
+
     desc = "boolean"
     kinds = frozenset({"boolean"})
 
@@ -177,6 +193,8 @@ class BoolNode(Node):
 
 
 class NullNode(Node):
+    """`None`."""
+
     desc = "null"
     kinds = frozenset({"null"})
 
@@ -309,6 +327,8 @@ class OptionalNode(Node):
 
 
 class UnionNode(Node):
+    """A union of two or more members (not `T | None` alone), tried in order."""
+
     def __init__(self, branches: list[Node]) -> None:
         self.branches = branches
         self.desc = " or ".join(b.desc for b in branches)

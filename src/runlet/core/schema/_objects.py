@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 
 class Field:
+    """One property of an object node: its node, whether it is required, its default and description."""
+
     __slots__ = ("default", "description", "name", "node", "required")
 
     def __init__(self, name: str, node: Node, required: bool, default: object, description: str) -> None:
@@ -55,6 +57,7 @@ class ObjectNode(Node):
         self.description = ""
 
     def set_fields(self, fields_: list[Field]) -> None:
+        """Give the node its fields (an `Annotated` description moves to the field)."""
         for f in fields_:
             if isinstance(f.node, DescribedNode):  # Annotated wins over the docstring
                 f.description = f.node.description
@@ -115,6 +118,7 @@ class ObjectNode(Node):
         return self.inline_schema(gen)
 
     def inline_schema(self, gen: SchemaGen) -> Schema:
+        """The object's schema written out (not a reference)."""
         properties: dict[str, JsonValue] = {}
         required: list[JsonValue] = []
         for f in self.fields:
