@@ -64,9 +64,12 @@ class ToolDefinition:
     description: str
     parameters: JsonObject
     strict: bool = False
-    """Ask for strict mode: providers that have one (OpenAI's) send the strict form of
-    `parameters` and make the model's arguments fit it. Only schemas that can be strict
-    (`runlet.core.schema.can_be_strict`) are sent strict; for others it is ignored."""
+    """Ask for strict mode, which makes the model's arguments always fit `parameters`.
+
+    The OpenAI providers then send the strict form of the schema
+    (`runlet.providers.strict_schema`), or no strict mode when the schema has
+    none (`runlet.core.schema.can_be_strict`); `AnthropicProvider` does not use it.
+    """
 
 
 @frozen
@@ -76,7 +79,10 @@ class OutputSchema:
     name: str
     schema: JsonObject
     strict: bool = False
-    """Ask for strict mode, as `ToolDefinition.strict`; the agent's output sets it wherever the schema can be strict."""
+    """Ask for strict mode: the shipped providers send the strict form of `schema` where it has one.
+
+    The agent's output sets it wherever the schema can be strict (`runlet.core.schema.can_be_strict`).
+    """
 
 
 @frozen
