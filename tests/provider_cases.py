@@ -8,6 +8,7 @@ from typing import Any
 
 from runlet.core.messages import Message
 from runlet.core.models import ModelRequest, ModelStreamEvent, ToolDefinition
+from runlet.core.tools import tool, tool_definition
 
 LOOKUP = ToolDefinition(
     name="lookup",
@@ -19,6 +20,25 @@ LOOKUP = ToolDefinition(
         "additionalProperties": False,
     },
 )
+
+
+
+@tool
+def track(order_id: str, carrier: str | None) -> str:
+    """Track a parcel: every parameter required, so the schema can be strict."""
+    return f"{order_id} via {carrier}"
+
+
+@tool
+def search(query: str, limit: int = 10) -> str:
+    """Search orders: `limit` has a default, so the schema cannot be strict."""
+    return f"{query} {limit}"
+
+
+PLAIN = tool_definition(track)
+"""A tool definition whose schema can be strict."""
+LOOSE = tool_definition(search)
+"""A tool definition whose schema cannot be strict (an optional parameter)."""
 
 
 def ask(text: str = "Where is order 123?", **kwargs: Any) -> ModelRequest:

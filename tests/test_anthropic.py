@@ -28,7 +28,7 @@ from anthropic_server import (  # noqa: E402
 )
 from openai_server import JsonReply, SseReply  # noqa: E402
 
-from provider_cases import LOOKUP, ask, collect  # noqa: E402
+from provider_cases import LOOKUP, LOOSE, PLAIN, ask, collect  # noqa: E402
 from runlet.core.errors import (  # noqa: E402
     AuthenticationFailed,
     BadRequest,
@@ -210,6 +210,15 @@ async def test_tool_round_trip_with_consecutive_results(server: FakeAnthropicSer
                 {"type": "text", "text": "Be quick."},
             ],
         },
+    ]
+
+
+async def test_tools_go_without_strict(server: FakeAnthropicServer, provider: AnthropicProvider) -> None:
+    """`ToolDefinition.strict` follows OpenAI's rules; Anthropic's strict tool use has limits of its own."""
+    server.add(JsonReply(message([text_block("ok")])))
+    await provider.complete(ask(tools=[PLAIN, LOOSE]))
+    assert server.bodies[0]["tools"] == [
+        {"name": d.name, "description": d.description, "input_schema": dict(d.parameters)} for d in (PLAIN, LOOSE)
     ]
 
 

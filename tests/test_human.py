@@ -12,7 +12,7 @@ from typing import Any, Literal
 import pytest
 
 from runlet import Agent, Decision, Hooks, Message, RunContext, Runtime, tool
-from runlet.core.errors import CheckpointConsumed, HookError, InvalidHumanResponse, ResumeError, UserError
+from runlet.core.errors import CheckpointConsumed, HookError, InvalidHumanResponse, ResumeError, UserError, ValidationError
 from runlet.core.events import (
     HumanRequested,
     HumanResponded,
@@ -32,7 +32,6 @@ from runlet.core.human import (
     Reject,
     RunInterrupted,
     ask_human,
-    check_json,
     checkpoint_resumed,
     load_checkpoint,
     require_approval,
@@ -41,7 +40,7 @@ from runlet.core.human import (
 from runlet.core.messages import ToolCallPart
 from runlet.core.models import ModelRequest
 from runlet.core.state import SessionConflict, StateFormatError, UnsupportedStateVersion
-from runlet.core.schema import adapter_for
+from runlet.core.schema import adapter_for, validate_json
 from runlet.hooks import RequireApproval
 from runlet.sinks import MemorySink
 from runlet.stores import MemoryStore, SQLiteStore
@@ -197,13 +196,25 @@ async def test_edited_arguments_run_and_are_validated_like_the_models() -> None:
     assert content.startswith("(a human changed the arguments to")
     assert content.endswith("refunded 80 on 1")
 
-    ran.clear()
+
+async def test_edited_arguments_that_do_not_fit_are_refused_before_the_checkpoint_is_claimed() -> None:
+    store = MemoryStore()
+    runtime = Runtime(store=store)
+    agent = approval_agent()
     stopped = await interrupt(runtime, agent, "refund and lookup")
-    bad = EditArguments(stopped.pending[0].id, {"order_id": "1", "amount": "lots"})
-    result = await runtime.resume(agent, stopped.checkpoint, [bad])
+    request_id = stopped.pending[0].id
+    for arguments, problem in [
+        ({"order_id": "1", "amount": "lots"}, "amount: expected number, got string 'lots'"),
+        ({"order_id": "1"}, "missing required argument 'amount'"),
+        ({"order_id": "1", "amount": 5, "note": "x"}, "note: unexpected argument"),
+    ]:
+        with pytest.raises(InvalidHumanResponse, match="do not fit the parameters of 'refund'") as caught:
+            await runtime.resume(agent, stopped.checkpoint, [EditArguments(request_id, arguments)])
+        assert problem in str(caught.value)
+    assert not await checkpoint_resumed(store, stopped.checkpoint.id)
     assert not any(name == "refund" for name, _ in ran)
-    error = result.messages[2].tool_results[0]
-    assert error.is_error and "invalid arguments for 'refund'" in error.content
+    await runtime.resume(agent, stopped.checkpoint, [EditArguments(request_id, {"order_id": "1", "amount": 5.0})])
+    assert ran[-1] == ("refund", 5.0)
 
 
 async def test_an_edit_that_still_needs_approval_counts_as_approved() -> None:
@@ -249,6 +260,31 @@ async def test_a_tool_asks_a_typed_question() -> None:
     )
     assert ran == [("ship", Address("1 Main St", "Springfield", "work"))]
     assert result.output == "All done. shipping 3 to 1 Main St, Springfield (work)"
+
+
+async def test_a_bad_tuple_answer_is_refused_and_the_checkpoint_still_resumes() -> None:
+    @tool
+    def pick_slot(order_id: str) -> str:
+        """Ask the customer for a delivery day and hour."""
+        day, hour = ask_human("Which day and hour?", tuple[str, int])
+        ran.append(("pick_slot", (day, hour)))
+        return f"{order_id} on {day} at {hour}"
+
+    store = MemoryStore()
+    runtime = Runtime(store=store)
+    agent = Agent(name="slots", model=ScriptedProvider([call("pick_slot", order_id="4"), "Booked."]), tools=(pick_slot,))
+    stopped = await interrupt(runtime, agent, "book a slot")
+    [request] = stopped.pending
+    assert isinstance(request, InputRequest)
+    for bad, problem in [(["monday", "noon"], "[1]: expected integer"), (["monday"], "expected array of 2 items")]:
+        with pytest.raises(InvalidHumanResponse, match="does not fit its schema") as caught:
+            await runtime.resume(agent, stopped.checkpoint, [request.answer(bad)])
+        assert problem in str(caught.value)
+    assert not await checkpoint_resumed(store, stopped.checkpoint.id)
+    assert ran == []
+    result = await runtime.resume(agent, stopped.checkpoint, [request.answer(["monday", 9])])
+    assert ran == [("pick_slot", ("monday", 9))]
+    assert result.output == "Booked."
 
 
 async def test_a_call_may_ask_again_after_resuming() -> None:
@@ -489,13 +525,23 @@ async def test_streaming_ends_with_the_interruption_and_resumes_streaming() -> N
         (Address, {"street": "a", "city": "b", "zip": 1}, False),
         (int | None, None, True),
         (Literal["a", "b"], "c", False),
+        (tuple[int, str], [1, "a"], True),
+        (tuple[int, str], [1, 2], False),
+        (tuple[int, str], [1], False),
+        (tuple[int, str], [1, "a", "b"], False),
+        (set[int], [1, 1], True),
     ],
 )
-def test_answers_are_checked_against_the_schema(kind: Any, value: object, ok: bool) -> None:
+def test_answers_are_checked_by_the_validators_of_their_type(kind: Any, value: object, ok: bool) -> None:
     adapter = adapter_for(kind)
-    problems = check_json(adapter.json_schema, value)
-    assert (not problems) == ok, problems
-    if ok:
+    try:
+        validate_json(adapter.json_schema, value)
+    except ValidationError:
+        assert not ok
+        with pytest.raises(ValidationError):
+            adapter.validate(value)
+    else:
+        assert ok
         adapter.validate(value)
 
 

@@ -26,7 +26,7 @@ from chat_server import (  # noqa: E402
 )
 from openai_server import JsonReply, SseReply  # noqa: E402
 
-from provider_cases import LOOKUP, ask, collect  # noqa: E402
+from provider_cases import LOOKUP, LOOSE, PLAIN, ask, collect  # noqa: E402
 from runlet.core.errors import (  # noqa: E402
     AuthenticationFailed,
     BadRequest,
@@ -198,11 +198,15 @@ async def test_stop_with_tool_calls_is_tool_calls(server: FakeChatServer, provid
     assert response.tool_calls == (ToolCallPart("c1", "lookup", "{}"),)
 
 
-async def test_strict_tools_only_when_asked(server: FakeChatServer, provider: OpenAIChatCompletionsProvider) -> None:
-    server.add(JsonReply(completion("ok")))
-    strict = ToolDefinition("lookup", "Look up.", LOOKUP.parameters, strict=True)
-    await provider.complete(ask(tools=[strict]))
-    assert server.bodies[0]["tools"][0]["function"]["strict"] is True
+async def test_tools_are_strict_where_their_schema_can_be(server: FakeChatServer, provider: OpenAIChatCompletionsProvider) -> None:
+    server.add(JsonReply(completion("ok")), JsonReply(completion("ok")))
+    await provider.complete(ask(tools=[PLAIN, LOOSE]))
+    plain, loose = (tool["function"] for tool in server.bodies[0]["tools"])
+    assert (plain["strict"], plain["parameters"]) == (True, dict(PLAIN.parameters))
+    assert "strict" not in loose and loose["parameters"] == dict(LOOSE.parameters)
+
+    await provider.complete(ask(tools=[LOOKUP, ToolDefinition("search", "Search.", LOOSE.parameters, strict=True)]))
+    assert ["strict" in tool["function"] for tool in server.bodies[1]["tools"]] == [False, False]
 
 
 @pytest.mark.parametrize(

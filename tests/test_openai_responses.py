@@ -30,7 +30,7 @@ from openai_server import (  # noqa: E402
     usage_payload,
 )
 
-from provider_cases import LOOKUP, ask, collect  # noqa: E402
+from provider_cases import LOOKUP, LOOSE, PLAIN, ask, collect  # noqa: E402
 from runlet.core.errors import (  # noqa: E402
     AuthenticationFailed,
     BadRequest,
@@ -54,6 +54,7 @@ from runlet.core.models import (  # noqa: E402
     ToolCallDelta,
     ToolCallDone,
     ToolCallStarted,
+    ToolDefinition,
     Usage,
 )
 from runlet.providers import OpenAIResponsesProvider  # noqa: E402
@@ -193,6 +194,22 @@ async def test_complete_text(server: FakeResponsesServer, provider: OpenAIRespon
     assert sent.json["input"] == [{"type": "message", "role": "user", "content": "Hi"}]
     assert not sent.json.get("stream")
     assert "tools" not in sent.json and "text" not in sent.json
+
+
+async def test_tools_are_strict_where_their_schema_can_be(server: FakeResponsesServer, provider: OpenAIResponsesProvider) -> None:
+    server.add(JsonReply(text_response("ok")), JsonReply(text_response("ok")))
+    await provider.complete(ask(tools=[PLAIN, LOOSE]))
+    plain, loose = server.bodies[0]["tools"]
+    assert (plain["strict"], plain["parameters"]) == (True, dict(PLAIN.parameters))
+    assert (loose["strict"], loose["parameters"]) == (False, dict(LOOSE.parameters))
+
+    # A strict definition goes in its strict form (objects closed); one that cannot be strict goes as it is.
+    open_object = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
+    forced = ToolDefinition("search", "Search.", LOOSE.parameters, strict=True)
+    await provider.complete(ask(tools=[ToolDefinition("find", "Find.", open_object, strict=True), forced]))
+    closed, not_strict = server.bodies[1]["tools"]
+    assert (closed["strict"], closed["parameters"]) == (True, {**open_object, "additionalProperties": False})
+    assert (not_strict["strict"], not_strict["parameters"]) == (False, dict(LOOSE.parameters))
 
 
 async def test_tool_calls_both_ways(server: FakeResponsesServer, provider: OpenAIResponsesProvider) -> None:

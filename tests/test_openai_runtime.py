@@ -156,6 +156,7 @@ def _assert_paired(server: FakeResponsesServer, *, name: str, arguments: str, ou
     assert [tool["name"] for tool in first["tools"]] == [name]
     assert first["tools"][0]["type"] == "function"
     assert first["tools"][0]["parameters"]["properties"]["order_id"]["type"] == "string"
+    assert first["tools"][0]["strict"] is True  # the runtime's tool definitions are strict where they can be
     calls = items_of(second, "function_call")
     outputs = items_of(second, "function_call_output")
     assert calls == [{"type": "function_call", "call_id": "call_77", "name": name, "arguments": arguments}]

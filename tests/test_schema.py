@@ -17,7 +17,7 @@ import pytest
 import typing_extensions as te
 
 from runlet.core.errors import UserError, ValidationError
-from runlet.core.schema import FunctionSchema, TypeAdapter, adapter_for, to_strict_schema
+from runlet.core.schema import FunctionSchema, TypeAdapter, adapter_for, validate_json
 
 
 def messages(tp: object, value: object) -> list[str]:
@@ -777,84 +777,6 @@ def test_function_schema_rejects_bad_signatures(source: str, match: str) -> None
 
 
 # ---------------------------------------------------------------------------
-# to_strict_schema
-# ---------------------------------------------------------------------------
-
-
-def test_strict_accepts_fully_required_objects() -> None:
-    @dataclass
-    class Answer:
-        text: str
-        score: Optional[float]
-        tags: list[Literal["a", "b"]]
-
-    schema = TypeAdapter(Answer).json_schema
-    assert to_strict_schema(schema) == schema
-
-
-def test_strict_adds_missing_additional_properties() -> None:
-    schema = {
-        "type": "object",
-        "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"]}},
-        "required": ["a"],
-    }
-    strict = to_strict_schema(schema)
-    assert strict == {
-        "type": "object",
-        "properties": {
-            "a": {
-                "type": "object",
-                "properties": {"b": {"type": "string"}},
-                "required": ["b"],
-                "additionalProperties": False,
-            }
-        },
-        "required": ["a"],
-        "additionalProperties": False,
-    }
-    assert "additionalProperties" not in schema  # the input is left alone
-
-
-@pytest.mark.parametrize(
-    "tp",
-    [
-        Item,  # optional fields
-        dict[str, int],  # open dictionary
-        Any,
-        tuple[int, str],  # prefixItems
-        set[int],  # uniqueItems
-        list[Any],
-    ],
-)
-def test_strict_rejects(tp: object) -> None:
-    assert to_strict_schema(TypeAdapter(tp).json_schema) is None
-
-
-def test_strict_recursive_schema() -> None:
-    @dataclass
-    class Tree:
-        label: str
-        kids: list[Node]
-
-    schema = TypeAdapter(Tree).json_schema
-    assert to_strict_schema(schema) is None  # Node.children has a default
-    assert to_strict_schema({"type": "object", "properties": {"n": {"$ref": "#/$defs/N"}}, "required": ["n"],
-                             "$defs": {"N": {"type": "object", "properties": {"n": {"anyOf": [
-                                 {"$ref": "#/$defs/N"}, {"type": "null"}]}}, "required": ["n"]}}}) is not None
-
-
-def test_strict_function_schema() -> None:
-    def f(a: str, b: list[int]) -> None:
-        pass
-
-    def g(a: str, b: int = 1) -> None:
-        pass
-
-    assert to_strict_schema(FunctionSchema.from_function(f).json_schema) is not None
-    assert to_strict_schema(FunctionSchema.from_function(g).json_schema) is None
-
-
-# ---------------------------------------------------------------------------
 # pydantic, by duck typing
 # ---------------------------------------------------------------------------
 
@@ -954,3 +876,76 @@ def test_function_schema_survives_replace() -> None:
     assert fs.validate({"order_id": "1"}) == {"order_id": "1", "verbose": False}
     with pytest.raises(UserError):
         FunctionSchema("n", "d", {}).validate({})
+
+
+# ---------------------------------------------------------------------------
+# validate_json: a JSON schema checked with the nodes of type hints
+# ---------------------------------------------------------------------------
+
+
+def json_messages(schema: Mapping[str, Any], value: object) -> list[str]:
+    """The issues `validate_json` reports, as "path: message" strings; empty when the value fits."""
+    try:
+        validate_json(schema, value)
+    except ValidationError as error:
+        return [str(issue) for issue in error.issues]
+    return []
+
+
+def test_validate_json_speaks_as_the_type_does() -> None:
+    schema = TypeAdapter(Order).json_schema
+    bad = {"order_id": 1, "items": [{"name": "a", "qty": 1.5}], "color": 9, "extra": True}
+    assert json_messages(schema, bad) == messages(Order, bad) == [
+        "order_id: expected string, got integer 1",
+        "items[0].qty: expected integer, got number 1.5",
+        "color: expected one of 'red', 'green', got 9",
+        "extra: unexpected field (known: order_id, items, color)",
+    ]
+    assert json_messages(schema, {"order_id": "1", "items": [{"name": "a", "qty": 2.0}]}) == []
+
+
+def test_validate_json_follows_references_and_recursion() -> None:
+    schema = TypeAdapter(Node).json_schema
+    assert json_messages(schema, {"value": 1, "children": [{"value": 2, "children": [{"value": "x"}]}]}) == [
+        "children[0].children[0].value: expected integer, got string 'x'"
+    ]
+    root: dict[str, Any] = {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#"}, {"type": "null"}]}}, "required": ["next"]}
+    assert json_messages(root, {"next": {"next": None}}) == []
+    assert json_messages(root, {"next": {"next": 3}}) == ["next.next: expected object or null, got integer 3"]
+    loop = {"$ref": "#/$defs/A", "$defs": {"A": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"$ref": "#/$defs/A"}}]}}}
+    assert json_messages(loop, ["a", ["b", 1]]) == []  # a cycle through no object is not followed further
+    assert json_messages(loop, 1) == ["<root>: expected string or array, got integer 1"]
+
+
+@pytest.mark.parametrize(
+    ("schema", "value", "found"),
+    [
+        ({"const": "yes"}, "no", ["<root>: expected 'yes', got 'no'"]),
+        ({"oneOf": [{"type": "integer"}, {"type": "string"}]}, None, ["<root>: expected integer or string, got null"]),
+        ({"type": ["integer", "null"]}, None, []),
+        ({"type": ["integer", "null"]}, "1", ["<root>: expected integer or null, got string '1'"]),
+        ({"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}, {"a": 1, "b": 2}, []),
+        ({"properties": {"a": {"type": "integer"}}, "additionalProperties": False}, {"b": 2}, ["b: unexpected field (known: a)"]),
+        ({"type": "object", "additionalProperties": False}, {"b": 2}, ["b: unexpected field (known: none)"]),
+        ({"type": "object", "additionalProperties": {"type": "integer"}}, {"b": "2"}, ["b: expected integer, got string '2'"]),
+        ({"type": "array", "prefixItems": [{"type": "integer"}], "items": {"type": "string"}}, [1, 2], []),
+        ({"type": "array", "prefixItems": [{"type": "integer"}], "minItems": 1, "items": False}, [1, 2], ["<root>: expected array of 1 item, got array of 2 items"]),
+        ({"$ref": "#/$defs/Missing"}, 1, []),
+        ({"type": "string", "minLength": 5}, "ab", []),  # constraints no type hint makes are left to the tool
+        ({"allOf": [{"type": "string"}]}, 1, []),
+    ],
+)
+def test_validate_json_keywords(schema: Mapping[str, Any], value: object, found: list[str]) -> None:
+    assert json_messages(schema, value) == found
+
+
+def test_validate_json_of_a_pydantic_schema() -> None:
+    pytest.importorskip("pydantic")
+    schema = TypeAdapter(Person).json_schema
+    assert json_messages(schema, {"name": "n", "address": {"city": "c", "zip": 1}, "age": 3}) == []  # pydantic ignores extras
+    assert json_messages(schema, {"name": "n", "address": {"city": "c"}}) == ["address: missing required field 'zip'"]
+    assert json_messages(schema, {"name": "n", "address": "home"}) == ["address: expected Address object, got string 'home'"]
+    tree = TypeAdapter(Tree).json_schema
+    assert json_messages(tree, {"label": "a", "kids": [{"label": "b", "kids": [{"label": 1}]}]}) == [
+        "kids[0].kids[0].label: expected string, got integer 1"
+    ]

@@ -2,8 +2,10 @@
 
 Random nested type hints are built from the supported constructors, each with
 a strategy for its values and one for JSON values of a wrong shape. For every
-hint: `validate(dump(v)) == v`, wrong shapes raise `ValidationError`, and any
-JSON value either validates or raises `ValidationError` (never another error).
+hint: `validate(dump(v)) == v`, wrong shapes raise `ValidationError`, any
+JSON value either validates or raises `ValidationError` (never another error),
+and `validate_json` with the hint's JSON schema judges every value as the
+type's own validator does.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runlet.core.errors import ValidationError
-from runlet.core.schema import TypeAdapter, to_strict_schema
+from runlet.core.schema import TypeAdapter, validate_json
+from runlet.providers.strict_schema import to_strict_schema
 
 _names = itertools.count()
 
@@ -237,6 +240,25 @@ def test_schema_is_json_and_strict_conversion_is_total(case: Case) -> None:
     strict = to_strict_schema(schema)
     if strict is not None:
         assert to_strict_schema(strict) == strict
+
+
+def _problems(check: Callable[[], object]) -> list[str] | None:
+    """The paths of the problems `check` raises, or `None` when it passes."""
+    try:
+        check()
+    except ValidationError as error:
+        return [issue.path for issue in error.issues]
+    return None
+
+
+@_settings
+@given(st.data())
+def test_the_schema_validates_as_the_type_does(data: st.DataObject) -> None:
+    case = data.draw(cases, label="case")
+    adapter = TypeAdapter(case.hint)
+    value = data.draw(case.json | case.bad | json_values, label="value")
+    expected = _problems(lambda: adapter.validate(value))
+    assert _problems(lambda: validate_json(adapter.json_schema, value)) == expected
 
 
 def test_dump_then_validate_keeps_types() -> None:

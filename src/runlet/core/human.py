@@ -14,22 +14,25 @@ run, in this process or another, with one response per pending request
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import field
-from typing import Literal, Union, cast
+from typing import TYPE_CHECKING, Any, Literal, Union, cast
 
 from typing_extensions import TypeAlias
 
 from runlet.core._frozen import frozen
 from runlet.core.asking import HumanInputRequired, ask_human, require_approval
-from runlet.core.errors import CheckpointConsumed, InvalidHumanResponse, RunletError
+from runlet.core.errors import CheckpointConsumed, InvalidHumanResponse, RunletError, ValidationError
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
+from runlet.core.schema import validate_json
 from runlet.core.state import SessionConflict, StateFormatError, StateStore
+
+if TYPE_CHECKING:
+    from runlet.core.tools import Tool
 
 __all__ = [
     "Answer",
@@ -299,13 +302,15 @@ def _describe(request: HumanRequest) -> str:
 
 
 def match_responses(
-    checkpoint: Checkpoint, responses: Sequence[HumanResponse], tools: Mapping[str, object]
+    checkpoint: Checkpoint, responses: Sequence[HumanResponse], tools: Mapping[str, Tool[Any]]
 ) -> dict[str, tuple[HumanResponse, ...]]:
     """For each pending call id, every response it has been given (earlier ones, then this one).
 
     Raises `InvalidHumanResponse` for an unknown request, a duplicate, a
     response of the wrong kind, an answer that does not fit its schema, edited
-    arguments that are not a JSON object, or a request left without a response.
+    arguments that do not fit the tool's parameters, or a request left without
+    a response. Answers and edited arguments are checked by the validators of
+    tool arguments (`runlet.core.schema.validate_json`).
     """
     by_id = {p.request.id: p for p in checkpoint.pending}
     given: dict[str, HumanResponse] = {}
@@ -330,18 +335,17 @@ def match_responses(
                     "Reject or EditArguments, not Answer"
                 )
             if isinstance(response, EditArguments):
-                _check_arguments(request, response)
+                _check_arguments(request, response, tools.get(request.call.name))
         elif isinstance(response, (Approve, EditArguments)):
             raise InvalidHumanResponse(
                 f"request {request.id!r} asks a question ({request.question!r}): respond with Answer or Reject, "
                 f"not {type(response).__name__}"
             )
         elif isinstance(response, Answer):
-            problems = check_json(request.schema, response.value)
-            if problems:
-                raise InvalidHumanResponse(
-                    f"the answer to request {request.id!r} does not fit its schema: {'; '.join(problems)}"
-                )
+            try:
+                validate_json(request.schema, response.value)
+            except ValidationError as error:
+                raise InvalidHumanResponse(f"the answer to request {request.id!r} does not fit its schema: {error}") from None
         given[response.request_id] = response
     missing = [request_id for request_id in by_id if request_id not in given]
     if missing:
@@ -356,7 +360,8 @@ def match_responses(
     return {p.call.call_id: (*p.answers, given[p.request.id]) for p in checkpoint.pending}
 
 
-def _check_arguments(request: ApprovalRequest, response: EditArguments) -> None:
+def _check_arguments(request: ApprovalRequest, response: EditArguments, tool: Tool[Any] | None) -> None:
+    """Edited arguments must be a JSON object that fits the tool's parameters (a missing tool is reported later)."""
     arguments = response.arguments
     if not isinstance(arguments, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]  # untyped callers
         raise InvalidHumanResponse(f"the edited arguments for request {request.id!r} must be a JSON object")
@@ -364,6 +369,14 @@ def _check_arguments(request: ApprovalRequest, response: EditArguments) -> None:
         json.dumps(arguments, allow_nan=False, default=_no_default)
     except (TypeError, ValueError) as error:
         raise InvalidHumanResponse(f"the edited arguments for request {request.id!r} are not JSON: {error}") from None
+    if tool is None:
+        return
+    try:
+        validate_json(tool.parameters, arguments, noun="argument")
+    except ValidationError as error:
+        raise InvalidHumanResponse(
+            f"the edited arguments for request {request.id!r} do not fit the parameters of {tool.name!r}: {error}"
+        ) from None
 
 
 def _no_default(value: object) -> object:
@@ -372,87 +385,6 @@ def _no_default(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return list(cast("Sequence[object]", value))
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def check_json(schema: JsonObject, value: object, path: str = "") -> list[str]:
-    """Problems of `value` against a JSON schema (the subset Runlet's schemas use); empty when it fits."""
-    return _check(schema, value, path or "<answer>", schema)
-
-
-_JSON_TYPES: dict[str, tuple[type[object], ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "null": (type(None),),
-    "array": (list, tuple),
-    "object": (dict, Mapping),
-}
-
-
-def _check(schema: JsonObject, value: object, path: str, root: JsonObject) -> list[str]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        defs = root.get("$defs")
-        target = defs.get(ref[len("#/$defs/") :]) if isinstance(defs, Mapping) else None
-        return _check(target, value, path, root) if isinstance(target, Mapping) else []
-    for key in ("anyOf", "oneOf"):
-        branches = schema.get(key)
-        if isinstance(branches, Sequence) and not isinstance(branches, str):
-            results = [_check(b, value, path, root) for b in branches if isinstance(b, Mapping)]
-            if results and all(results):
-                return [f"{path}: matches none of the allowed forms ({' | '.join(r[0] for r in results)})"]
-    if "const" in schema and value != schema["const"]:
-        return [f"{path}: must be {json.dumps(schema['const'])}"]
-    enum = schema.get("enum")
-    if isinstance(enum, Sequence) and not isinstance(enum, str) and value not in list(cast("Sequence[object]", enum)):
-        return [f"{path}: must be one of {', '.join(json.dumps(e) for e in enum)}"]
-    kind = schema.get("type")
-    kinds = [kind] if isinstance(kind, str) else [k for k in cast("Sequence[object]", kind) if isinstance(k, str)] if isinstance(kind, Sequence) else []
-    if kinds and not any(_is(value, k) for k in kinds):
-        return [f"{path}: expected {' or '.join(kinds)}, got {_json_kind(value)}"]
-    problems: list[str] = []
-    if isinstance(value, Mapping):
-        obj = cast("Mapping[str, object]", value)
-        properties = schema.get("properties")
-        props: Mapping[str, JsonObject] = (
-            cast("Mapping[str, JsonObject]", properties) if isinstance(properties, Mapping) else {}
-        )
-        required = schema.get("required")
-        for name in cast("Sequence[str]", required) if isinstance(required, Sequence) else ():
-            if name not in obj:
-                problems.append(f"{path}.{name}: missing")
-        extra = schema.get("additionalProperties")
-        for name, item in obj.items():
-            if name in props:
-                problems += _check(props[name], item, f"{path}.{name}", root)
-            elif extra is False:
-                problems.append(f"{path}.{name}: unknown field")
-            elif isinstance(extra, Mapping):
-                problems += _check(extra, item, f"{path}.{name}", root)
-    elif isinstance(value, (list, tuple)):
-        items = schema.get("items")
-        if isinstance(items, Mapping):
-            for index, item in enumerate(cast("Sequence[object]", value)):
-                problems += _check(items, item, f"{path}[{index}]", root)
-    return problems
-
-
-def _is(value: object, kind: str) -> bool:
-    if isinstance(value, bool):
-        return kind == "boolean"
-    if kind == "number" and isinstance(value, float):
-        return math.isfinite(value)
-    if kind == "integer" and isinstance(value, float):
-        return value.is_integer()
-    return isinstance(value, _JSON_TYPES.get(kind, (object,)))
-
-
-def _json_kind(value: object) -> str:
-    for name in ("null", "boolean", "integer", "number", "string", "array", "object"):
-        if _is(value, name):
-            return name
-    return type(value).__name__
 
 
 # Stores

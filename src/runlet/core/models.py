@@ -55,12 +55,21 @@ class Capabilities:
 
 @frozen
 class ToolDefinition:
-    """A tool as the model sees it: name, description and JSON schema of its parameters."""
+    """A tool as the model sees it: name, description and JSON schema of its parameters.
+
+    Build one from a tool with `runlet.core.tools.tool_definition`, which sets `strict`.
+    """
 
     name: str
     description: str
     parameters: JsonObject
     strict: bool = False
+    """Ask for strict mode, which makes the model's arguments always fit `parameters`.
+
+    The OpenAI providers then send the strict form of the schema
+    (`runlet.providers.strict_schema`), or no strict mode when the schema has
+    none (`runlet.core.schema.can_be_strict`); `AnthropicProvider` does not use it.
+    """
 
 
 @frozen
@@ -70,6 +79,10 @@ class OutputSchema:
     name: str
     schema: JsonObject
     strict: bool = False
+    """Ask for strict mode: the shipped providers send the strict form of `schema` where it has one.
+
+    The agent's output sets it wherever the schema can be strict (`runlet.core.schema.can_be_strict`).
+    """
 
 
 @frozen

@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 from runlet.core.errors import ValidationError, ValidationIssue
 from runlet.core.json import JsonValue
 from runlet.core.models import OutputSchema
-from runlet.core.schema import TypeAdapter, adapter_for, to_strict_schema
+from runlet.core.schema import TypeAdapter, adapter_for, can_be_strict
 
 T = TypeVar("T")
 
@@ -43,9 +43,8 @@ class OutputSpec(Generic[T]):
                 if "$defs" in schema:
                     wrapper["$defs"] = schema["$defs"]  # references point at the root
                 schema = wrapper
-            strict = to_strict_schema(schema)
             name = getattr(output_type, "__name__", "output")
-            self.schema = OutputSchema(name=name, schema=strict or schema, strict=strict is not None)
+            self.schema = OutputSchema(name=name, schema=schema, strict=can_be_strict(schema))
 
     def parse(self, text: str) -> T:
         """Validate the answer text into `T`; raises `ValidationError` saying what is wrong."""

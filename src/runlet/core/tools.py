@@ -16,7 +16,7 @@ from runlet.core.context import RunContext
 from runlet.core.errors import ToolError, ToolRetry, ToolTimeout, UserError
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.models import ToolDefinition
-from runlet.core.schema import FunctionSchema, TypeAdapter, adapter_for
+from runlet.core.schema import FunctionSchema, TypeAdapter, adapter_for, can_be_strict
 
 DepsT = TypeVar("DepsT")
 DepsT_contra = TypeVar("DepsT_contra", contravariant=True)
@@ -51,6 +51,12 @@ class Tool(Protocol[DepsT_contra]):
     async def call(self, ctx: RunContext[DepsT_contra], arguments: JsonValue) -> str:
         """Run the tool with the model's decoded arguments."""
         ...
+
+
+def tool_definition(tool: Tool[Any]) -> ToolDefinition:
+    """The tool as the model sees it, strict wherever its parameters' schema can be (`can_be_strict`)."""
+    parameters = tool.parameters
+    return ToolDefinition(tool.name, tool.description, parameters, strict=can_be_strict(parameters))
 
 
 class FunctionTool(Generic[DepsT_contra, P, R]):
@@ -224,8 +230,3 @@ def tool(
         return FunctionTool[Any, ..., Any](f, name=name, description=description, timeout=timeout, retries=retries)
 
     return typing.cast(_ToolDecorator, decorate)
-
-
-def tool_definition(tool: Tool[Any]) -> ToolDefinition:
-    """The tool as the model sees it."""
-    return ToolDefinition(tool.name, tool.description, tool.parameters)

@@ -35,6 +35,9 @@ Decisions worth knowing:
   answer text (and streams as `TextDelta`s), never as a tool call. A forced
   `tool_choice` is incompatible with extended thinking: with thinking on, use
   the native mode or override `tool_choice` in the options.
+- Tools go without `"strict"`: `ToolDefinition.strict` follows OpenAI's strict
+  rules, and Anthropic's strict tool use has limits of its own (see
+  docs/providers.md, "Strict schemas").
 - `request.options["anthropic"]` follows the rules of the OpenAI providers:
   `extra_headers`, `extra_query`, `extra_body` and `timeout` as the SDK's
   request options, every other key as the `messages.create()` parameter of
@@ -79,6 +82,7 @@ from runlet.providers._connection import Redactor, api_key_or_placeholder, rejec
 from runlet.providers._envelope import Envelope, Sdk, body_message, status_error
 from runlet.providers._model_table import CLAUDE_MODELS
 from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -235,8 +239,7 @@ class AnthropicProvider:
         tools: list[ToolParam] = [_tool_param(tool) for tool in request.tools]
         if request.output is not None:
             if self._structured_output == "native":
-                schema: dict[str, object] = dict(request.output.schema)
-                params["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+                params["output_config"] = {"format": {"type": "json_schema", "schema": _output_schema(request.output)}}
             else:
                 tools.append(_output_tool_param(request.output))
                 choice: ToolChoiceParam = (
@@ -518,14 +521,16 @@ def _usage(counts: Mapping[str, int]) -> Usage:
 
 def _tool_param(tool: ToolDefinition) -> ToolParam:
     schema = cast("dict[str, object]", dict(tool.parameters))
-    param: ToolParam = {"name": tool.name, "description": tool.description, "input_schema": schema}
-    if tool.strict:
-        param["strict"] = True
-    return param
+    return {"name": tool.name, "description": tool.description, "input_schema": schema}
+
+
+def _output_schema(output: OutputSchema) -> dict[str, object]:
+    """The answer's schema, in its strict form when it has one (every object closed with `additionalProperties: false`)."""
+    return cast("dict[str, object]", dict(schema_to_send(output.schema, output.strict)[0]))
 
 
 def _output_tool_param(output: OutputSchema) -> ToolParam:
-    schema = cast("dict[str, object]", dict(output.schema))
+    schema = _output_schema(output)
     return {
         "name": OUTPUT_TOOL_NAME,
         "description": f"Give the final answer ({output.name}). Call this once you have everything you need.",

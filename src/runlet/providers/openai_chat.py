@@ -21,7 +21,9 @@ Decisions worth knowing:
 - `request.max_output_tokens` is sent as `max_tokens`, which every compatible
   server knows (`max_tokens_parameter="max_completion_tokens"` for OpenAI's
   reasoning models). Nothing is sent when it is `None`: the server's default.
-- A tool's `"strict": true` is sent only when the definition asks for it.
+- A tool's `"strict": true` is sent, with the strict form of its schema, when
+  the definition is strict and the schema has one (`runlet.providers.strict_schema`);
+  otherwise the field is left out.
 - Structured output uses `response_format` of type `json_schema`. With a
   `capabilities=` that says `structured_output=False`, the schema goes into
   the system message instead, for servers that reject `response_format`.
@@ -75,6 +77,7 @@ from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
 from runlet.providers._openai import OPENAI, int_attr, openai_client, openai_sdk, schema_name
 from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -507,19 +510,19 @@ def _assistant_messages(parts: Sequence[Part]) -> list[ChatCompletionMessagePara
 
 
 def _tool_param(tool: ToolDefinition) -> ChatCompletionFunctionToolParam:
-    parameters: dict[str, object] = dict(tool.parameters)
+    parameters, strict = schema_to_send(tool.parameters, tool.strict)
     param: ChatCompletionFunctionToolParam = {
         "type": "function",
-        "function": {"name": tool.name, "description": tool.description, "parameters": parameters},
+        "function": {"name": tool.name, "description": tool.description, "parameters": dict(parameters)},
     }
-    if tool.strict:
+    if strict:
         param["function"]["strict"] = True
     return param
 
 
 def _response_format(output: OutputSchema) -> ResponseFormatJSONSchema:
-    schema: dict[str, object] = dict(output.schema)
+    schema, strict = schema_to_send(output.schema, output.strict)
     return {
         "type": "json_schema",
-        "json_schema": {"name": schema_name(output.name), "schema": schema, "strict": output.strict},
+        "json_schema": {"name": schema_name(output.name), "schema": dict(schema), "strict": strict},
     }

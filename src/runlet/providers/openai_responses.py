@@ -62,6 +62,7 @@ from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
 from runlet.providers._openai import OPENAI, int_attr, error_for_code, openai_client, openai_sdk, schema_name
 from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -414,20 +415,20 @@ def _flush_text(items: list[ResponseInputItemParam], role: str, texts: list[str]
 
 
 def _tool_param(tool: ToolDefinition) -> FunctionToolParam:
-    parameters: dict[str, object] = dict(tool.parameters)
+    parameters, strict = schema_to_send(tool.parameters, tool.strict)
     return {
         "type": "function",
         "name": tool.name,
         "description": tool.description,
-        "parameters": parameters,
-        "strict": tool.strict,
+        "parameters": dict(parameters),
+        "strict": strict,
     }
 
 
 def _text_format(output: OutputSchema) -> ResponseTextConfigParam:
-    schema: dict[str, object] = dict(output.schema)
+    schema, strict = schema_to_send(output.schema, output.strict)
     name = schema_name(output.name)
-    return {"format": {"type": "json_schema", "name": name, "schema": schema, "strict": output.strict}}
+    return {"format": {"type": "json_schema", "name": name, "schema": dict(schema), "strict": strict}}
 
 
 def _tool_call_part(item: ResponseFunctionToolCall) -> ToolCallPart:
