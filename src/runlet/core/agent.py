@@ -13,26 +13,31 @@ from runlet.core.hooks import AnyHook
 from runlet.core.models import Capabilities, Provider
 from runlet.core.tools import Tool
 
-DepsT = TypeVar("DepsT", default=None)
+DepsT_contra = TypeVar("DepsT_contra", contravariant=True, default=None)
 OutputT = TypeVar("OutputT", default=str)
 
 _NO_OPTIONS: Mapping[str, Mapping[str, object]] = {}
 
 
 @frozen(init=False)
-class Agent(Generic[DepsT, OutputT]):
+class Agent(Generic[DepsT_contra, OutputT]):
     """What to run: a named set of instructions, a model, tools and an output type.
 
     `DepsT` is the type of the dependencies its tools and instructions receive
     through `RunContext[DepsT]`; `OutputT` is the type of `RunResult.output`
     (`str` unless `output_type` says otherwise).
+
+    An agent only hands its deps to what it holds, so it is contravariant in
+    `DepsT`, as they are: an `Agent[object, ...]` (whose tools read no deps)
+    fits where an `Agent[Deps, ...]` or an `Agent[None, ...]` is expected, and
+    runs with any deps or none.
     """
 
     name: str
     model: Provider
-    instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]]
+    instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]]
     """A string, or a function (sync or async) of the run context called at the start of a run."""
-    tools: tuple[Tool[DepsT], ...]
+    tools: tuple[Tool[DepsT_contra], ...]
     output_type: type[OutputT]
     """The type of the final answer: `str`, a dataclass, a TypedDict, a primitive, or a pydantic model."""
     hooks: tuple[AnyHook, ...]
@@ -53,8 +58,8 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         name: str,
         model: Provider,
-        instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT]] | None = None,
+        instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
+        tools: Sequence[Tool[DepsT_contra]] | None = None,
         output_type: None = None,
         hooks: Sequence[AnyHook] = (),
         max_steps: int = 25,
@@ -70,8 +75,8 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         name: str,
         model: Provider,
-        instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT]] | None = None,
+        instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
+        tools: Sequence[Tool[DepsT_contra]] | None = None,
         output_type: type[OutputT],
         hooks: Sequence[AnyHook] = (),
         max_steps: int = 25,
