@@ -13,6 +13,7 @@ agent = Agent(..., hooks=(ToolApproval(ask_human, tools={"refund"}), RedactEmail
 
 Each one subclasses `BaseHook`, which lets every point be; that base class is a
 convenience, not a requirement: any object with the eight methods of `Hook` fits.
+None of them reads `ctx.deps`, so each fits every agent and the runtime.
 See docs/hooks.md.
 """
 
@@ -24,13 +25,13 @@ import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
-from typing import Union, cast
+from typing import Generic, Union, cast
 
 from typing_extensions import TypeAlias
 
 from runlet.core.budget import estimate_tokens
 from runlet.core.context import RunContext
-from runlet.core.hooks import Ctx, Decision, Hook, HookResult, Hooks, StateOperation
+from runlet.core.hooks import Ctx, Decision, DepsT_contra, Hook, HookResult, Hooks, StateOperation
 from runlet.core.messages import Message, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import ModelRequest, ModelResponse, Usage
 
@@ -50,44 +51,59 @@ __all__ = [
 ]
 
 
-class BaseHook:
+class BaseHook(Generic[DepsT_contra]):
     """A hook that lets everything be. Subclass it and override the points you need.
 
     Optional: `Agent(hooks=...)` and `Runtime(hooks=...)` take any object with
     the eight methods of `Hook`. Overrides may narrow the return type (say,
     `-> Decision[ToolResultPart] | None`) and may be `async def`. Events and
     errors name a hook by its class.
+
+    Say which deps the hook reads: `class Audit(BaseHook[Deps])`, whose
+    overrides take `ctx: RunContext[Deps]`, fits agents with those deps;
+    `BaseHook[object]` reads none and fits every agent and the runtime, as the
+    ready-made hooks do. A bare `BaseHook` leaves the deps unchecked (`Any`).
     """
 
-    def before_model_call(self, ctx: Ctx, request: ModelRequest) -> HookResult[ModelRequest | ModelResponse]:
+    def before_model_call(
+        self, ctx: RunContext[DepsT_contra], request: ModelRequest
+    ) -> HookResult[ModelRequest | ModelResponse]:
         """Replace the request, answer it (a `ModelResponse` skips the call), or veto (the run stops)."""
         return None
 
-    def after_model_call(self, ctx: Ctx, request: ModelRequest, response: ModelResponse) -> HookResult[ModelResponse]:
+    def after_model_call(
+        self, ctx: RunContext[DepsT_contra], request: ModelRequest, response: ModelResponse
+    ) -> HookResult[ModelResponse]:
         """Replace the response."""
         return None
 
-    def before_tool_call(self, ctx: Ctx, call: ToolCallPart) -> HookResult[ToolCallPart | ToolResultPart]:
+    def before_tool_call(
+        self, ctx: RunContext[DepsT_contra], call: ToolCallPart
+    ) -> HookResult[ToolCallPart | ToolResultPart]:
         """Replace the call (new arguments), answer it (a `ToolResultPart` skips the tool), or veto (the model is told)."""
         return None
 
-    def after_tool_call(self, ctx: Ctx, call: ToolCallPart, result: ToolResultPart) -> HookResult[ToolResultPart]:
+    def after_tool_call(
+        self, ctx: RunContext[DepsT_contra], call: ToolCallPart, result: ToolResultPart
+    ) -> HookResult[ToolResultPart]:
         """Replace the result the model (and the events) will see."""
         return None
 
-    def before_compression(self, ctx: Ctx, request: ModelRequest) -> HookResult[ModelRequest]:
+    def before_compression(self, ctx: RunContext[DepsT_contra], request: ModelRequest) -> HookResult[ModelRequest]:
         """Replace the request to compress, or veto compression (the run stops: the request does not fit)."""
         return None
 
-    def after_compression(self, ctx: Ctx, before: ModelRequest, after: ModelRequest) -> HookResult[ModelRequest]:
+    def after_compression(
+        self, ctx: RunContext[DepsT_contra], before: ModelRequest, after: ModelRequest
+    ) -> HookResult[ModelRequest]:
         """Replace the compressed request."""
         return None
 
-    def before_state(self, ctx: Ctx, operation: StateOperation) -> HookResult[StateOperation]:
+    def before_state(self, ctx: RunContext[DepsT_contra], operation: StateOperation) -> HookResult[StateOperation]:
         """Replace what is about to be loaded or appended, or veto the operation."""
         return None
 
-    def after_state(self, ctx: Ctx, operation: StateOperation) -> HookResult[StateOperation]:
+    def after_state(self, ctx: RunContext[DepsT_contra], operation: StateOperation) -> HookResult[StateOperation]:
         """Replace what was loaded (for `load`)."""
         return None
 
@@ -98,7 +114,7 @@ Approval: TypeAlias = Union[bool, str]
 """A human's answer: `True` runs the tool; `False`, or a string (the reason), denies it."""
 
 
-class ToolApproval(BaseHook):
+class ToolApproval(BaseHook[object]):
     """Asks before sensitive tools run; a denial becomes the tool's result, and the run goes on.
 
     `ask` (sync or async) receives the call the model made (name and JSON
@@ -141,7 +157,7 @@ class ToolApproval(BaseHook):
         return Decision.veto(reason)
 
 
-class RequireApproval(BaseHook):
+class RequireApproval(BaseHook[object]):
     """Stops the run before sensitive tool calls until a human approves, rejects or edits them.
 
     Unlike `ToolApproval`, which asks a callback while the run waits, this
@@ -187,7 +203,7 @@ EMAIL_PATTERN: re.Pattern[str] = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:
 """What `RedactEmails` scrubs: `name@example.com` and the like."""
 
 
-class Redact(BaseHook):
+class Redact(BaseHook[object]):
     """Scrubs a pattern from tool results before the model or the events see them.
 
     Every match of `pattern` (a regular expression) in a tool result, error
@@ -231,7 +247,7 @@ class RedactEmails(Redact):
 # Caching
 
 
-class ResponseCache(BaseHook):
+class ResponseCache(BaseHook[object]):
     """Answers a request it has seen before with the stored response, and skips the model call.
 
     The key is a SHA-256 of a stable JSON of the request (messages, tools,
@@ -300,7 +316,7 @@ def _jsonable(value: object) -> object:
 # Cost
 
 
-class BudgetGuard(BaseHook):
+class BudgetGuard(BaseHook[object]):
     """Vetoes a model call once the run's estimated cost would pass `max_cost`; the run stops with `ModelCallVetoed`.
 
     Prices are per million tokens, in whatever currency `max_cost` is in.

@@ -87,8 +87,15 @@ class Runtime:
 
     sinks: Sequence[events.EventSink] = ()
     """Where every event goes."""
-    hooks: Sequence[AnyHook] = ()
-    """Hooks for every agent; they wrap the agent's own hooks."""
+    hooks: Sequence[AnyHook[object]] = ()
+    """Hooks for every agent; they wrap the agent's own hooks.
+
+    One runtime runs agents of any deps, so its hooks must fit them all:
+    `AnyHook[object]`, hooks whose `ctx` is a `RunContext[object]` (they read
+    no deps), such as the ready-made ones. A hook that reads typed deps goes on
+    the agent with those deps (`Agent(hooks=...)`); given here, it is a type
+    error.
+    """
     budgeter: Budgeter = field(default_factory=TokenBudgeter)
     """Counts and compresses requests to fit the context window."""
     retry: RetryPolicy = RetryPolicy()

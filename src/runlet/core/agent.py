@@ -13,29 +13,35 @@ from runlet.core.hooks import AnyHook
 from runlet.core.models import Capabilities, Provider
 from runlet.core.tools import Tool
 
-DepsT = TypeVar("DepsT", default=None)
+DepsT_contra = TypeVar("DepsT_contra", contravariant=True, default=None)
 OutputT = TypeVar("OutputT", default=str)
 
 _NO_OPTIONS: Mapping[str, Mapping[str, object]] = {}
 
 
 @frozen(init=False)
-class Agent(Generic[DepsT, OutputT]):
+class Agent(Generic[DepsT_contra, OutputT]):
     """What to run: a named set of instructions, a model, tools and an output type.
 
-    `DepsT` is the type of the dependencies its tools and instructions receive
-    through `RunContext[DepsT]`; `OutputT` is the type of `RunResult.output`
-    (`str` unless `output_type` says otherwise).
+    `DepsT` is the type of the dependencies its tools, instructions and hooks
+    receive through `RunContext[DepsT]`; `OutputT` is the type of
+    `RunResult.output` (`str` unless `output_type` says otherwise).
+
+    An agent only hands its deps to what it holds, so it is contravariant in
+    `DepsT`, as they are: an `Agent[object, ...]` (whose tools and hooks read
+    no deps) fits where an `Agent[Deps, ...]` or an `Agent[None, ...]` is
+    expected, and runs with any deps or none.
     """
 
     name: str
     model: Provider
-    instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]]
+    instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]]
     """A string, or a function (sync or async) of the run context called at the start of a run."""
-    tools: tuple[Tool[DepsT], ...]
+    tools: tuple[Tool[DepsT_contra], ...]
     output_type: type[OutputT]
     """The type of the final answer: `str`, a dataclass, a TypedDict, a primitive, or a pydantic model."""
-    hooks: tuple[AnyHook, ...]
+    hooks: tuple[AnyHook[DepsT_contra], ...]
+    """Hooks for this agent's runs, inside the runtime's; a hook for other deps is a type error."""
     max_steps: int
     """Model calls a run may make before it stops with `MaxStepsExceeded`."""
     max_output_retries: int
@@ -53,10 +59,10 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         name: str,
         model: Provider,
-        instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT]] | None = None,
+        instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
+        tools: Sequence[Tool[DepsT_contra]] | None = None,
         output_type: None = None,
-        hooks: Sequence[AnyHook] = (),
+        hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
         max_steps: int = 25,
         max_output_retries: int = 2,
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
@@ -70,10 +76,10 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         name: str,
         model: Provider,
-        instructions: str | Callable[[RunContext[DepsT]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT]] | None = None,
+        instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
+        tools: Sequence[Tool[DepsT_contra]] | None = None,
         output_type: type[OutputT],
-        hooks: Sequence[AnyHook] = (),
+        hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
         max_steps: int = 25,
         max_output_retries: int = 2,
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
@@ -89,7 +95,7 @@ class Agent(Generic[DepsT, OutputT]):
         instructions: str | Callable[[RunContext[Any]], str | Awaitable[str]] = "",
         tools: Sequence[Tool[Any]] | None = None,
         output_type: type[Any] | None = None,
-        hooks: Sequence[AnyHook] = (),
+        hooks: Sequence[AnyHook[Any]] | None = None,
         max_steps: int = 25,
         max_output_retries: int = 2,
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
@@ -110,7 +116,7 @@ class Agent(Generic[DepsT, OutputT]):
         set_field(self, "instructions", instructions)
         set_field(self, "tools", tuple(tools or ()))
         set_field(self, "output_type", str if output_type is None else output_type)
-        set_field(self, "hooks", tuple(hooks))
+        set_field(self, "hooks", tuple(hooks or ()))
         set_field(self, "max_steps", max_steps)
         set_field(self, "max_output_retries", max_output_retries)
         set_field(self, "options", options)

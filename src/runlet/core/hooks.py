@@ -6,6 +6,11 @@ let things be, or a `Decision`: `Decision.replace(value)` or
 the points you need; agents and runtimes accept both. Every method and function
 may be sync or async.
 
+Hooks are generic over the deps they read: `Hook[DepsT]` and `Hooks[DepsT]`
+receive a `RunContext[DepsT]`, and are contravariant in `DepsT`, like `Tool`.
+A hook for `Deps` fits an `Agent[Deps, ...]` only; a hook that reads no deps
+(`RunContext[object]`) fits every agent and the runtime.
+
 Order: the hooks of a run are the runtime's, then the agent's, and they nest
 like middleware, the first one outermost. Before an operation they run in that
 order; after it, in the reverse order. So runtime hooks wrap agent hooks: they
@@ -30,6 +35,8 @@ from runlet.core.models import ModelRequest, ModelResponse
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+DepsT_contra = TypeVar("DepsT_contra", contravariant=True, default=Any)
+"""The deps a hook reads; a bare `Hook`, `Hooks`, `AnyHook` or `BaseHook` leaves them unchecked (`Any`)."""
 
 
 class Decision(Generic[T_co]):
@@ -117,11 +124,16 @@ class StateOperation:
 HookResult: TypeAlias = Union["Decision[T]", None, Awaitable[Union["Decision[T]", None]]]
 """What a hook returns: nothing, or a `Decision`, directly or awaitable."""
 
-Ctx: TypeAlias = RunContext[Any]
+Ctx: TypeAlias = RunContext[object]
+"""The context of a hook that reads no deps, and so fits every agent (the ready-made hooks take it)."""
 
 
-class Hook(Protocol):
+class Hook(Protocol[DepsT_contra]):
     """Hook points around model calls, tool calls, compression and state.
+
+    `ctx` is a `RunContext[DepsT]`: the hook reads typed deps. A `Hook[Deps]`
+    fits `Agent[Deps, ...]` only; a `Hook[object]` reads no deps and fits
+    every agent, so `Runtime(hooks=...)` takes those.
 
     Each method returns `None` (let things be) or a `Decision`, directly or
     from an `async def`. Before-hooks may replace what is about to happen or
@@ -134,57 +146,81 @@ class Hook(Protocol):
     after it in exactly the reverse order.
     """
 
-    def before_model_call(self, ctx: Ctx, request: ModelRequest) -> HookResult[ModelRequest | ModelResponse]:
+    def before_model_call(
+        self, ctx: RunContext[DepsT_contra], request: ModelRequest
+    ) -> HookResult[ModelRequest | ModelResponse]:
         """Replace the request, answer it (a `ModelResponse` skips the call), or veto (the run stops)."""
         ...
 
-    def after_model_call(self, ctx: Ctx, request: ModelRequest, response: ModelResponse) -> HookResult[ModelResponse]:
+    def after_model_call(
+        self, ctx: RunContext[DepsT_contra], request: ModelRequest, response: ModelResponse
+    ) -> HookResult[ModelResponse]:
         """Replace the response."""
         ...
 
-    def before_tool_call(self, ctx: Ctx, call: ToolCallPart) -> HookResult[ToolCallPart | ToolResultPart]:
+    def before_tool_call(
+        self, ctx: RunContext[DepsT_contra], call: ToolCallPart
+    ) -> HookResult[ToolCallPart | ToolResultPart]:
         """Replace the call (new arguments), answer it (a `ToolResultPart` skips the tool), or veto (the model is told)."""
         ...
 
-    def after_tool_call(self, ctx: Ctx, call: ToolCallPart, result: ToolResultPart) -> HookResult[ToolResultPart]:
+    def after_tool_call(
+        self, ctx: RunContext[DepsT_contra], call: ToolCallPart, result: ToolResultPart
+    ) -> HookResult[ToolResultPart]:
         """Replace the result the model will see."""
         ...
 
-    def before_compression(self, ctx: Ctx, request: ModelRequest) -> HookResult[ModelRequest]:
+    def before_compression(self, ctx: RunContext[DepsT_contra], request: ModelRequest) -> HookResult[ModelRequest]:
         """Replace the request to compress (your own compression), or veto compression."""
         ...
 
-    def after_compression(self, ctx: Ctx, before: ModelRequest, after: ModelRequest) -> HookResult[ModelRequest]:
+    def after_compression(
+        self, ctx: RunContext[DepsT_contra], before: ModelRequest, after: ModelRequest
+    ) -> HookResult[ModelRequest]:
         """Replace the compressed request."""
         ...
 
-    def before_state(self, ctx: Ctx, operation: StateOperation) -> HookResult[StateOperation]:
+    def before_state(self, ctx: RunContext[DepsT_contra], operation: StateOperation) -> HookResult[StateOperation]:
         """Replace what is about to be loaded or appended, or veto the operation."""
         ...
 
-    def after_state(self, ctx: Ctx, operation: StateOperation) -> HookResult[StateOperation]:
+    def after_state(self, ctx: RunContext[DepsT_contra], operation: StateOperation) -> HookResult[StateOperation]:
         """Replace what was loaded (for `load`)."""
         ...
 
 
 @frozen
-class Hooks:
-    """Hook functions (sync or async), one per point you need; the others let things be."""
+class Hooks(Generic[DepsT_contra]):
+    """Hook functions (sync or async), one per point you need; the others let things be.
 
-    before_model_call: Callable[[Ctx, ModelRequest], HookResult[ModelRequest | ModelResponse]] | None = None
-    after_model_call: Callable[[Ctx, ModelRequest, ModelResponse], HookResult[ModelResponse]] | None = None
-    before_tool_call: Callable[[Ctx, ToolCallPart], HookResult[ToolCallPart | ToolResultPart]] | None = None
-    after_tool_call: Callable[[Ctx, ToolCallPart, ToolResultPart], HookResult[ToolResultPart]] | None = None
-    before_compression: Callable[[Ctx, ModelRequest], HookResult[ModelRequest]] | None = None
-    after_compression: Callable[[Ctx, ModelRequest, ModelRequest], HookResult[ModelRequest]] | None = None
-    before_state: Callable[[Ctx, StateOperation], HookResult[StateOperation]] | None = None
-    after_state: Callable[[Ctx, StateOperation], HookResult[StateOperation]] | None = None
+    The deps come from the functions: `Hooks(before_tool_call=f)` with
+    `f(ctx: RunContext[Deps], call)` is a `Hooks[Deps]`, for agents with those deps.
+    """
+
+    before_model_call: (
+        Callable[[RunContext[DepsT_contra], ModelRequest], HookResult[ModelRequest | ModelResponse]] | None
+    ) = None
+    after_model_call: (
+        Callable[[RunContext[DepsT_contra], ModelRequest, ModelResponse], HookResult[ModelResponse]] | None
+    ) = None
+    before_tool_call: (
+        Callable[[RunContext[DepsT_contra], ToolCallPart], HookResult[ToolCallPart | ToolResultPart]] | None
+    ) = None
+    after_tool_call: (
+        Callable[[RunContext[DepsT_contra], ToolCallPart, ToolResultPart], HookResult[ToolResultPart]] | None
+    ) = None
+    before_compression: Callable[[RunContext[DepsT_contra], ModelRequest], HookResult[ModelRequest]] | None = None
+    after_compression: (
+        Callable[[RunContext[DepsT_contra], ModelRequest, ModelRequest], HookResult[ModelRequest]] | None
+    ) = None
+    before_state: Callable[[RunContext[DepsT_contra], StateOperation], HookResult[StateOperation]] | None = None
+    after_state: Callable[[RunContext[DepsT_contra], StateOperation], HookResult[StateOperation]] | None = None
     name: str = field(default="Hooks", compare=False)
     """How events and errors name this hook."""
 
 
-AnyHook: TypeAlias = Union[Hook, Hooks]
-"""What `Agent(hooks=...)` and `Runtime(hooks=...)` accept."""
+AnyHook: TypeAlias = Union[Hook[DepsT_contra], Hooks[DepsT_contra]]
+"""A hook (`Hook` or `Hooks`) for agents with deps `DepsT`; `Runtime(hooks=...)` takes `AnyHook[object]`."""
 
 HOOK_POINTS: tuple[str, ...] = (  # the methods of `Hook`, and the fields of `Hooks`
     "before_model_call",

@@ -38,6 +38,9 @@ async def lookup(ctx: RunContext[Deps], order_id: str) -> str:
 
 
 wrong_tool: Agent[Deps, str] = Agent(name="a", model=provider, tools=(for_other,))  # expect-error
+narrowed: Agent[Deps, str] = Agent(name="a", model=provider, tools=(lookup,))
+widened: Agent[object, str] = narrowed  # expect-error
+no_deps: Agent[None, str] = narrowed  # expect-error
 wrong_output: Agent[Deps, Answer] = Agent(name="a", model=provider, tools=(lookup,), output_type=str)  # expect-error
 agent: Agent[Deps, Answer] = Agent(name="a", model=provider, tools=(lookup,), output_type=Answer)
 Agent(name="a", model="gpt-5", tools=(lookup,))  # expect-error

@@ -1,11 +1,13 @@
-"""Hooks that the type checkers must reject: replacements of the wrong type, wrong signatures."""
+"""Hooks that the type checkers must reject: replacements of the wrong type, wrong signatures, other deps."""
 
 from __future__ import annotations
 
-from runlet import Agent, RunContext, Runtime
+from dataclasses import dataclass
+
+from runlet import Agent, RunContext, Runtime, tool
 from runlet.core.messages import ToolCallPart, ToolResultPart
 from runlet.core.models import ModelRequest, ModelResponse
-from runlet.hooks import Decision, Hooks, StateOperation, ToolApproval
+from runlet.hooks import BaseHook, Decision, Hooks, StateOperation, ToolApproval
 from runlet.testing import ScriptedProvider
 
 provider = ScriptedProvider(["ok"])
@@ -121,3 +123,53 @@ Agent(name="a", model=provider, hooks=(OnlySome(),))  # expect-error
 Runtime(hooks=(rewrite_request,))  # expect-error
 ToolApproval(lambda call: 1.5, tools={"refund"})  # expect-error
 ToolApproval(lambda ctx, call: True, tools={"refund"})  # expect-error
+
+
+# Deps: a hook reads typed deps, and fits only agents with those deps.
+
+
+@dataclass(frozen=True)
+class Deps:
+    user: str
+
+
+@dataclass(frozen=True)
+class OtherDeps:
+    count: int
+
+
+@tool
+def count(ctx: RunContext[OtherDeps]) -> int:
+    """A tool for other deps."""
+    return ctx.deps.count
+
+
+def guard(ctx: RunContext[Deps], call: ToolCallPart) -> None:
+    print(ctx.deps.usr)  # expect-error
+
+
+def for_no_deps(ctx: RunContext[None], call: ToolCallPart) -> None:
+    return None
+
+
+class Audit(BaseHook[Deps]):
+    def before_tool_call(self, ctx: RunContext[Deps], call: ToolCallPart) -> None:
+        print(ctx.deps.user)
+
+
+class Mixed(BaseHook[Deps]):
+    def before_tool_call(self, ctx: RunContext[OtherDeps], call: ToolCallPart) -> None:  # expect-error
+        return None
+
+
+for_other: Agent[OtherDeps, str] = Agent(name="a", model=provider, hooks=(Hooks(before_tool_call=guard),))  # expect-error
+class_for_other: Agent[OtherDeps, str] = Agent(name="a", model=provider, hooks=(Audit(),))  # expect-error
+with_tools: Agent[OtherDeps, str] = Agent(name="a", model=provider, tools=(count,), hooks=(Audit(),))  # expect-error
+Runtime(hooks=(Hooks(before_tool_call=guard),))  # expect-error
+Runtime(hooks=(Audit(),))  # expect-error
+Runtime(hooks=(Hooks(before_tool_call=for_no_deps),))  # expect-error
+
+
+async def main() -> None:
+    await Runtime().run(Agent(name="a", model=provider, hooks=(Audit(),)), "hi")  # expect-error
+    await Runtime().run(Agent(name="a", model=provider, hooks=(Audit(),)), "hi", deps=OtherDeps(1))  # expect-error

@@ -75,6 +75,19 @@ with_plain_tools = Agent(name="calc", model=provider, tools=(add,))
 assert_type(with_plain_tools.output_type, type[str])
 
 
+@tool
+def trace(ctx: RunContext[object], note: str) -> str:
+    """Reads no deps: fits every agent."""
+    return f"{ctx.agent_name}: {note}"
+
+
+# An agent whose tools read no deps is an `Agent[object, ...]`: it fits where any deps are expected.
+anywhere = Agent(name="anywhere", model=provider, tools=(trace,))
+assert_type(anywhere, Agent[object, str])
+as_plain: Agent[None, str] = anywhere
+as_support: Agent[Deps, str] = anywhere
+
+
 def instructions(ctx: RunContext[Deps]) -> str:
     return f"Step {ctx.step}."
 
@@ -90,6 +103,11 @@ async def main() -> None:
 
     text = await Runtime().run(plain, "Say hello.")
     assert_type(text.output, str)
+
+    untyped = await Runtime().run(anywhere, "Note this.")
+    assert_type(untyped.output, str)
+    with_deps = await Runtime().run(anywhere, "Note this.", deps=Deps(OrderDb()))
+    assert_type(with_deps.output, str)
 
     calc = await Runtime().run(with_plain_tools, "2 + 2?")
     assert_type(calc.output, str)
