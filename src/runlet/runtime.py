@@ -34,7 +34,7 @@ from runlet.core.errors import (
     MaxStepsExceeded,
     ModelCallVetoed,
     ModelTimeout,
-    OutputValidationFailed,
+    OutputValidationError,
     ProviderError,
     ResumeError,
     ToolError,
@@ -627,7 +627,7 @@ class _Run:
                     output_retries += 1
                     self.output_retries = output_retries
                     if output_retries > self.agent.max_output_retries:
-                        raise OutputValidationFailed(
+                        raise OutputValidationError(
                             f"the final answer did not validate as {self.agent.output_type.__name__} "
                             f"after {output_retries} attempts: {error}"
                         ) from error
@@ -992,7 +992,7 @@ class _Run:
         self.new.append(message)
 
     async def _interrupt(self, waiting: Sequence[_ToolOutcome], completed: tuple[ToolResultPart, ...]) -> None:
-        """Stop the run for humans: emit `human.requested` and `run.interrupted`, raise `RunInterrupted`."""
+        """Stop the run for humans: emit `human.requested` and `run.suspended`, raise `RunInterrupted`."""
         pending: list[human.PendingCall] = []
         for outcome in waiting:
             assert outcome.request is not None
@@ -1013,7 +1013,7 @@ class _Run:
         checkpoint_id = human.new_checkpoint_id()
         requests = tuple(p.request for p in pending)
         await self._emit(
-            lambda: events.RunInterrupted(
+            lambda: events.RunSuspended(
                 **self._meta(self.run_span, None),
                 checkpoint_id=checkpoint_id,
                 requests=tuple(r.id for r in requests),

@@ -32,9 +32,9 @@ from runlet.core.events import (
     RunCancelled,
     RunCompleted,
     RunFailed,
-    RunInterrupted,
     RunResumed,
     RunStarted,
+    RunSuspended,
     StateLoaded,
     StateSaved,
     StepCompleted,
@@ -100,7 +100,7 @@ def category(event: Event) -> str:
             return "state"
         case HookDecided() | OutputValidationFailed() | PolicyStopped():
             return "policy"
-        case RunInterrupted() | RunResumed() | HumanRequested() | HumanResponded():
+        case RunSuspended() | RunResumed() | HumanRequested() | HumanResponded():
             return "human"
         case _:
             assert_never(event)

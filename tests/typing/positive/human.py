@@ -124,5 +124,5 @@ async def no_deps(runtime: Runtime, checkpoint: Checkpoint, responses: Sequence[
     events = runtime.resume_stream(simple, checkpoint, responses)
     assert_type(events, AsyncGenerator[Event, None])
     async for event in events:
-        if event.type == "run.interrupted":
+        if event.type == "run.suspended":
             break
