@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import pytest
 
-from runlet import Agent, Decision, Hooks, Message, RunContext, Runtime, tool
+from runlet import Agent, Message, RunContext, Runtime, tool
 from runlet.core.errors import CheckpointConsumed, HookError, InvalidHumanResponse, ResumeError, UserError
 from runlet.core.events import (
     HumanRequested,
@@ -42,7 +42,7 @@ from runlet.core.messages import ToolCallPart
 from runlet.core.models import ModelRequest
 from runlet.core.state import SessionConflict, StateFormatError, UnsupportedStateVersion
 from runlet.core.schema import adapter_for
-from runlet.hooks import RequireApproval
+from runlet.hooks import Decision, Hooks, RequireApproval
 from runlet.sinks import MemorySink
 from runlet.stores import MemoryStore, SQLiteStore
 from runlet.testing import FunctionProvider, ScriptedProvider, Turn, call

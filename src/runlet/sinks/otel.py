@@ -1,6 +1,6 @@
 """`OpenTelemetrySink`: runs as OpenTelemetry spans, after the GenAI semantic conventions.
 
-    from runlet.sinks.otel import OpenTelemetrySink      # needs runlet[otel]
+    from runlet.sinks import OpenTelemetrySink           # needs runlet[otel]
 
     runtime = Runtime(sinks=[OpenTelemetrySink()])       # the global tracer provider
 

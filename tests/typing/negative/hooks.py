@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from runlet import Agent, RunContext, Runtime
-from runlet.core.messages import ToolCallPart, ToolResultPart
-from runlet.core.models import ModelRequest, ModelResponse
+from runlet import Agent, ModelRequest, ModelResponse, RunContext, Runtime, ToolCallPart, ToolResultPart
 from runlet.hooks import Decision, Hooks, StateOperation, ToolApproval
 from runlet.testing import ScriptedProvider
 

@@ -7,9 +7,16 @@ from dataclasses import dataclass
 
 from typing_extensions import Never, assert_type
 
-from runlet import Agent, RunContext, Runtime
-from runlet.core.messages import TextPart, ToolCallPart, ToolResultPart
-from runlet.core.models import ModelRequest, ModelResponse
+from runlet import (
+    Agent,
+    ModelRequest,
+    ModelResponse,
+    RunContext,
+    Runtime,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.hooks import (
     BaseHook,
     BudgetGuard,
