@@ -16,7 +16,6 @@ import pkgutil
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -53,12 +52,8 @@ BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 DOTTED = re.compile(r"\brunlet(?:\.\w+)+")
 
 
-def home(name: str) -> ModuleType:
-    return importlib.import_module(name)
-
-
 def exported(module: str) -> list[str]:
-    names: list[str] = getattr(home(module), "__all__")
+    names: list[str] = getattr(importlib.import_module(module), "__all__")
     return names
 
 
@@ -80,7 +75,7 @@ def ruff_order(name: str) -> tuple[int, str]:
 def test_a_homes_all_is_sorted_and_resolves(module: str) -> None:
     names = exported(module)
     assert names == sorted(set(names), key=ruff_order)
-    package = home(module)
+    package = importlib.import_module(module)
     for name in names:
         assert getattr(package, name) is not None, f"{module}.{name}"
     assert set(names) <= set(dir(package))
@@ -88,7 +83,7 @@ def test_a_homes_all_is_sorted_and_resolves(module: str) -> None:
 
 @pytest.mark.parametrize("module", HOMES)
 def test_a_home_exports_the_classes_and_functions_it_defines(module: str) -> None:
-    package = home(module)
+    package = importlib.import_module(module)
     defined = {
         name
         for name, value in vars(package).items()
@@ -142,7 +137,7 @@ def test_the_old_deep_paths_still_import() -> None:
     from runlet.core.models import ModelRequest
 
     assert Message is runlet.Message and ModelRequest is runlet.ModelRequest and Checkpoint is runlet.Checkpoint
-    assert Event is home("runlet.events").Event
+    assert Event is importlib.import_module("runlet.events").Event
 
 
 # -- what users read --------------------------------------------------------------------
