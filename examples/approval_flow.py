@@ -30,18 +30,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-from runlet import Agent, Provider, Runtime, tool
-from runlet.core.human import (
+from runlet import (
+    Agent,
     ApprovalRequest,
     HumanResponse,
     InputRequest,
+    ModelRequest,
     RunInterrupted,
+    Runtime,
+    ToolCallPart,
     load_checkpoint,
     save_checkpoint,
+    tool,
 )
-from runlet.core.messages import ToolCallPart
-from runlet.core.models import ModelRequest
 from runlet.hooks import RequireApproval
+from runlet.providers import Provider
 from runlet.sinks import ConsoleSink
 from runlet.stores import SQLiteStore
 from runlet.testing import FunctionProvider, Turn, call

@@ -25,7 +25,8 @@ import re
 import sys
 from collections.abc import Iterable
 
-from runlet import Agent, Message, ModelRequest, Provider, Runtime
+from runlet import Agent, Message, ModelRequest, Runtime
+from runlet.providers import Provider
 from runlet.stores import SQLiteStore
 from runlet.testing import FunctionProvider
 

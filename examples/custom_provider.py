@@ -28,13 +28,21 @@ import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
-from runlet import Agent, RunContext, Runtime, tool
-from runlet.core.errors import BadRequest
-from runlet.core.messages import Message, TextPart, ToolCallPart
-from runlet.core.models import (
+from runlet import (
+    Agent,
+    BadRequest,
     Capabilities,
+    Message,
     ModelRequest,
     ModelResponse,
+    RunContext,
+    Runtime,
+    TextPart,
+    ToolCallPart,
+    Usage,
+    tool,
+)
+from runlet.providers import (
     ModelStreamEvent,
     Provider,
     ResponseCompleted,
@@ -42,7 +50,6 @@ from runlet.core.models import (
     ToolCallDelta,
     ToolCallDone,
     ToolCallStarted,
-    Usage,
 )
 
 ORDER = re.compile(r"\border (\d+)\b")

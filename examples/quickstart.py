@@ -15,7 +15,8 @@ import os
 import sys
 from dataclasses import dataclass
 
-from runlet import Agent, Provider, RunContext, Runtime, tool
+from runlet import Agent, RunContext, Runtime, tool
+from runlet.providers import Provider
 from runlet.sinks import ConsoleSink
 from runlet.testing import ScriptedProvider, call
 

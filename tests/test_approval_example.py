@@ -77,4 +77,4 @@ def test_reject_or_edit_in_a_new_process(tmp_path: Path, decision: tuple[str, st
 
 def test_the_demo_runs_both_steps() -> None:
     out = example()
-    assert "interrupted" in out and "OUTPUT Done: refunded 250 on order 9" in out
+    assert "suspended" in out and "OUTPUT Done: refunded 250 on order 9" in out

@@ -61,7 +61,7 @@ STABLE_TYPES = frozenset(
         "policy.stopped",
         "human.requested",
         "human.responded",
-        "run.interrupted",
+        "run.suspended",
         "run.resumed",
     }
 )

@@ -11,13 +11,13 @@ from typing import Any, Literal
 
 import pytest
 
-from runlet import Agent, Decision, Hooks, Message, RunContext, Runtime, tool
+from runlet import Agent, Message, RunContext, Runtime, tool
 from runlet.core.errors import CheckpointConsumed, HookError, InvalidHumanResponse, ResumeError, UserError, ValidationError
 from runlet.core.events import (
     HumanRequested,
     HumanResponded,
-    RunInterrupted as RunInterruptedEvent,
     RunResumed,
+    RunSuspended,
     ToolCompleted,
     ToolDenied,
     ToolFailed,
@@ -41,7 +41,7 @@ from runlet.core.messages import ToolCallPart
 from runlet.core.models import ModelRequest
 from runlet.core.state import SessionConflict, StateFormatError, UnsupportedStateVersion
 from runlet.core.schema import adapter_for, validate_json
-from runlet.hooks import RequireApproval
+from runlet.hooks import Decision, Hooks, RequireApproval
 from runlet.sinks import MemorySink
 from runlet.stores import MemoryStore, SQLiteStore
 from runlet.testing import FunctionProvider, ScriptedProvider, Turn, call
@@ -148,8 +148,8 @@ async def test_a_hook_interrupts_and_the_other_calls_run_once() -> None:
     assert request.requested_by == "RequireApproval"
     checkpoint = stopped.checkpoint
     assert [r.content for r in checkpoint.completed] == ["order 2 shipped"]
-    assert sink.types()[-2:] == ["human.requested", "run.interrupted"]
-    assert sink.of_type(RunInterruptedEvent)[0].checkpoint_id == checkpoint.id
+    assert sink.types()[-2:] == ["human.requested", "run.suspended"]
+    assert sink.of_type(RunSuspended)[0].checkpoint_id == checkpoint.id
     assert sink.of_type(HumanRequested)[0].request_id == request.id
     assert "refunds over 100 need a manager" in str(stopped)
 
@@ -486,7 +486,7 @@ async def test_streaming_ends_with_the_interruption_and_resumes_streaming() -> N
     with pytest.raises(RunInterrupted) as caught:
         async for event in runtime.stream(agent, "refund and lookup"):
             seen.append(event.type)
-    assert seen[-1] == "run.interrupted"
+    assert seen[-1] == "run.suspended"
     stopped = caught.value
     events = [e async for e in runtime.resume_stream(agent, stopped.checkpoint, [Approve(stopped.pending[0].id)])]
     assert isinstance(events[0], RunResumed) and events[0].checkpoint_id == stopped.checkpoint.id

@@ -36,7 +36,7 @@ def test_a_plain_run_with_tools_builds_no_event_or_checkpoint_classes() -> None:
 
         agent = Agent(name="support", model=ScriptedProvider([call("lookup", order_id="1"), "It shipped."]), tools=(lookup,))
         assert Runtime().run_sync(agent, "Where is order 1?").output == "It shipped."
-        loaded = {"runlet.core.events", "runlet.core.human"} & set(sys.modules)
+        loaded = {"runlet.core.events", "runlet.events", "runlet.core.human", "runlet.core.serialize"} & set(sys.modules)
         assert not loaded, f"a plain run imported {sorted(loaded)}"
         """
     )
@@ -89,30 +89,51 @@ def test_an_interrupted_run_loads_the_checkpoint_types() -> None:
     )
 
 
-@pytest.mark.parametrize("package", [runlet, runlet.core], ids=lambda p: p.__name__)
-def test_every_exported_name_resolves_and_is_listed(package: object) -> None:
-    names: list[str] = getattr(package, "__all__")
+def test_every_name_of_runlet_core_resolves_and_is_listed() -> None:
+    names: list[str] = getattr(runlet.core, "__all__")
     for name in names:
-        assert getattr(package, name) is not None, name
-    assert set(names) <= set(dir(package))
+        assert getattr(runlet.core, name) is not None, name
+    assert set(names) <= set(dir(runlet.core))
 
 
 def test_deferred_names_are_the_defining_modules_objects() -> None:
-    assert runlet.events is events
-    assert runlet.Event is events.Event and runlet.core.Event is events.Event
-    assert runlet.EventSink is events.EventSink and runlet.core.EventSink is events.EventSink
+    import runlet.events
+    import runlet.stores
+    from runlet.core import serialize
+
+    assert runlet.events.Event is events.Event and runlet.core.Event is events.Event
+    assert runlet.events.EventSink is events.EventSink and runlet.core.EventSink is events.EventSink
     assert runlet.Checkpoint is human.Checkpoint
     assert runlet.RunInterrupted is human.RunInterrupted
     assert runlet.ApprovalRequest is human.ApprovalRequest and runlet.InputRequest is human.InputRequest
+    assert runlet.save_checkpoint is human.save_checkpoint and runlet.HumanResponse is human.HumanResponse
     assert runlet.require_approval is human.require_approval and runlet.ask_human is human.ask_human
+    assert runlet.stores.dumps_messages is serialize.dumps_messages
 
 
 def test_the_deferred_submodules_read_as_attributes_of_a_fresh_package() -> None:
     _run(
         """
+        import sys
+        import runlet
+        assert "runlet.events" not in sys.modules
+        assert runlet.events.RunSuspended.type == "run.suspended"
         import runlet.core
         assert runlet.core.events.RunStarted.type == "run.started"
         assert runlet.core.human.Checkpoint.__name__ == "Checkpoint"
+        """
+    )
+
+
+def test_the_store_codec_and_sqlite_are_imported_on_first_use() -> None:
+    _run(
+        """
+        import sys
+        import runlet.stores
+        assert not {"runlet.core.serialize", "runlet.stores.sqlite", "sqlite3"} & set(sys.modules)
+        assert runlet.stores.loads_message(runlet.stores.dumps_message(runlet.Message.user("hi"))) == runlet.Message.user("hi")
+        assert "runlet.stores.sqlite" not in sys.modules
+        assert runlet.stores.SQLiteStore.__name__ == "SQLiteStore"
         """
     )
 
@@ -138,3 +159,16 @@ def test_a_deferred_module_that_does_not_exist_fails_when_read() -> None:
     deferred = DeferredModule("runlet.core.no_such_module")
     with pytest.raises(ModuleNotFoundError, match="runlet.core.no_such_module"):
         getattr(deferred, "anything")
+
+
+def test_the_opentelemetry_sink_is_imported_on_first_use() -> None:
+    _run(
+        """
+        import sys
+        import runlet.sinks
+        assert "runlet.sinks.otel" not in sys.modules and "opentelemetry" not in sys.modules
+        from runlet.sinks import OpenTelemetrySink
+        from runlet.sinks.otel import OpenTelemetrySink as Defined
+        assert OpenTelemetrySink is Defined
+        """
+    )

@@ -424,8 +424,8 @@ async def test_structured_output_format(server: FakeResponsesServer, provider: O
 async def test_readme_provider_options_snippet(server: FakeResponsesServer) -> None:
     server.add(JsonReply(text_response("A short summary.")))
 
-    # The README's snippet, with base_url pointing at the local server.
-    from runlet.core.messages import Message as ReadmeMessage  # `from runlet.core import Message` in the README
+    # The 0.2.0a1 README's snippet, its imports as written there, with base_url pointing at the local server.
+    from runlet.core import Message as ReadmeMessage
     from runlet.core.models import ModelRequest as ReadmeModelRequest
     from runlet.providers import OpenAIResponsesProvider as ReadmeProvider
 

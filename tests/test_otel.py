@@ -21,11 +21,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 
-from runlet import Agent, Decision, Hooks, RunContext, Runtime, tool  # noqa: E402
+from runlet import Agent, RunContext, Runtime, tool  # noqa: E402
 from runlet.core.errors import MaxStepsExceeded, RateLimited  # noqa: E402
 from runlet.core.messages import ToolCallPart  # noqa: E402
 from runlet.core.models import ModelRequest, ModelResponse, Usage  # noqa: E402
 from runlet.core.messages import TextPart  # noqa: E402
+from runlet.hooks import Decision, Hooks  # noqa: E402
 from runlet.runtime import RetryPolicy  # noqa: E402
 from runlet.sinks import MemorySink  # noqa: E402
 from runlet.sinks.otel import OpenTelemetrySink  # noqa: E402

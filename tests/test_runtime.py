@@ -12,13 +12,13 @@ import pytest
 from runlet import Agent, Message, RunContext, Runtime, tool
 from runlet.core.errors import (
     MaxStepsExceeded,
-    OutputValidationFailed,
+    OutputValidationError,
     RateLimited,
     BadRequest,
 )
 from runlet.core.events import (
     ModelRetried,
-    OutputValidationFailed as OutputValidationFailedEvent,
+    OutputValidationFailed,
     RunCancelled,
     RunFailed,
     ToolCompleted,
@@ -224,13 +224,13 @@ async def test_structured_output_retries_then_succeeds() -> None:
     assert result.output == Answer("shipped", 1)
     feedback = provider.requests[1].messages[-1]
     assert feedback.role == "user" and "eta_days" in feedback.text
-    assert len(sink.of_type(OutputValidationFailedEvent)) == 1
+    assert len(sink.of_type(OutputValidationFailed)) == 1
 
 
 async def test_structured_output_that_never_validates() -> None:
     provider = ScriptedProvider(["nope", "still no", "no"])
     agent = Agent(name="a", model=provider, output_type=Answer, max_output_retries=2)
-    with pytest.raises(OutputValidationFailed, match="Answer after 3 attempts"):
+    with pytest.raises(OutputValidationError, match="Answer after 3 attempts"):
         await Runtime().run(agent, "status?")
 
 

@@ -35,7 +35,7 @@ from openai_server import (  # noqa: E402
 )
 from test_events_doc import all_samples, sample  # noqa: E402
 
-from runlet import Agent, Decision, Hooks, RunContext, Runtime, tool  # noqa: E402
+from runlet import Agent, RunContext, Runtime, tool  # noqa: E402
 from runlet.core.errors import AuthenticationFailed  # noqa: E402
 from runlet.core.events import (  # noqa: E402
     EVENT_TYPES,
@@ -49,6 +49,7 @@ from runlet.core.events import (  # noqa: E402
     ToolStarted,
 )
 from runlet.core.messages import ToolCallPart  # noqa: E402
+from runlet.hooks import Decision, Hooks  # noqa: E402
 from runlet.sinks import (  # noqa: E402
     BackgroundSink,
     ConsoleSink,

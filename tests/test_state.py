@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runlet import Agent, Decision, Hooks, Message, RunContext, Runtime, tool
+from runlet import Agent, Message, RunContext, Runtime, tool
 from runlet.core.errors import HookError, MaxStepsExceeded, UserError
 from runlet.core.events import StateLoaded, StateSaved
 from runlet.core.hooks import StateOperation
@@ -25,6 +25,7 @@ from runlet.core.state import (
     StateVetoed,
     UnsupportedStateVersion,
 )
+from runlet.hooks import Decision, Hooks
 from runlet.sinks import MemorySink
 from runlet.stores import MemoryStore, SQLiteStore, shared_memory_store
 from runlet.testing import FunctionProvider, ScriptedProvider, Turn, call

@@ -26,8 +26,8 @@ WORKER = '''
 import asyncio
 import sys
 
-from runlet import Agent, Runtime, tool
-from runlet.stores import SessionConflict, SQLiteStore
+from runlet import Agent, Runtime, SessionConflict, tool
+from runlet.stores import SQLiteStore
 from runlet.testing import FunctionProvider, call
 
 

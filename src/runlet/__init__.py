@@ -1,54 +1,106 @@
 """Runlet: a small, observable, strictly typed runtime for Python agents.
 
     from runlet import Agent, Runtime, tool
+
+This package holds what an agent program is made of: the agent and the
+runtime, tools, messages, model requests and responses, the errors, and the
+human-in-the-loop types. Each pluggable part has its own module, with its
+protocol, the implementations Runlet ships and the types for writing one:
+`runlet.providers`, `runlet.stores`, `runlet.events` and `runlet.sinks`,
+`runlet.hooks`, `runlet.budget`. Exact token counters are in
+`runlet.tokenizers`, offline test providers in `runlet.testing`.
 """
 
 from typing import TYPE_CHECKING
 
-from runlet.core import (
-    Agent,
-    Capabilities,
+from runlet.core.agent import Agent
+from runlet.core.asking import HumanInputRequired, ask_human, require_approval
+from runlet.core.context import RunContext
+from runlet.core.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    CheckpointConsumed,
+    ContentFiltered,
     ContextBudgetExceeded,
-    Decision,
-    Hook,
-    Hooks,
-    Limits,
-    Message,
-    ModelRequest,
-    ModelResponse,
-    Provider,
-    RunContext,
+    ContextLengthExceeded,
+    HookError,
+    InvalidHumanResponse,
+    MalformedResponse,
+    MaxStepsExceeded,
+    ModelCallVetoed,
+    ModelTimeout,
+    OutputValidationError,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    ResumeError,
     RunletError,
-    SessionConflict,
-    StateStore,
-    Tool,
     ToolError,
-    Usage,
+    ToolRetry,
+    ToolTimeout,
     UsageLimitExceeded,
-    tool,
+    UserError,
+    ValidationError,
+    ValidationIssue,
 )
-from runlet.core.asking import ask_human, require_approval
+from runlet.core.json import JsonObject, JsonValue
+from runlet.core.limits import Limits
+from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.models import Capabilities, FinishReason, ModelRequest, ModelResponse, OutputSchema, ToolDefinition, Usage
+from runlet.core.state import SessionConflict, StateError, StateFormatError, StateVetoed, UnsupportedStateVersion
+from runlet.core.tools import FunctionTool, Tool, tool
+from runlet.core.run_state import RunState
+from runlet.loop.executor import Executor, LocalExecutor
 from runlet.runtime import RetryPolicy, RunResult, Runtime
 
 if TYPE_CHECKING:
-    from runlet.core import events
-    from runlet.core.events import Event, EventSink
-    from runlet.core.human import ApprovalRequest, Checkpoint, InputRequest, RunInterrupted
+    from runlet import events as events  # the submodule, read as an attribute
+    from runlet.core.human import (
+        Answer,
+        ApprovalRequest,
+        Approve,
+        Checkpoint,
+        EditArguments,
+        HumanRequest,
+        HumanResponse,
+        InputRequest,
+        Interruption,
+        PendingCall,
+        Reject,
+        RunInterrupted,
+        checkpoint_resumed,
+        load_checkpoint,
+        save_checkpoint,
+    )
 else:
     from runlet.core._deferred import deferred_exports
 
-    # Events and human-in-the-loop types are built on first use: a run that needs neither
-    # never imports them (see runlet.core._deferred).
+    # The event classes and the checkpoint types are built on first use: a run that
+    # needs neither never imports them (see runlet.core._deferred).
     __getattr__, __dir__ = deferred_exports(
         globals(),
         {
-            "events": "runlet.core.events",
-            "Event": "runlet.core.events",
-            "EventSink": "runlet.core.events",
-            "ApprovalRequest": "runlet.core.human",
-            "Checkpoint": "runlet.core.human",
-            "InputRequest": "runlet.core.human",
-            "RunInterrupted": "runlet.core.human",
+            "events": "runlet.events",
+            **dict.fromkeys(
+                (
+                    "Answer",
+                    "ApprovalRequest",
+                    "Approve",
+                    "Checkpoint",
+                    "EditArguments",
+                    "HumanRequest",
+                    "HumanResponse",
+                    "InputRequest",
+                    "Interruption",
+                    "PendingCall",
+                    "Reject",
+                    "RunInterrupted",
+                    "checkpoint_resumed",
+                    "load_checkpoint",
+                    "save_checkpoint",
+                ),
+                "runlet.core.human",
+            ),
         },
     )
 
@@ -56,36 +108,80 @@ __version__ = "0.3.0a1"
 
 __all__ = [
     "Agent",
+    "Answer",
     "ApprovalRequest",
+    "Approve",
+    "AuthenticationFailed",
+    "BadRequest",
     "Capabilities",
     "Checkpoint",
+    "CheckpointConsumed",
+    "ContentFiltered",
     "ContextBudgetExceeded",
-    "Decision",
-    "Event",
-    "EventSink",
-    "Hook",
-    "Hooks",
+    "ContextLengthExceeded",
+    "EditArguments",
+    "Executor",
+    "FinishReason",
+    "FunctionTool",
+    "HookError",
+    "HumanInputRequired",
+    "HumanRequest",
+    "HumanResponse",
     "InputRequest",
+    "Interruption",
+    "InvalidHumanResponse",
+    "JsonObject",
+    "JsonValue",
     "Limits",
+    "LocalExecutor",
+    "MalformedResponse",
+    "MaxStepsExceeded",
     "Message",
+    "ModelCallVetoed",
     "ModelRequest",
     "ModelResponse",
-    "Provider",
+    "ModelTimeout",
+    "OutputSchema",
+    "OutputValidationError",
+    "Part",
+    "PendingCall",
+    "ProviderError",
+    "ProviderUnavailable",
+    "RateLimited",
+    "ReasoningPart",
+    "Reject",
+    "ResumeError",
     "RetryPolicy",
+    "Role",
     "RunContext",
     "RunInterrupted",
     "RunResult",
-    "Runtime",
+    "RunState",
     "RunletError",
+    "Runtime",
     "SessionConflict",
-    "StateStore",
+    "StateError",
+    "StateFormatError",
+    "StateVetoed",
+    "TextPart",
     "Tool",
+    "ToolCallPart",
+    "ToolDefinition",
     "ToolError",
+    "ToolResultPart",
+    "ToolRetry",
+    "ToolTimeout",
+    "UnsupportedStateVersion",
     "Usage",
     "UsageLimitExceeded",
+    "UserError",
+    "ValidationError",
+    "ValidationIssue",
     "__version__",
     "ask_human",
-    "events",
+    "checkpoint_resumed",
+    "load_checkpoint",
     "require_approval",
+    "save_checkpoint",
     "tool",
 ]

@@ -1,7 +1,8 @@
 """Hooks, and four ready-made ones: tool approval, redaction, a response cache, a cost guard.
 
-`Decision`, `Hook`, `Hooks` and `StateOperation` are those of `runlet.core.hooks`,
-re-exported here. The ready-made hooks are classes: pass an instance to
+This is the home of everything about hooks: `Decision`, `Hook`, `Hooks`,
+`AnyHook` and `StateOperation` (defined in `runlet.core.hooks`), `BaseHook`,
+and the ready-made hooks. Those are classes: pass an instance to
 `Agent(hooks=...)` or `Runtime(hooks=...)`.
 
 ```python
@@ -31,23 +32,40 @@ from typing_extensions import TypeAlias
 
 from runlet.core.budget import estimate_tokens
 from runlet.core.context import RunContext
-from runlet.core.hooks import Ctx, Decision, DepsT_contra, Hook, HookResult, Hooks, StateOperation
+from runlet.core.hooks import (
+    AnyHook,
+    Ctx,
+    Decision,
+    DepsT_contra,
+    Hook,
+    HookResult,
+    Hooks,
+    Interrupt,
+    Replace,
+    StateOperation,
+    Veto,
+)
 from runlet.core.messages import Message, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import ModelRequest, ModelResponse, Usage
 
 __all__ = [
+    "EMAIL_PATTERN",
+    "AnyHook",
     "Approval",
     "BaseHook",
     "BudgetGuard",
     "Decision",
     "Hook",
     "Hooks",
+    "Interrupt",
     "Redact",
     "RedactEmails",
+    "Replace",
     "RequireApproval",
     "ResponseCache",
     "StateOperation",
     "ToolApproval",
+    "Veto",
 ]
 
 

@@ -76,7 +76,7 @@ class UsageLimitExceeded(RunletError):
         super().__init__(f"the run would exceed {limit}={maximum:g} (reached {value:g})")
 
 
-class OutputValidationFailed(RunletError):
+class OutputValidationError(RunletError):
     """The model's final answer never validated against the agent's `output_type`."""
 
 
@@ -105,10 +105,6 @@ class ModelCallVetoed(RunletError):
         self.hook = hook
         self.reason = reason
         super().__init__(message)
-
-
-class RunCancelled(RunletError):
-    """The run was cancelled (used in results and events; cancellation itself propagates)."""
 
 
 class ProviderError(RunletError):

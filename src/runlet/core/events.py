@@ -450,10 +450,10 @@ class HumanResponded(EventBase):
 
 
 @frozen(kw_only=True)
-class RunInterrupted(EventBase):
-    """A run stopped to wait for humans; it can be resumed from the checkpoint."""
+class RunSuspended(EventBase):
+    """A run stopped to wait for humans (`run()` raises `RunInterrupted`); it can be resumed from the checkpoint."""
 
-    type: ClassVar[Literal["run.interrupted"]] = "run.interrupted"
+    type: ClassVar[Literal["run.suspended"]] = "run.suspended"
     checkpoint_id: str
     requests: tuple[str, ...]
     """The ids of the pending requests."""
@@ -465,7 +465,7 @@ class RunInterrupted(EventBase):
 
 @frozen(kw_only=True)
 class RunResumed(EventBase):
-    """An interrupted run continues from a checkpoint (same run id; sequence numbers go on)."""
+    """A suspended run continues from a checkpoint (same run id; sequence numbers go on)."""
 
     type: ClassVar[Literal["run.resumed"]] = "run.resumed"
     checkpoint_id: str
@@ -503,7 +503,7 @@ Event: TypeAlias = Union[
     PolicyStopped,
     HumanRequested,
     HumanResponded,
-    RunInterrupted,
+    RunSuspended,
     RunResumed,
 ]
 """Every event Runlet emits. Handle it with `match` and `assert_never`."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Union
 from typing_extensions import TypeAlias, assert_never
 
 from runlet.core._frozen import frozen
-from runlet.core.errors import MaxStepsExceeded, OutputValidationFailed, ValidationError
+from runlet.core.errors import MaxStepsExceeded, OutputValidationError, ValidationError
 from runlet.core.messages import Message, ToolCallPart
 from runlet.core.run_state import RunState
 from runlet.loop.model_calls import ModelTurn, call_model, stream_model
@@ -203,7 +203,7 @@ async def retry_output(run: Run, state: RunState, error: ValidationError) -> Ste
     agent, emitter = run.agent, run.emitter
     attempt = state.output_retries + 1
     if attempt > agent.max_output_retries:
-        raise OutputValidationFailed(
+        raise OutputValidationError(
             f"the final answer did not validate as {agent.output_type.__name__} after {attempt} attempts: {error}"
         ) from error
     await emitter.emit(lambda: events.OutputValidationFailed(**emitter.of_step(), error=str(error), attempt=attempt))
@@ -232,12 +232,12 @@ async def finish(run: Run, state: RunState, output: object) -> Step:
 
 
 async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) -> Step:
-    """Stop the run for humans: `run.interrupted`, then `RunInterrupted` with the checkpoint."""
+    """Stop the run for humans: `run.suspended`, then `RunInterrupted` with the checkpoint."""
     emitter = run.emitter
     checkpoint_id = os.urandom(16).hex()
     requests = tuple(w.request for w in waiting)
     await emitter.emit(
-        lambda: events.RunInterrupted(
+        lambda: events.RunSuspended(
             **emitter.of_run(), checkpoint_id=checkpoint_id, requests=tuple(r.id for r in requests), usage=state.usage, steps=state.step
         )
     )

@@ -1,20 +1,46 @@
-"""Model providers shipped with Runlet.
+"""Model providers: the `Provider` protocol, the providers shipped with Runlet, and the stream events a provider yields.
 
-Providers are imported lazily: `import runlet.providers` never imports a model
-SDK, so `openai` and `anthropic` stay optional extras (`pip install
-"runlet[openai]"`, `pip install "runlet[anthropic]"`).
+The shipped providers are imported lazily: `import runlet.providers` never
+imports a model SDK, so `openai` and `anthropic` stay optional extras (`pip
+install "runlet[openai]"`, `pip install "runlet[anthropic]"`). A provider of
+your own fits `Provider` by shape; its `stream()` yields `ModelStreamEvent`s
+(`TextDelta`, `ReasoningDelta`, `ToolCallStarted`, `ToolCallDelta`,
+`ToolCallDone`, then `ResponseCompleted`). See docs/providers.md.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runlet.core.models import (
+    ModelStreamEvent,
+    Provider,
+    ReasoningDelta,
+    ResponseCompleted,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStarted,
+)
+
 if TYPE_CHECKING:
     from runlet.providers.anthropic import AnthropicProvider
     from runlet.providers.openai_chat import OpenAIChatCompletionsProvider
     from runlet.providers.openai_responses import OpenAIResponsesProvider
 
-__all__ = ["AnthropicProvider", "OpenAIChatCompletionsProvider", "OpenAIResponsesProvider"]
+__all__ = [
+    "AnthropicProvider",
+    "ModelStreamEvent",
+    "OpenAIChatCompletionsProvider",
+    "OpenAIResponsesProvider",
+    "Provider",
+    "ReasoningDelta",
+    "ResponseCompleted",
+    "TextDelta",
+    "ToolCallDelta",
+    "ToolCallDone",
+    "ToolCallStarted",
+]
 
 
 def __getattr__(name: str) -> object:

@@ -25,7 +25,7 @@ from runlet.core.events import (
     HookDecided,
     HumanRequested,
     HumanResponded,
-    RunInterrupted,
+    RunSuspended,
     RunResumed,
     ModelCompleted,
     ModelFailed,
@@ -155,8 +155,8 @@ class ConsoleSink:
             case HumanResponded(tool=tool, response=response, detail=detail):
                 said = f": {_cut(detail, cut)}" if detail else ""
                 line = f"  ? human: {response} {tool}{said}"
-            case RunInterrupted(checkpoint_id=checkpoint_id, requests=requests):
-                line = f"\u23f8 interrupted: waiting for {len(requests)} human decision(s) (checkpoint {checkpoint_id})"
+            case RunSuspended(checkpoint_id=checkpoint_id, requests=requests):
+                line = f"\u23f8 suspended: waiting for {len(requests)} human decision(s) (checkpoint {checkpoint_id})"
             case RunResumed(checkpoint_id=checkpoint_id, responses=n):
                 line = f"\u25b6 {event.agent} resumed from checkpoint {checkpoint_id} ({n} response(s))"
             case (

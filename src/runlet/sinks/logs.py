@@ -27,7 +27,7 @@ from runlet.core.events import (
     HookDecided,
     HumanRequested,
     HumanResponded,
-    RunInterrupted,
+    RunSuspended,
     RunResumed,
     ModelCompleted,
     ModelFailed,
@@ -88,7 +88,7 @@ def level_of(event: Event) -> int:
             | HookDecided()
         ):
             return logging.INFO
-        case RunInterrupted() | RunResumed() | HumanRequested() | HumanResponded():
+        case RunSuspended() | RunResumed() | HumanRequested() | HumanResponded():
             return logging.INFO
         case _:
             assert_never(event)

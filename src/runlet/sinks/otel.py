@@ -1,6 +1,6 @@
 """`OpenTelemetrySink`: runs as OpenTelemetry spans, after the GenAI semantic conventions.
 
-    from runlet.sinks.otel import OpenTelemetrySink      # needs runlet[otel]
+    from runlet.sinks import OpenTelemetrySink           # needs runlet[otel]
 
     runtime = Runtime(sinks=[OpenTelemetrySink()])       # the global tracer provider
 
@@ -45,7 +45,7 @@ from runlet.core.events import (
     HookDecided,
     HumanRequested,
     HumanResponded,
-    RunInterrupted,
+    RunSuspended,
     RunResumed,
     ModelCompleted,
     ModelFailed,
@@ -287,7 +287,7 @@ class OpenTelemetrySink:
                     {GEN_AI_OPERATION_NAME: INVOKE_AGENT, GEN_AI_AGENT_NAME: agent},
                 )
                 self._point(event)
-            case RunInterrupted(usage=usage, steps=steps):
+            case RunSuspended(usage=usage, steps=steps):
                 self._point(event)
                 opened = self._open(event)
                 if opened is not None:

@@ -1,35 +1,85 @@
-"""State stores: where sessions live. `MemoryStore` (the default) and `SQLiteStore`.
+"""State stores: where sessions live. The `StateStore` protocol, `MemoryStore` (the default) and `SQLiteStore`.
 
-Any class that fits `runlet.core.state.StateStore` works too. `SQLiteStore`
-is imported on first use, so `import runlet` does not import `sqlite3`.
+Any class that fits `StateStore` works too; the codec (`message_to_json`,
+`dumps_messages`, `run_state_to_json`, `checkpoint_to_json`, ...) is the JSON
+format Runlet's own stores and checkpoints use, for a store of your own, a
+durable engine, or export. The store
+errors (`SessionConflict`, `StateFormatError`, ...) are `runlet`'s. `SQLiteStore`
+and the codec are imported on first use, so `import runlet` imports neither
+`sqlite3` nor the codec. See docs/state.md.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runlet.core.state import SessionConflict, StateError, StateFormatError, StateStore, StateVetoed, UnsupportedStateVersion
+from runlet.core.state import StateStore
 from runlet.stores.memory import MemoryStore, shared_memory_store
 
 if TYPE_CHECKING:
+    from runlet.core.serialize import (
+        dumps_message,
+        dumps_messages,
+        loads_message,
+        loads_messages,
+        message_from_json,
+        message_to_json,
+        messages_from_json,
+        messages_to_json,
+        checkpoint_from_json,
+        checkpoint_to_json,
+        run_state_from_json,
+        run_state_to_json,
+        usage_from_json,
+        usage_to_json,
+    )
     from runlet.stores.sqlite import SQLiteStore
+else:
+    from runlet.core._deferred import deferred_exports
+
+    __getattr__, __dir__ = deferred_exports(
+        globals(),
+        {
+            "SQLiteStore": "runlet.stores.sqlite",
+            **dict.fromkeys(
+                (
+                    "dumps_message",
+                    "dumps_messages",
+                    "loads_message",
+                    "loads_messages",
+                    "message_from_json",
+                    "message_to_json",
+                    "messages_from_json",
+                    "messages_to_json",
+                    "checkpoint_from_json",
+                    "checkpoint_to_json",
+                    "run_state_from_json",
+                    "run_state_to_json",
+                    "usage_from_json",
+                    "usage_to_json",
+                ),
+                "runlet.core.serialize",
+            ),
+        },
+    )
 
 __all__ = [
     "MemoryStore",
     "SQLiteStore",
-    "SessionConflict",
-    "StateError",
-    "StateFormatError",
     "StateStore",
-    "StateVetoed",
-    "UnsupportedStateVersion",
+    "checkpoint_from_json",
+    "checkpoint_to_json",
+    "dumps_message",
+    "dumps_messages",
+    "loads_message",
+    "loads_messages",
+    "message_from_json",
+    "message_to_json",
+    "messages_from_json",
+    "messages_to_json",
+    "run_state_from_json",
+    "run_state_to_json",
     "shared_memory_store",
+    "usage_from_json",
+    "usage_to_json",
 ]
-
-
-def __getattr__(name: str) -> object:
-    if name == "SQLiteStore":
-        from runlet.stores.sqlite import SQLiteStore
-
-        return SQLiteStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from runlet.core.messages import Message, TextPart
-from runlet.core.models import ModelRequest, Usage
+from runlet import Message, ModelRequest, TextPart, Usage
 
 Message.user(42)  # expect-error
 Message("robot", (TextPart("hi"),))  # expect-error

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing_extensions import assert_never
 
-from runlet import Event, Runtime
-from runlet.core.events import RunCompleted, RunStarted, ToolCompleted
+from runlet import Runtime
+from runlet.events import Event, RunCompleted, RunStarted, ToolCompleted
 from runlet.sinks import MemorySink, RedactingSink
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runlet import Agent, RunContext, Runtime, tool
-from runlet.core.messages import ToolCallPart, ToolResultPart
-from runlet.core.models import ModelRequest, ModelResponse
+from runlet import Agent, ModelRequest, ModelResponse, RunContext, Runtime, ToolCallPart, ToolResultPart, tool
 from runlet.hooks import BaseHook, Decision, Hooks, StateOperation, ToolApproval
 from runlet.testing import ScriptedProvider
 

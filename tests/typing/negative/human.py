@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runlet import Agent, Decision, RunContext, Runtime
-from runlet.core.human import (
+from runlet import (
+    Agent,
     Answer,
     ApprovalRequest,
     Approve,
@@ -13,11 +13,13 @@ from runlet.core.human import (
     EditArguments,
     HumanRequest,
     InputRequest,
+    RunContext,
     RunInterrupted,
+    Runtime,
+    ToolCallPart,
     ask_human,
 )
-from runlet.core.messages import ToolCallPart
-from runlet.hooks import RequireApproval
+from runlet.hooks import Decision, RequireApproval
 from runlet.testing import ScriptedProvider
 
 

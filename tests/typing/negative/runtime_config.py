@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from runlet import Limits, Runtime, tool
-from runlet.core import ToolRetry
+from runlet import Limits, Runtime, ToolRetry, tool
 
 Limits(max_model_requests="3")  # expect-error
 Runtime(sink_timeout="1s")  # expect-error

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from runlet import Agent, Message, Runtime
-from runlet.core.state import StateStore
-from runlet.stores import MemoryStore, SQLiteStore
+from runlet.stores import MemoryStore, SQLiteStore, StateStore
 from runlet.testing import ScriptedProvider
 
 agent: Agent[None, str] = Agent(name="chat", model=ScriptedProvider(["hi"]))

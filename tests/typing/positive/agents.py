@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from typing_extensions import assert_type
 
-from runlet import Agent, Event, RunContext, RunResult, Runtime, Tool, tool
+from runlet import Agent, RunContext, RunResult, Runtime, Tool, tool
+from runlet.events import Event
 from runlet.testing import ScriptedProvider
 
 provider = ScriptedProvider(["ok"])

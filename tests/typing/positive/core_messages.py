@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from runlet.core.messages import Message, Part, Role, TextPart, ToolCallPart
-from runlet.core.models import ModelRequest, ModelResponse, Usage
+from runlet import Message, ModelRequest, ModelResponse, Part, Role, TextPart, ToolCallPart, Usage
 
 user = Message.user("What is 2 + 2?")
 assert_type(user, Message)

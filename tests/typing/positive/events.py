@@ -9,12 +9,14 @@ from collections.abc import Mapping
 
 from typing_extensions import assert_never, assert_type
 
-from runlet import Event, EventSink, Runtime
-from runlet.core.events import (
+from runlet import JsonValue, Runtime
+from runlet.events import (
     EVENT_TYPES,
     ContextBudgetChecked,
     ContextCompressed,
+    Event,
     EventBase,
+    EventSink,
     HookDecided,
     HumanRequested,
     HumanResponded,
@@ -32,9 +34,9 @@ from runlet.core.events import (
     RunCancelled,
     RunCompleted,
     RunFailed,
-    RunInterrupted,
     RunResumed,
     RunStarted,
+    RunSuspended,
     StateLoaded,
     StateSaved,
     StepCompleted,
@@ -46,18 +48,17 @@ from runlet.core.events import (
     ToolTimedOut,
     payload_fields,
 )
-from runlet.core.json import JsonValue
 from runlet.sinks import (
     BackgroundSink,
     ConsoleSink,
     JsonlSink,
     LoggingSink,
     MemorySink,
+    OpenTelemetrySink,
     RedactingSink,
     level_of,
     redact_strings,
 )
-from runlet.sinks.otel import OpenTelemetrySink
 
 
 class CountingSink:
@@ -100,7 +101,7 @@ def category(event: Event) -> str:
             return "state"
         case HookDecided() | OutputValidationFailed() | PolicyStopped():
             return "policy"
-        case RunInterrupted() | RunResumed() | HumanRequested() | HumanResponded():
+        case RunSuspended() | RunResumed() | HumanRequested() | HumanResponded():
             return "human"
         case _:
             assert_never(event)

@@ -9,12 +9,18 @@ from typing import Any
 
 from typing_extensions import Never, assert_type
 
-from runlet import Agent, RunContext, Runtime
-from runlet.core.hooks import Interrupt, Replace, Veto
-from runlet import Agent, RunContext, Runtime, tool
-from runlet.core import AnyHook
-from runlet.core.messages import TextPart, ToolCallPart, ToolResultPart
-from runlet.core.models import ModelRequest, ModelResponse
+from runlet import (
+    Agent,
+    ModelRequest,
+    ModelResponse,
+    RunContext,
+    Runtime,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    tool,
+)
+from runlet.hooks import AnyHook, Interrupt, Replace, Veto
 from runlet.hooks import (
     BaseHook,
     BudgetGuard,

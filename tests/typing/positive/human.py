@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from typing_extensions import assert_never, assert_type
 
-from runlet import Agent, Decision, Event, RunContext, RunResult, Runtime, tool
-from runlet.core.human import (
+from runlet import (
+    Agent,
     Answer,
     ApprovalRequest,
     Approve,
@@ -18,16 +18,21 @@ from runlet.core.human import (
     HumanResponse,
     InputRequest,
     Interruption,
+    JsonValue,
     Reject,
+    RunContext,
     RunInterrupted,
+    RunResult,
+    Runtime,
+    ToolCallPart,
     ask_human,
     load_checkpoint,
     require_approval,
     save_checkpoint,
+    tool,
 )
-from runlet.core.json import JsonValue
-from runlet.core.messages import ToolCallPart
-from runlet.hooks import Hooks, RequireApproval
+from runlet.events import Event
+from runlet.hooks import Decision, Hooks, RequireApproval
 from runlet.stores import SQLiteStore
 from runlet.testing import ScriptedProvider
 
@@ -124,5 +129,5 @@ async def no_deps(runtime: Runtime, checkpoint: Checkpoint, responses: Sequence[
     events = runtime.resume_stream(simple, checkpoint, responses)
     assert_type(events, AsyncGenerator[Event, None])
     async for event in events:
-        if event.type == "run.interrupted":
+        if event.type == "run.suspended":
             break

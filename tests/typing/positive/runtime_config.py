@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from runlet import Limits, RetryPolicy, Runtime, UsageLimitExceeded, tool
-from runlet.core import ModelTimeout, ToolRetry
-from runlet.core.budget import Compression, report_usage
-from runlet.core.models import ModelRequest, Usage
+from runlet import (
+    Limits,
+    ModelRequest,
+    ModelTimeout,
+    RetryPolicy,
+    Runtime,
+    ToolRetry,
+    Usage,
+    UsageLimitExceeded,
+    tool,
+)
+from runlet.budget import Compression, report_usage
 
 runtime = Runtime(
     limits=Limits(max_model_requests=3, max_tool_calls=10, max_total_tokens=50_000, deadline_seconds=60),

@@ -7,12 +7,17 @@ from dataclasses import dataclass
 
 from typing_extensions import assert_type
 
-from runlet import Agent, Message, RunContext, RunResult, Runtime, tool
-from runlet.core.events import StateSaved
-from runlet.core.json import JsonValue
-from runlet.core.serialize import dumps_messages, loads_messages, message_from_json, message_to_json
-from runlet.core.state import SessionConflict, StateStore
-from runlet.stores import MemoryStore, SQLiteStore
+from runlet import Agent, JsonValue, Message, RunContext, RunResult, Runtime, SessionConflict, tool
+from runlet.events import StateSaved
+from runlet.stores import (
+    MemoryStore,
+    SQLiteStore,
+    StateStore,
+    dumps_messages,
+    loads_messages,
+    message_from_json,
+    message_to_json,
+)
 from runlet.testing import ScriptedProvider
 
 agent: Agent[None, str] = Agent(name="chat", model=ScriptedProvider(["hi"]))
