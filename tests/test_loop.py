@@ -167,7 +167,6 @@ def test_run_state_knows_the_turn_in_progress() -> None:
     asked = Message("assistant", (ToolCallPart("c1", "lookup", "{}"), ToolCallPart("c2", "lookup", "{}")))
     state = RunState(run_id="r", agent="a", new=(Message.user("go"), asked), completed=(ToolResultPart("c1", "lookup", "ok"),))
     assert [c.call_id for c in state.turn] == ["c1", "c2"]
-    assert [c.call_id for c in state.pending_calls] == ["c2"]
     grown = state.appended(Message.user("more"))
     assert grown.new[-1] == grown.context[-1] == Message.user("more") and state.new[-1] == asked
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -71,12 +71,6 @@ class RunState:
             return self.new[-1].tool_calls
         return ()
 
-    @property
-    def pending_calls(self) -> tuple[ToolCallPart, ...]:
-        """The calls of the last model turn that have no result yet."""
-        done = {result.call_id for result in self.completed}
-        return tuple(call for call in self.turn if call.call_id not in done)
-
     def appended(self, *messages: Message) -> RunState:
         """This state with `messages` added to the conversation (and to the run's new messages)."""
         return replace(self, new=(*self.new, *messages), context=(*self.context, *messages))
