@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runlet import Limits, Runtime, ToolRetry, tool
+from runlet import Limits, RunState, Runtime, ToolRetry, tool
 
 Limits(max_model_requests="3")  # expect-error
 Runtime(sink_timeout="1s")  # expect-error
@@ -14,3 +14,12 @@ ToolRetry("busy", delay="soon")  # expect-error
 def flaky() -> str:
     """Flaky."""
     return "ok"
+
+
+class HalfAnExecutor:
+    async def complete(self, model: object, request: object) -> str:
+        return "not a response"
+
+
+Runtime(executor=HalfAnExecutor())  # expect-error
+RunState(run_id="r", agent="a", step="1")  # expect-error
