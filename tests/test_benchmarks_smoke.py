@@ -64,3 +64,13 @@ def test_concurrent_runs_benchmark_quick(tmp_path: Path) -> None:
         assert row["wall_s"] >= row["ideal_wall_s"], row  # every run waited for its four model calls
     assert any("scaling_cpu_per_step" in row for row in results["rows"])
     assert "CPU µs/step" in done.stdout
+
+
+@pytest.mark.parametrize("case", ["hand-written loop", "runlet", "runlet (ScriptedProvider)"])
+def test_instruction_count_children_run(case: str) -> None:
+    """What `benchmarks/instructions.py` runs under valgrind works (valgrind itself is not needed here)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "instructions.py"), "--child", case, "2", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
