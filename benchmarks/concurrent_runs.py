@@ -3,6 +3,7 @@
     python benchmarks/concurrent_runs.py                  # 1,000 and 5,000 runs at once, 5 interleaved rounds
     python benchmarks/concurrent_runs.py --quick          # the smoke test's mode (tiny, no measurement)
     python benchmarks/concurrent_runs.py --runs 1000,5000 --rounds 5 --latency 0.05 --json FILE
+    python benchmarks/concurrent_runs.py --instructions --runs 1000   # counted by valgrind instead (slow)
 
 (Not `concurrent.py`: a module of that name in this directory would stand for
 the standard library's `concurrent` package in every script here, and
@@ -30,6 +31,14 @@ Figures per case and N:
   before the first model call returns); and, in a separate untimed process,
   `tracemalloc`'s peak over N (Python allocations only).
 - latency: when the median and the slowest run ended (the wait a user would see).
+
+`--instructions` counts instead, with valgrind's callgrind tool, the
+instructions of a child process doing N runs minus one doing none (the same
+imports and warm-up), per step: a figure that the machine's load does not
+move (cache misses aside), for comparing two trees on a busy machine. Under
+valgrind every model call's 50 ms have passed before the loop comes back to
+it, so the runs interleave differently than natively; compare counts with
+counts only. About 5 minutes for 1,000 Runlet runs.
 
 Each sample is a fresh process (so memory figures start clean and one sample's
 garbage is not the next one's), warmed up with a small gather first; the
@@ -187,7 +196,7 @@ def child(case: str, runs: int, latency: float, trace: bool) -> dict[str, Any]:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             rss_before = maxrss_before
         assert outputs == ["done"] * runs, f"{case}: not every run answered"
-        ended = sorted(end - start for end in ends)
+        ended = sorted(end - start for end in ends) or [0.0]
         return {
             "wall": wall,
             "cpu": cpu,
@@ -214,6 +223,38 @@ def sample(case: str, runs: int, latency: float, *, trace: bool = False) -> dict
     return result
 
 
+def instructions(case: str, runs: int, latency: float) -> int:
+    """valgrind's instruction count of a child process doing `runs` runs at once."""
+    import re
+    import tempfile
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONHASHSEED"] = "0"
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", sys.executable, str(HERE),
+             "--child", case, str(runs), str(latency)],
+            capture_output=True, text=True, env=env,
+        )
+    match = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or match is None:
+        raise RuntimeError(f"valgrind failed for {case} with {runs} runs:\n{done.stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def count_instructions(sizes: Sequence[int], latency: float) -> int:
+    print(f"instructions per step = (I(N runs) - I(0 runs)) / (N x {MODEL_CALLS} model calls), valgrind")
+    print(f"\n  {'runs':>6}  {'case':<18}{'instructions/step':>18}{'ratio':>8}")
+    for n in sizes:
+        sample(BASELINE, 1, latency)  # bytecode caches, natively
+        per_step = {case: (instructions(case, n, latency) - instructions(case, 0, latency)) / (n * MODEL_CALLS)
+                    for case in CASES}
+        for case in CASES:
+            print(f"  {n:>6,}  {case:<18}{per_step[case]:>18,.0f}{per_step[case] / per_step[BASELINE]:>7.2f}x",
+                  flush=True)
+    return 0
+
+
 def median_ratio(a: Sequence[float], b: Sequence[float]) -> float:
     return statistics.median(x / y for x, y in zip(a, b))
 
@@ -230,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per model call (default 0.05)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (a smoke test, not a measurement)")
     parser.add_argument("--json", type=Path, help="write every row and sample to this file")
+    parser.add_argument("--instructions", action="store_true", help="count instructions per step with valgrind")
     parser.add_argument("--child", nargs=3, metavar=("CASE", "RUNS", "LATENCY"), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -240,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds, latency = args.rounds, args.latency
     if args.quick:
         sizes, rounds, latency = [20, 50], 1, 0.005
+    if args.instructions:
+        return count_instructions(sizes, latency)
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{', '.join(f'{n:,}' for n in sizes)} runs at once, {TOOL_STEPS} tool steps each ({MODEL_CALLS} model calls), "
