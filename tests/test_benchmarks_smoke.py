@@ -45,3 +45,32 @@ def test_benchmark_server_payloads_match_the_openai_types() -> None:
     check_response(responses_server.final_response())
     for event in [*responses_server.call_events(), *responses_server.final_events()]:
         check_event(event)
+
+
+def test_concurrent_runs_benchmark_quick(tmp_path: Path) -> None:
+    out = tmp_path / "concurrent.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "concurrent_runs.py"), "--quick", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())
+    rows = [row for row in results["rows"] if "cpu_us_per_step" in row]
+    assert {(row["case"], row["runs"]) for row in rows} == {
+        (case, runs) for case in ("hand-written loop", "runlet") for runs in results["config"]["runs"]
+    }
+    for row in rows:
+        assert row["wall_s"] > 0 and row["cpu_us_per_step"] > 0 and row["traced_kib_per_run"] > 0, row
+        assert row["wall_s"] >= row["ideal_wall_s"], row  # every run waited for its four model calls
+    assert any("scaling_cpu_per_step" in row for row in results["rows"])
+    assert "CPU µs/step" in done.stdout
+
+
+@pytest.mark.parametrize("case", ["hand-written loop", "runlet", "runlet (ScriptedProvider)"])
+def test_instruction_count_children_run(case: str) -> None:
+    """What `benchmarks/instructions.py` runs under valgrind works (valgrind itself is not needed here)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "instructions.py"), "--child", case, "2", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
