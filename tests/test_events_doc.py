@@ -44,6 +44,7 @@ STABLE_TYPES = frozenset(
         "model.retried",
         "model.stream.started",
         "model.stream.delta",
+        "model.stream.partial_output",
         "model.stream.reasoning_delta",
         "model.stream.tool_call_delta",
         "model.stream.completed",

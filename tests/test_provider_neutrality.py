@@ -171,3 +171,73 @@ async def test_same_agent_runs_on_every_provider(make: Callable[[bool], Setup]) 
         assert result.usage.requests == 2
         assert results(server.bodies[1]) == ["shipped"]
         check_server(server)
+
+
+# A union output type: the alternatives go to each provider as one tagged schema, the answer streams as
+# partial outputs, and the stream's result is the alternative the model named.
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+
+
+REFUSAL = '{"result": {"kind": "Refusal", "value": {"reason": "not your order"}}}'
+REFUSAL_PIECES = [REFUSAL[:12], REFUSAL[12:30], REFUSAL[30:52], REFUSAL[52:]]
+
+
+def tagged_schema_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The answer's schema, wherever the provider's API puts it."""
+    if "text" in body:  # Responses
+        return body["text"]["format"]["schema"]  # type: ignore[no-any-return]
+    if "response_format" in body:  # Chat Completions
+        return body["response_format"]["json_schema"]["schema"]  # type: ignore[no-any-return]
+    if "output_config" in body:  # Anthropic, structured outputs
+        return body["output_config"]["format"]["schema"]  # type: ignore[no-any-return]
+    (output_tool,) = [tool for tool in body["tools"] if tool["name"] == "runlet_output"]  # Anthropic, output tool
+    return output_tool["input_schema"]  # type: ignore[no-any-return]
+
+
+def union_setup(api: str) -> tuple[Provider, openai_server.FakeResponsesServer]:
+    if api == "responses":
+        server = openai_server.FakeResponsesServer()
+        server.add(openai_server.SseReply(openai_server.EventScript().created().text(REFUSAL_PIECES).completed().events))
+        return OpenAIResponsesProvider(model="gpt-5.5", base_url=server.base_url, api_key="sk-test-neutral-0000"), server
+    if api == "chat":
+        chat = chat_server.FakeChatServer()
+        chat.add(openai_server.SseReply(chat_server.ChunkScript().role().text(REFUSAL_PIECES).finish("stop").usage().done()))
+        return OpenAIChatCompletionsProvider(model="qwen3:8b", base_url=chat.base_url), chat  # type: ignore[return-value]
+    messages = anthropic_server.FakeAnthropicServer()
+    if api == "anthropic":
+        messages.add(openai_server.SseReply(anthropic_server.EventScript().start().text(REFUSAL_PIECES).stop().events))
+        provider = AnthropicProvider(model="claude-sonnet-4-6", base_url=messages.base_url, api_key="sk-ant-test-neutral")
+    else:
+        script = anthropic_server.EventScript().start().tool_use("toolu_o", "runlet_output", REFUSAL_PIECES).stop("tool_use")
+        messages.add(openai_server.SseReply(script.events))
+        provider = AnthropicProvider(
+            model="claude-sonnet-4-6", base_url=messages.base_url, api_key="sk-ant-test-neutral", structured_output="tool"
+        )
+    return provider, messages  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("api", ["responses", "chat", "anthropic", "anthropic-tool"])
+async def test_a_union_output_streams_on_every_provider(api: str) -> None:
+    provider, server = union_setup(api)
+    with server:
+        agent: Agent[None, Answer | Refusal] = Agent(name="support", model=provider, output_type=Answer | Refusal)
+        stream = Runtime().stream(agent, "Where is order 999?")
+        partials = [partial async for partial in stream.partial_outputs()]
+
+        assert stream.result.output == Refusal("not your order")
+        assert partials[-1] == {"kind": "Refusal", "value": {"reason": "not your order"}}
+        assert {"kind": "Refusal"} in partials
+        schema = tagged_schema_of(server.bodies[0])
+        branches = schema["properties"]["result"]["anyOf"]
+        assert [branch["properties"]["kind"]["enum"] for branch in branches] == [["Answer"], ["Refusal"]]
+        assert branches[0]["properties"]["value"]["required"] == ["status", "eta_days"]
+        if api == "responses":
+            assert server.bodies[0]["text"]["format"]["strict"] is True
+        if api == "chat":
+            assert server.bodies[0]["response_format"]["json_schema"]["strict"] is True
+        invalid: list[str] = getattr(server, "invalid", [])
+        assert not invalid and not server.unexpected and server.pending == 0

@@ -29,12 +29,14 @@ from runlet.core.errors import (
     MaxStepsExceeded,
     ModelCallVetoed,
     ModelTimeout,
+    OutputRetry,
     OutputValidationError,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
     ResumeError,
     RunletError,
+    RunNotCompleted,
     ToolError,
     ToolRetry,
     ToolTimeout,
@@ -47,11 +49,12 @@ from runlet.core.json import JsonObject, JsonValue
 from runlet.core.limits import Limits
 from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import Capabilities, FinishReason, ModelRequest, ModelResponse, OutputSchema, ToolDefinition, Usage
+from runlet.core.output import OutputValidator
 from runlet.core.state import SessionConflict, StateError, StateFormatError, StateVetoed, UnsupportedStateVersion
 from runlet.core.tools import FunctionTool, Tool, tool
 from runlet.core.run_state import RunState
 from runlet.loop.executor import Executor, LocalExecutor
-from runlet.runtime import RetryPolicy, RunResult, Runtime
+from runlet.runtime import RetryPolicy, RunResult, RunStream, Runtime
 
 if TYPE_CHECKING:
     from runlet import events as events  # the submodule, read as an attribute
@@ -141,8 +144,10 @@ __all__ = [
     "ModelRequest",
     "ModelResponse",
     "ModelTimeout",
+    "OutputRetry",
     "OutputSchema",
     "OutputValidationError",
+    "OutputValidator",
     "Part",
     "PendingCall",
     "ProviderError",
@@ -155,8 +160,10 @@ __all__ = [
     "Role",
     "RunContext",
     "RunInterrupted",
+    "RunNotCompleted",
     "RunResult",
     "RunState",
+    "RunStream",
     "RunletError",
     "Runtime",
     "SessionConflict",

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncGenerator, Sequence
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import field
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, overload
 
-from typing_extensions import TypeVar
+from typing_extensions import Self, TypeVar
 
 from runlet.core._deferred import DeferredModule
 from runlet.core._frozen import frozen
 from runlet.core.agent import Agent
 from runlet.core.budget import Budgeter, TokenBudgeter
+from runlet.core.errors import RunNotCompleted
 from runlet.core.hooks import AnyHook
+from runlet.core.json import JsonValue
 from runlet.core.limits import Limits
 from runlet.core.messages import Message
 from runlet.core.models import Usage
@@ -58,6 +60,82 @@ class RunResult(Generic[OutputT_co]):
     """Usage summed over every model call of the run."""
     run_id: str
     steps: int
+
+
+class RunStream(Generic[OutputT_co]):
+    """A run as it happens: an async iterator of its events and, once it has completed, its `RunResult`.
+
+    `Runtime.stream()` and `Runtime.resume_stream()` return one. Iterate it
+    with `async for`; when the loop ends without an error, `result` holds
+    the typed output, the messages and the usage. It is an
+    `AsyncGenerator[Event, None]` as well: `aclose()` (or
+    `contextlib.aclosing`) cancels the run at once and closes the provider's
+    stream. `partial_outputs()` iterates the rest of the run as the partial
+    values of a structured answer.
+    """
+
+    __slots__ = ("_items", "_result")
+
+    def __init__(self, items: AsyncGenerator[events.Event | RunResult[OutputT_co], None]) -> None:
+        self._items = items
+        self._result: RunResult[OutputT_co] | None = None
+
+    @property
+    def result(self) -> RunResult[OutputT_co]:
+        """What the run produced; raises `RunNotCompleted` until the stream has ended with the run complete."""
+        if self._result is None:
+            raise RunNotCompleted(
+                "the run has not completed, so it has no result yet: read `result` after `async for` over the "
+                "stream has ended (or iterate `partial_outputs()` to its end); a run that fails, is cancelled or "
+                "is interrupted raises its error from the stream instead, and never has a result"
+            )
+        return self._result
+
+    async def partial_outputs(self) -> AsyncIterator[JsonValue]:
+        """Iterate the rest of the run, yielding the structured answer as it grows (`model.stream.partial_output`).
+
+        Each value is the JSON known so far: complete values only, objects and
+        arrays as soon as they open (see docs/events.md). They start again with
+        every model call (a retried answer is read afresh). Once this ends,
+        `result` holds the validated output. An agent whose output is `str`
+        yields none: read `model.stream.delta` events instead.
+        """
+        async for event in self:
+            if isinstance(event, events.ModelStreamPartialOutput):
+                yield event.output
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> events.Event:
+        """The next event; the run's result is kept when it arrives, after the last event."""
+        while True:
+            item = await self._items.__anext__()
+            if not isinstance(item, RunResult):
+                return item
+            self._result = item
+
+    async def asend(self, value: None, /) -> events.Event:
+        """The next event, as `__anext__` (a stream takes nothing in: `value` is `None`)."""
+        return await self.__anext__()
+
+    async def athrow(
+        self, typ: type[BaseException] | BaseException, val: object = None, tb: TracebackType | None = None, /
+    ) -> events.Event:
+        """Raise an exception in the run where it waits, as into a generator: the run fails (or is cancelled) with it."""
+        if isinstance(typ, BaseException):
+            error = typ
+        else:
+            error = val if isinstance(val, BaseException) else typ() if val is None else typ(val)
+        item = await self._items.athrow(error if tb is None else error.with_traceback(tb))
+        if isinstance(item, RunResult):
+            self._result = item
+            return await self.__anext__()
+        return item
+
+    async def aclose(self) -> None:
+        """Cancel the run now (`run.cancelled`), closing the provider's stream; nothing happens once it has ended."""
+        await self._items.aclose()
 
 
 @frozen
@@ -162,7 +240,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncGenerator[events.Event, None]: ...
+    ) -> RunStream[OutputT]: ...
 
     @overload
     def stream(
@@ -173,7 +251,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncGenerator[events.Event, None]: ...
+    ) -> RunStream[OutputT]: ...
 
     def stream(
         self,
@@ -183,14 +261,15 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
-    ) -> AsyncGenerator[events.Event, None]:
-        """Run the agent with a streamed model, yielding every event as it happens.
+    ) -> RunStream[Any]:
+        """Run the agent with a streamed model: a `RunStream` of every event as it happens, then the result.
 
         Tool calls run between model rounds; the last event is `run.completed`
-        (or `run.failed`, after which the error is raised). Leaving the loop
-        early cancels the run.
+        (or `run.failed`, after which the error is raised), and then
+        `RunStream.result` is the typed `RunResult`. Leaving the loop early
+        cancels the run.
         """
-        return _events(new_run(self, agent, input, deps, history, session, streaming=True))
+        return RunStream(new_run(self, agent, input, deps, history, session, streaming=True))
 
     @overload
     def run_sync(
@@ -272,7 +351,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: None = None,
-    ) -> AsyncGenerator[events.Event, None]: ...
+    ) -> RunStream[OutputT]: ...
 
     @overload
     def resume_stream(
@@ -282,7 +361,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: DepsT,
-    ) -> AsyncGenerator[events.Event, None]: ...
+    ) -> RunStream[OutputT]: ...
 
     def resume_stream(
         self,
@@ -291,12 +370,12 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: Any = None,
-    ) -> AsyncGenerator[events.Event, None]:
-        """`resume()` with a streamed model, yielding every event; the first is `run.resumed`.
+    ) -> RunStream[Any]:
+        """`resume()` with a streamed model: a `RunStream` of every event (the first is `run.resumed`), then the result.
 
         Bad responses raise at the call; a consumed checkpoint raises before the first event.
         """
-        return _events(resumed_run(self, agent, checkpoint, responses, deps, streaming=True))
+        return RunStream(resumed_run(self, agent, checkpoint, responses, deps, streaming=True))
 
 
 async def _result(loop: AsyncGenerator[events.Event | RunResult[Any], None]) -> RunResult[Any]:
@@ -307,11 +386,3 @@ async def _result(loop: AsyncGenerator[events.Event | RunResult[Any], None]) -> 
             result = item
     assert result is not None, "a loop that ends without raising ends with its result"
     return result
-
-
-async def _events(loop: AsyncGenerator[events.Event | RunResult[Any], None]) -> AsyncGenerator[events.Event, None]:
-    """The loop's events, as a stream's consumer sees them; closing this closes the loop at once."""
-    async with aclosing(loop) as items:
-        async for item in items:
-            if not isinstance(item, RunResult):
-                yield item

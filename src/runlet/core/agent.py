@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, overload
 
-from typing_extensions import TypeVar
+from typing_extensions import TypeForm, TypeVar
 
 from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
 from runlet.core.hooks import AnyHook
 from runlet.core.models import Capabilities, Provider
+from runlet.core.output import OutputValidator
 from runlet.core.tools import Tool
 
 DepsT_contra = TypeVar("DepsT_contra", contravariant=True, default=None)
@@ -38,14 +39,16 @@ class Agent(Generic[DepsT_contra, OutputT]):
     instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]]
     """A string, or a function (sync or async) of the run context called at the start of a run."""
     tools: tuple[Tool[DepsT_contra], ...]
-    output_type: type[OutputT]
-    """The type of the final answer: `str`, a dataclass, a TypedDict, a primitive, or a pydantic model."""
+    output_type: TypeForm[OutputT]
+    """The type of the final answer: `str`, a dataclass, a TypedDict, a primitive, a pydantic model, or a union of them."""
+    output_validators: tuple[OutputValidator[DepsT_contra, OutputT], ...]
+    """Check the validated answer, in order; one that raises `OutputRetry` sends the model back with the reason."""
     hooks: tuple[AnyHook[DepsT_contra], ...]
     """Hooks for this agent's runs, inside the runtime's; a hook for other deps is a type error."""
     max_steps: int
     """Model calls a run may make before it stops with `MaxStepsExceeded`."""
     max_output_retries: int
-    """Times the model is asked again when its final answer does not validate."""
+    """Times the model is asked again when its final answer does not validate or a validator refuses it."""
     options: Mapping[str, Mapping[str, object]]
     """Provider options for every request, by provider (`{"openai": {...}}`)."""
     max_output_tokens: int | None
@@ -62,6 +65,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
         tools: Sequence[Tool[DepsT_contra]] | None = None,
         output_type: None = None,
+        output_validators: Sequence[OutputValidator[DepsT_contra, str]] | None = None,
         hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
         max_steps: int = 25,
         max_output_retries: int = 2,
@@ -78,7 +82,8 @@ class Agent(Generic[DepsT_contra, OutputT]):
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
         tools: Sequence[Tool[DepsT_contra]] | None = None,
-        output_type: type[OutputT],
+        output_type: TypeForm[OutputT],
+        output_validators: Sequence[OutputValidator[DepsT_contra, OutputT]] | None = None,
         hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
         max_steps: int = 25,
         max_output_retries: int = 2,
@@ -94,7 +99,8 @@ class Agent(Generic[DepsT_contra, OutputT]):
         model: Provider,
         instructions: str | Callable[[RunContext[Any]], str | Awaitable[str]] = "",
         tools: Sequence[Tool[Any]] | None = None,
-        output_type: type[Any] | None = None,
+        output_type: TypeForm[Any] | None = None,
+        output_validators: Sequence[OutputValidator[Any, Any]] | None = None,
         hooks: Sequence[AnyHook[Any]] | None = None,
         max_steps: int = 25,
         max_output_retries: int = 2,
@@ -116,6 +122,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         set_field(self, "instructions", instructions)
         set_field(self, "tools", tuple(tools or ()))
         set_field(self, "output_type", str if output_type is None else output_type)
+        set_field(self, "output_validators", tuple(output_validators or ()))
         set_field(self, "hooks", tuple(hooks or ()))
         set_field(self, "max_steps", max_steps)
         set_field(self, "max_output_retries", max_output_retries)

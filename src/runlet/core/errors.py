@@ -77,7 +77,19 @@ class UsageLimitExceeded(RunletError):
 
 
 class OutputValidationError(RunletError):
-    """The model's final answer never validated against the agent's `output_type`."""
+    """The model's final answer was never accepted: it did not validate against `output_type`, or a validator refused it."""
+
+
+class OutputRetry(RunletError):
+    """Raised by an output validator to refuse the final answer and send the model back with the message.
+
+    The model is asked again up to `Agent(max_output_retries=...)` times; after
+    that the run stops with `OutputValidationError`.
+    """
+
+
+class RunNotCompleted(UserError):
+    """A stream's result was asked for before its run completed (or after it failed, was cancelled or interrupted)."""
 
 
 class ContextBudgetExceeded(RunletError):

@@ -230,6 +230,15 @@ class ModelStreamDelta(EventBase):
 
 
 @frozen(kw_only=True)
+class ModelStreamPartialOutput(EventBase):
+    """The structured answer so far, after a text delta that completed a value of it."""
+
+    type: ClassVar[Literal["model.stream.partial_output"]] = "model.stream.partial_output"
+    output: JsonValue
+    """The JSON known so far: complete values only, containers as soon as they open (`RunStream.partial_outputs`)."""
+
+
+@frozen(kw_only=True)
 class ModelStreamReasoningDelta(EventBase):
     """A piece of reasoning summary text."""
 
@@ -393,11 +402,11 @@ class HookDecided(EventBase):
 
 @frozen(kw_only=True)
 class OutputValidationFailed(EventBase):
-    """The final answer did not validate against the output type; the model is asked again."""
+    """The final answer did not validate against the output type, or an output validator refused it; the model is asked again."""
 
     type: ClassVar[Literal["output.validation_failed"]] = "output.validation_failed"
     error: str
-    """Why the answer did not validate."""
+    """Why the answer did not validate, or the reason the validator gave (`OutputRetry`)."""
     attempt: int
     """Failed answers so far, from 1."""
 
@@ -486,6 +495,7 @@ Event: TypeAlias = Union[
     ModelRetried,
     ModelStreamStarted,
     ModelStreamDelta,
+    ModelStreamPartialOutput,
     ModelStreamReasoningDelta,
     ModelStreamToolCallDelta,
     ModelStreamCompleted,

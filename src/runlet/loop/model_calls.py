@@ -29,6 +29,7 @@ from runlet.core.models import (
     ToolCallDone,
     ToolCallStarted,
 )
+from runlet.core.output import PartialOutput
 from runlet.core.run_state import RunState
 from runlet.loop.run import Run
 
@@ -237,7 +238,16 @@ async def _after(
     if emitter.streaming and not run.streaming and final.text:
         # stream() on a model that cannot stream: the whole text arrives as one delta.
         await emitter.emit(lambda: events.ModelStreamDelta(**emitter.under_step(span), delta=final.text))
+        partial = run.output.partial()
+        if partial is not None and partial.feed(final.text):
+            await _partial_output(run, span, partial)
     return ModelTurn(state, response)
+
+
+async def _partial_output(run: Run, span: str, partial: PartialOutput) -> None:
+    """`model.stream.partial_output`: a text delta completed a value of the structured answer."""
+    emitter, output = run.emitter, partial.value
+    await emitter.emit(lambda: events.ModelStreamPartialOutput(**emitter.under_step(span), output=output))
 
 
 # The call, with retries and timeouts
@@ -326,12 +336,15 @@ async def _stream(
     stream = run.runtime.executor.stream(run.agent.model, request)
     items = stream if timeout is None else _bounded(run, stream, timeout)
     names: dict[str, str] = {}
+    partial = run.output.partial()  # each attempt's answer is read afresh
     response: ModelResponse | None = None
     try:
         async for item in items:
             match item:
                 case TextDelta(delta=delta):
                     await emitter.emit(lambda: events.ModelStreamDelta(**emitter.under_step(span), delta=delta))
+                    if partial is not None and partial.feed(delta):
+                        await _partial_output(run, span, partial)
                 case ReasoningDelta(delta=delta):
                     await emitter.emit(lambda: events.ModelStreamReasoningDelta(**emitter.under_step(span), delta=delta))
                 case ToolCallStarted(call_id=call_id, name=name):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Union
 from typing_extensions import TypeAlias, assert_never
 
 from runlet.core._frozen import frozen
-from runlet.core.errors import MaxStepsExceeded, OutputValidationError, ValidationError
+from runlet.core.errors import MaxStepsExceeded, OutputRetry, OutputValidationError, ValidationError
 from runlet.core.messages import Message, ToolCallPart
 from runlet.core.run_state import RunState
 from runlet.loop.model_calls import ModelTurn, call_model, stream_model
@@ -72,9 +72,9 @@ class RunTools:
 
 @frozen
 class RetryOutput:
-    """The final answer did not validate: send the model back with the reason."""
+    """The final answer did not validate, or a validator refused it: send the model back with the reason."""
 
-    error: ValidationError
+    error: ValidationError | OutputRetry
 
 
 @frozen
@@ -185,7 +185,23 @@ async def ask_model(run: Run, state: RunState) -> Step:
     except ValidationError as error:
         yield Transition(state, RetryOutput(error))
         return
+    try:
+        output = await _validated(run, state, output)
+    except OutputRetry as refusal:
+        yield Transition(state, RetryOutput(refusal))
+        return
     yield Transition(state, Finish(output))
+
+
+async def _validated(run: Run, state: RunState, output: object) -> object:
+    """The output after the agent's validators, in order; `OutputRetry` from one of them propagates."""
+    validators = run.agent.output_validators
+    if validators:
+        ctx = run.context(state)
+        for validate in validators:
+            checked = validate(ctx, output)
+            output = await checked if inspect.isawaitable(checked) else checked
+    return output
 
 
 async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...]) -> Step:
@@ -198,19 +214,25 @@ async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...]) 
     yield await _tools_done(run, state, calls, spans, len(calls))
 
 
-async def retry_output(run: Run, state: RunState, error: ValidationError) -> Step:
-    """Tell the model why its answer did not validate (within `max_output_retries`)."""
+async def retry_output(run: Run, state: RunState, error: ValidationError | OutputRetry) -> Step:
+    """Tell the model why its answer was not accepted (within `max_output_retries`)."""
     agent, emitter = run.agent, run.emitter
     attempt = state.output_retries + 1
+    match error:
+        case ValidationError():
+            failure = f"did not validate as {run.output.name}"
+            retry = Message.user(
+                f"Your answer does not match the required output schema: {error}. "
+                "Answer again with JSON that follows the schema exactly."
+            )
+        case OutputRetry():
+            failure = "was refused by an output validator"
+            retry = Message.user(f"Your answer was not accepted: {error}. Answer again.")
+        case _:
+            assert_never(error)
     if attempt > agent.max_output_retries:
-        raise OutputValidationError(
-            f"the final answer did not validate as {agent.output_type.__name__} after {attempt} attempts: {error}"
-        ) from error
+        raise OutputValidationError(f"the final answer {failure} after {attempt} attempts: {error}") from error
     await emitter.emit(lambda: events.OutputValidationFailed(**emitter.of_step(), error=str(error), attempt=attempt))
-    retry = Message.user(
-        f"Your answer does not match the required output schema: {error}. "
-        "Answer again with JSON that follows the schema exactly."
-    )
     state = replace(state, output_retries=attempt).appended(retry)
     await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=0))
     yield Transition(state, CallModel())

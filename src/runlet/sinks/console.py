@@ -33,6 +33,7 @@ from runlet.core.events import (
     ModelRetried,
     ModelStreamCompleted,
     ModelStreamDelta,
+    ModelStreamPartialOutput,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -163,6 +164,7 @@ class ConsoleSink:
                 ModelRequested()
                 | ModelStreamStarted()
                 | ModelStreamToolCallDelta()
+                | ModelStreamPartialOutput()
                 | ModelStreamCompleted()
                 | StepCompleted()
                 | ContextBudgetChecked()

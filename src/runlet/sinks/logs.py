@@ -35,6 +35,7 @@ from runlet.core.events import (
     ModelRetried,
     ModelStreamCompleted,
     ModelStreamDelta,
+    ModelStreamPartialOutput,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -67,6 +68,7 @@ def level_of(event: Event) -> int:
         case (
             ModelStreamStarted()
             | ModelStreamDelta()
+            | ModelStreamPartialOutput()
             | ModelStreamReasoningDelta()
             | ModelStreamToolCallDelta()
             | ModelStreamCompleted()

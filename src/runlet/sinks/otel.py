@@ -53,6 +53,7 @@ from runlet.core.events import (
     ModelRetried,
     ModelStreamCompleted,
     ModelStreamDelta,
+    ModelStreamPartialOutput,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -374,7 +375,14 @@ class OpenTelemetrySink:
                 | PolicyStopped()
             ):
                 self._point(event)
-            case ModelStreamStarted() | ModelStreamDelta() | ModelStreamReasoningDelta() | ModelStreamToolCallDelta() | ModelStreamCompleted():
+            case (
+                ModelStreamStarted()
+                | ModelStreamDelta()
+                | ModelStreamReasoningDelta()
+                | ModelStreamToolCallDelta()
+                | ModelStreamPartialOutput()
+                | ModelStreamCompleted()
+            ):
                 pass
             case _:
                 assert_never(event)

@@ -6,9 +6,9 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from typing_extensions import assert_type
+from typing_extensions import TypeForm, assert_type
 
-from runlet import Agent, RunContext, RunResult, Runtime, Tool, tool
+from runlet import Agent, RunContext, RunResult, RunStream, Runtime, Tool, tool
 from runlet.events import Event
 from runlet.testing import ScriptedProvider
 
@@ -73,7 +73,7 @@ plain = Agent(name="assistant", instructions="Be helpful.", model=provider)
 assert_type(plain, Agent[None, str])
 
 with_plain_tools = Agent(name="calc", model=provider, tools=(add,))
-assert_type(with_plain_tools.output_type, type[str])
+assert_type(with_plain_tools.output_type, TypeForm[str])
 
 
 @tool
@@ -117,8 +117,9 @@ async def main() -> None:
     assert_type(number.output, int)
 
     events = Runtime().stream(agent, "Where is order 123?", deps=Deps(OrderDb()))
-    assert_type(events, AsyncGenerator[Event, None])
-    async for event in events:
+    assert_type(events, RunStream[Answer])
+    as_before: AsyncGenerator[Event, None] = events  # what stream() returned before 0.4 still fits
+    async for event in as_before:
         if event.type == "model.stream.delta":
             print(event.payload["delta"], end="")
 

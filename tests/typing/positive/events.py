@@ -26,6 +26,7 @@ from runlet.events import (
     ModelRetried,
     ModelStreamCompleted,
     ModelStreamDelta,
+    ModelStreamPartialOutput,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -90,6 +91,7 @@ def category(event: Event) -> str:
             | ModelStreamDelta()
             | ModelStreamReasoningDelta()
             | ModelStreamToolCallDelta()
+            | ModelStreamPartialOutput()
             | ModelStreamCompleted()
         ):
             return "stream"

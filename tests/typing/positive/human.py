@@ -23,6 +23,7 @@ from runlet import (
     RunContext,
     RunInterrupted,
     RunResult,
+    RunStream,
     Runtime,
     ToolCallPart,
     ask_human,
@@ -127,7 +128,8 @@ async def no_deps(runtime: Runtime, checkpoint: Checkpoint, responses: Sequence[
     result = await runtime.resume(simple, checkpoint, responses)
     assert_type(result.output, str)
     events = runtime.resume_stream(simple, checkpoint, responses)
-    assert_type(events, AsyncGenerator[Event, None])
-    async for event in events:
+    assert_type(events, RunStream[str])
+    as_before: AsyncGenerator[Event, None] = events
+    async for event in as_before:
         if event.type == "run.suspended":
             break
