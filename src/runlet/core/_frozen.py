@@ -93,7 +93,7 @@ def _values(names: list[str]) -> _Values:
     return several
 
 
-_field_names: dict[type[Any], frozenset[str]] = {}
+_copied: dict[type[Any], tuple[frozenset[str], bool]] = {}
 
 
 def replace(obj: T, /, **changes: Any) -> T:
@@ -109,19 +109,19 @@ def replace(obj: T, /, **changes: Any) -> T:
     """
     instance: Any = obj
     cls: type[Any] = instance.__class__
-    if not hasattr(instance, "__dict__"):  # a slotted class: nothing to copy at once
-        copied: T = dataclasses.replace(instance, **changes)
-        return copied
-    names = _field_names.get(cls)
-    if names is None:
-        names = _field_names[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+    known = _copied.get(cls)
+    if known is None:
+        if "__dict__" not in dir(cls) or not dataclasses.is_dataclass(cls):  # slotted: nothing to copy at once
+            copied: T = dataclasses.replace(instance, **changes)
+            return copied
+        known = _copied[cls] = (frozenset(f.name for f in dataclasses.fields(cls)), hasattr(cls, "__post_init__"))
+    names, post_init = known
     if not names.issuperset(changes):
         unknown = sorted(set(changes) - names)
         raise TypeError(f"{cls.__name__} has no field {', '.join(map(repr, unknown))}")
     new = object.__new__(cls)
     object.__setattr__(new, "__dict__", {**instance.__dict__, **changes})
-    post_init: Callable[[], None] | None = getattr(new, "__post_init__", None)
-    if post_init is not None:
-        post_init()
+    if post_init:
+        new.__post_init__()
     made: T = new
     return made

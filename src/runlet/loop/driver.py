@@ -39,14 +39,18 @@ async def drive(run: Run, state: RunState, next: Next) -> AsyncGenerator[events.
     emitter = run.emitter
     try:
         while not isinstance(next, Done):
-            async with aclosing(step(run, state, next)) as steps:
+            steps = step(run, state, next)
+            try:
                 async for item in steps:
                     if isinstance(item, Transition):
                         state, next = item.state, item.next
                     else:
                         yield item
-            for event in emitter.drain():
-                yield event
+            finally:
+                await steps.aclose()  # leaving early closes the step at once (and a model's stream with it)
+            if emitter.outbox:
+                for event in emitter.drain():
+                    yield event
     except (asyncio.CancelledError, GeneratorExit):
         await emitter.emit(lambda: events.RunCancelled(**emitter.of_run(), reason="cancelled"))
         raise

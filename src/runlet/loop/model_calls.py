@@ -106,7 +106,7 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
         options=agent.options,
     )
     request, state = await _fit(run, state, request)
-    answer = await _before(run, state, request)
+    answer = await _before(run, state, request) if "before_model_call" in run.hooks.points else request
     span = run.emitter.span()
     if isinstance(answer, ModelResponse):
         return await _after(run, state, request, answer, span, state.model_requests)
@@ -196,8 +196,6 @@ async def _fit(run: Run, state: RunState, request: ModelRequest) -> tuple[ModelR
 
 async def _before(run: Run, state: RunState, request: ModelRequest) -> ModelRequest | ModelResponse:
     """The request to send, or a hook's answer that skips the call; raises on a veto."""
-    if "before_model_call" not in run.hooks.points:
-        return request
     decided = await run.hooks.decide("before_model_call", run.context(state), request, (), (ModelRequest, ModelResponse))
     await run.emitter.report_hooks(decided.decisions)
     match decided:
@@ -301,7 +299,8 @@ async def _complete(run: Run, request: ModelRequest, attempts: _Attempts) -> Mod
     while True:
         timeout = attempts.start()
         try:
-            return await _within(run, run.runtime.executor.complete(run.agent.model, request), timeout)
+            sent = run.runtime.executor.complete(run.agent.model, request)
+            return await (sent if timeout is None else _within(run, sent, timeout))
         except ProviderError as error:
             await attempts.failed(error, shown=False)
 
@@ -372,10 +371,8 @@ async def _stream(
     yield response
 
 
-async def _within(run: Run, awaitable: Awaitable[T], timeout: float | None) -> T:
+async def _within(run: Run, awaitable: Awaitable[T], timeout: float) -> T:
     """Await a model operation, raising `ModelTimeout` (or the deadline) when it takes too long."""
-    if timeout is None:
-        return await awaitable
     try:
         return await asyncio.wait_for(awaitable, timeout)
     except asyncio.TimeoutError:

@@ -177,8 +177,9 @@ async def ask_model(run: Run, state: RunState) -> Step:
         turn = await call_model(run, state)
     response = turn.response
     state = turn.state.appended(response.message)
-    if response.tool_calls:
-        yield Transition(state, RunTools(response.tool_calls))
+    calls = response.tool_calls
+    if calls:
+        yield Transition(state, RunTools(calls))
         return
     try:
         output = run.output.parse(response.text)

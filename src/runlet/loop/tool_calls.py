@@ -123,10 +123,10 @@ class TurnResults:
 # The turn
 
 
-async def announce(run: Run, calls: Sequence[ToolCallPart]) -> tuple[str, ...]:
+async def announce(run: Run, calls: Sequence[ToolCallPart]) -> list[str]:
     """Emit `tool.started` for each call before any runs; their spans."""
     emitter = run.emitter
-    spans = tuple(emitter.span() for _ in calls)
+    spans = [emitter.span() for _ in calls]
     for call, span in zip(calls, spans):
         await emitter.emit(
             lambda: events.ToolStarted(**emitter.under_step(span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
@@ -146,15 +146,26 @@ async def run_tools(run: Run, state: RunState, calls: Sequence[ToolCallPart], sp
         outcomes = [await _run_one(run, state, ctx, calls[0], spans[0])]
     else:
         outcomes = await _gather([_run_one(run, state, ctx, call, span) for call, span in zip(calls, spans)])
-    waiting = tuple(outcome for outcome in outcomes if isinstance(outcome, Waiting))
-    completed = [*state.completed, *(outcome.result for outcome in outcomes if not isinstance(outcome, Waiting))]
-    for outcome in sorted(outcomes, key=lambda outcome: isinstance(outcome, Waiting)):  # answered calls first
-        await run.emitter.report_hooks(outcome.decisions)
-        await run.emitter.emit(lambda: _event(run, outcome))
+    answered: list[Answered] = []
+    waiting: list[Waiting] = []
+    for outcome in outcomes:
+        if isinstance(outcome, Waiting):
+            waiting.append(outcome)
+        else:
+            answered.append(outcome)
+    emitter = run.emitter
+    for outcome in (*answered, *waiting):  # answered calls first, then the requests to humans
+        if outcome.decisions:
+            await emitter.report_hooks(outcome.decisions)
+        await emitter.emit(lambda: _event(run, outcome))
+    completed = [*state.completed, *(outcome.result for outcome in answered)]
     if waiting:
-        return TurnResults(replace(state, completed=tuple(completed)), waiting)
-    results = {result.call_id: result for result in completed}
-    message = Message("tool", tuple(results[c.call_id] for c in state.turn if c.call_id in results))
+        return TurnResults(replace(state, completed=tuple(completed)), tuple(waiting))
+    if len(completed) == 1:
+        message = Message("tool", (completed[0],))
+    else:
+        results = {result.call_id: result for result in completed}
+        message = Message("tool", tuple(results[c.call_id] for c in state.turn if c.call_id in results))
     if state.completed or state.answers:  # a resumed turn: its results and answers are used up now
         state = replace(state, completed=(), answers={})
     return TurnResults(state.appended(message), ())
@@ -202,6 +213,8 @@ async def _run_one(run: Run, state: RunState, ctx: RunContext[Any], call: ToolCa
         current_answers.reset(token)
     if isinstance(outcome, Waiting):
         return outcome
+    if "after_tool_call" not in run.hooks.points:
+        return outcome
     after = await run.hooks.decide("after_tool_call", ctx, outcome.result, (ran,), ToolResultPart)
     if not after.decisions or not isinstance(after, Proceed):
         return outcome
@@ -225,6 +238,8 @@ async def _decide_and_call(
     if rejected is not None:
         reason = rejected.reason
         return Denied(call=call, result=_result(call, f"Denied: {reason}", True), span=span, reason=reason, hook="human"), call
+    if "before_tool_call" not in run.hooks.points:
+        return await _call(run, ctx, tool, call, span, len(given)), call
     before: HookOutcome[ToolCallPart | ToolResultPart] = await run.hooks.decide(
         "before_tool_call", ctx, call, (), (ToolCallPart, ToolResultPart)
     )
