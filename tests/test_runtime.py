@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +17,7 @@ from runlet.core.errors import (
     OutputValidationError,
     RateLimited,
     BadRequest,
+    UserError,
 )
 from runlet.core.events import (
     ModelRetried,
@@ -441,6 +444,16 @@ async def test_run_sync() -> None:
         return Runtime().run_sync(Agent(name="a", model=ScriptedProvider(["hello"])), "hi").output
 
     assert await asyncio.to_thread(main) == "hello"
+
+
+async def test_run_sync_inside_a_running_loop_says_to_await_run() -> None:
+    provider = ScriptedProvider(["hello"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a coroutine never awaited would warn when collected
+        with pytest.raises(UserError, match=r"await runtime\.run\(\.\.\.\)"):
+            Runtime().run_sync(Agent(name="a", model=provider), "hi")
+        gc.collect()
+    assert provider.requests == []
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from runlet.core._deferred import DeferredModule
 from runlet.core._frozen import frozen
 from runlet.core.agent import Agent
 from runlet.core.budget import Budgeter, TokenBudgeter
+from runlet.core.errors import UserError
 from runlet.core.hooks import AnyHook
 from runlet.core.limits import Limits
 from runlet.core.messages import Message
@@ -223,8 +224,19 @@ class Runtime:
         history: Sequence[Message] = (),
         session: str | None = None,
     ) -> RunResult[Any]:
-        """`run()` for scripts: starts an event loop, so not for use inside one."""
-        return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session))
+        """`run()` for scripts: starts an event loop, so not for use inside one.
+
+        Inside a running event loop (an `async def`, a notebook) it raises
+        `UserError` before anything starts: `await runtime.run(...)` there.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop running: the one case run_sync is for
+            return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session))
+        raise UserError(
+            "Runtime.run_sync() was called inside a running event loop, which it cannot block: "
+            "use `await runtime.run(...)` there (run_sync is for scripts without one)"
+        )
 
     @overload
     async def resume(
