@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
 from runlet.core.messages import Message
 from runlet.core.run_state import RunState
+from runlet.core.state import validate_session_id
 from runlet.loop.run import Run
 from runlet.loop.steps import Done, Next, Resume, Start, Transition, step
 
@@ -78,8 +79,8 @@ def new_run(
     """The loop of a new run; raises `UserError` at once for arguments that do not fit."""
     if session is not None and history:
         raise UserError("pass history= or session=, not both: a session loads its own history from the store")
-    if session == "":
-        raise UserError("session must be a non-empty string (None for a stateless run)")
+    if session is not None:
+        validate_session_id(session)
     messages = (Message.user(input),) if isinstance(input, str) else tuple(input)
     state = RunState(
         run_id=os.urandom(16).hex(),  # 128 random bits, as a uuid4 (whose module imports `platform`)
