@@ -8,14 +8,14 @@ import json
 import pytest
 
 from runlet import Agent, RunContext, Runtime, tool
-from runlet.core.errors import ModelTimeout, UsageLimitExceeded
-from runlet.core.events import ModelRetried, PolicyStopped, RunFailed, ToolFailed
+from runlet.core.errors import ModelTimeout, RateLimited, UsageLimitExceeded
+from runlet.core.events import ModelRetried, ModelStreamDiscarded, PolicyStopped, RunFailed, ToolFailed
 from runlet.core.limits import Limits
 from runlet.core.messages import ToolCallPart, ToolResultPart
 from runlet.core.models import ModelRequest, ModelResponse, ModelStreamEvent, TextDelta, Usage
 from runlet.runtime import RetryPolicy
 from runlet.sinks import MemorySink
-from runlet.testing import FunctionProvider, ScriptedProvider, call
+from runlet.testing import BrokenStream, FunctionProvider, ScriptedProvider, call
 
 
 @tool
@@ -113,7 +113,7 @@ async def test_a_stalled_stream_times_out() -> None:
             await asyncio.sleep(5)
             yield TextDelta("lo")
 
-    runtime = Runtime(model_timeout=0.1)
+    runtime = Runtime(model_timeout=0.1, retry=RetryPolicy(retry_shown_output=False))
     deltas: list[str] = []
     with pytest.raises(ModelTimeout):
         async for event in runtime.stream(Agent(name="a", model=Stalling(["x"])), "hi"):
@@ -231,3 +231,22 @@ async def test_a_tool_is_retried_only_when_it_asks() -> None:
     provider = ScriptedProvider([call("plain_failure"), "done"])
     await Runtime().run(Agent(name="a", model=provider, tools=(plain_failure,)), "go")
     assert attempts == 1
+
+
+async def test_a_providers_retry_after_is_waited_for_when_longer_than_the_backoff() -> None:
+    sink = MemorySink()
+    runtime = Runtime(sinks=(sink,), retry=RetryPolicy(initial_delay=0.01, jitter=0.0))
+    provider = ScriptedProvider([RateLimited("slow down", retry_after=0.03), RateLimited("again", retry_after=0.001), "done"])
+    assert (await runtime.run(Agent(name="a", model=provider), "hi")).output == "done"
+    first, second = sink.of_type(ModelRetried)
+    assert (first.delay_seconds, first.delay_source) == (0.03, "retry-after")
+    assert (second.delay_seconds, second.delay_source) == (0.02, "backoff")  # the backoff was longer
+
+
+async def test_a_broken_stream_turn_breaks_plain_calls_and_streams_alike() -> None:
+    provider = ScriptedProvider([BrokenStream("half"), "whole", BrokenStream("hal"), "whole"])
+    runtime = Runtime(retry=RetryPolicy(initial_delay=0.001))
+    assert (await runtime.run(Agent(name="a", model=provider), "hi")).output == "whole"
+    events = [event async for event in runtime.stream(Agent(name="a", model=provider), "hi")]
+    (discarded,) = [event for event in events if isinstance(event, ModelStreamDiscarded)]
+    assert discarded.error_type == "StreamInterrupted" and events[-1].payload["output"] == "whole"

@@ -282,7 +282,7 @@ async def test_stream_yields_deltas_and_runs_each_tool_once() -> None:
     assert types[-1] == "run.completed"
 
 
-async def test_stream_that_ends_without_completion_is_an_error() -> None:
+async def test_stream_that_ends_without_completion_is_retried_within_the_policy() -> None:
     class Truncated(ScriptedProvider):
         async def stream(self, request: ModelRequest):  # type: ignore[override]
             self.requests.append(request)
@@ -292,12 +292,14 @@ async def test_stream_that_ends_without_completion_is_an_error() -> None:
 
     provider = Truncated(["x"])
     events: list[str] = []
-    from runlet.core.errors import MalformedResponse
+    from runlet.core.errors import StreamInterrupted
 
-    with pytest.raises(MalformedResponse, match="ended without a completed response"):
-        async for event in Runtime().stream(Agent(name="a", model=provider), "hi"):
+    runtime = Runtime(retry=RetryPolicy(max_attempts=2, initial_delay=0.001))
+    with pytest.raises(StreamInterrupted, match="ended without a completed response"):
+        async for event in runtime.stream(Agent(name="a", model=provider), "hi"):
             events.append(event.type)
-    assert len(provider.requests) == 1  # not called again
+    assert len(provider.requests) == 2  # the policy's attempts, never max_steps model calls
+    assert events.count("model.stream.discarded") == 1 and events[-1] == "run.failed"
     assert events[-1] == "run.failed"
 
 
@@ -448,11 +450,12 @@ async def test_run_sync() -> None:
 
 async def test_run_sync_inside_a_running_loop_says_to_await_run() -> None:
     provider = ScriptedProvider(["hello"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a coroutine never awaited would warn when collected
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         with pytest.raises(UserError, match=r"await runtime\.run\(\.\.\.\)"):
             Runtime().run_sync(Agent(name="a", model=provider), "hi")
-        gc.collect()
+        gc.collect()  # a coroutine never awaited would warn when collected
+    assert not [w for w in caught if "never awaited" in str(w.message)]
     assert provider.requests == []
 
 

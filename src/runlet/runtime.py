@@ -63,15 +63,28 @@ class RunResult(Generic[OutputT_co]):
 
 @frozen
 class RetryPolicy:
-    """How failed model calls are retried: only errors marked retryable, with exponential backoff and jitter."""
+    """How failed model calls are retried: only errors marked retryable, with exponential backoff and jitter.
+
+    A provider's `Retry-After` (`ProviderError.retry_after`) is honoured: the
+    wait is at least that long. A wait longer than `max_delay`, or one that
+    would pass the run's deadline, is not made: the error is raised at once.
+    """
 
     max_attempts: int = 3
     """Attempts in all, the first included; 1 turns retries off."""
     initial_delay: float = 0.5
     max_delay: float = 8.0
+    """The longest wait between two attempts, the provider's `Retry-After` included."""
     multiplier: float = 2.0
     jitter: float = 0.25
     """The delay varies by up to this fraction either way."""
+    retry_shown_output: bool = True
+    """Whether a streamed call that broke after part of its answer was shown is tried again.
+
+    It is, by default, after a `model.stream.discarded` event that tells the
+    stream's consumer to discard what it showed of that call; `False` raises
+    the error instead.
+    """
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (from 1)."""

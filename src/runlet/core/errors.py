@@ -112,9 +112,18 @@ class ProviderError(RunletError):
 
     retryable: bool = False
 
-    def __init__(self, message: str, *, provider: str = "", status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str = "", status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
         self.provider = provider
         self.status_code = status_code
+        self.retry_after: float | None = retry_after
+        """Seconds the provider asked to wait before the next attempt (`Retry-After`, `retry-after-ms`), if it did.
+
+        The runtime waits at least that long before retrying, and raises the
+        error at once when that is longer than `RetryPolicy.max_delay` or than
+        what is left of the run's deadline.
+        """
         super().__init__(message)
 
 
@@ -134,6 +143,14 @@ class ProviderUnavailable(ProviderError):
     """A timeout, a connection failure or a 5xx from the provider."""
 
     retryable = True
+
+
+class StreamInterrupted(ProviderUnavailable):
+    """A stream broke before its completion event: it ended early, the connection dropped, or an event could not be read.
+
+    Retried like a 5xx, also after part of the answer was shown: the runtime
+    then emits `model.stream.discarded` first (see `RetryPolicy.retry_shown_output`).
+    """
 
 
 class AuthenticationFailed(ProviderError):

@@ -211,6 +211,9 @@ class ModelRetried(EventBase):
     attempt: int
     """The attempt about to be made, from 2."""
     delay_seconds: float
+    """Seconds waited before it."""
+    delay_source: Literal["backoff", "retry-after"]
+    """Where the delay came from: the `RetryPolicy`'s backoff, or the provider's `Retry-After` / `retry-after-ms` (when longer)."""
     error_type: str
 
 
@@ -246,6 +249,17 @@ class ModelStreamToolCallDelta(EventBase):
     tool: str
     """The tool's name."""
     delta: str
+
+
+@frozen(kw_only=True)
+class ModelStreamDiscarded(EventBase):
+    """The streamed call broke after part of its answer was shown: discard that part; the call is tried again."""
+
+    type: ClassVar[Literal["model.stream.discarded"]] = "model.stream.discarded"
+    attempt: int
+    """The attempt whose output is void, from 1; the next attempt streams the answer from its start."""
+    error_type: str
+    """Why it broke, such as `StreamInterrupted`."""
 
 
 @frozen(kw_only=True)
@@ -488,6 +502,7 @@ Event: TypeAlias = Union[
     ModelStreamDelta,
     ModelStreamReasoningDelta,
     ModelStreamToolCallDelta,
+    ModelStreamDiscarded,
     ModelStreamCompleted,
     ToolStarted,
     ToolCompleted,

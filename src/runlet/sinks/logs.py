@@ -35,6 +35,7 @@ from runlet.core.events import (
     ModelRetried,
     ModelStreamCompleted,
     ModelStreamDelta,
+    ModelStreamDiscarded,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -62,7 +63,14 @@ def level_of(event: Event) -> int:
     match event:
         case RunFailed() | ModelFailed() | ToolFailed() | ToolTimedOut():
             return logging.ERROR
-        case ModelRetried() | ToolDenied() | OutputValidationFailed() | PolicyStopped() | RunCancelled():
+        case (
+            ModelRetried()
+            | ModelStreamDiscarded()
+            | ToolDenied()
+            | OutputValidationFailed()
+            | PolicyStopped()
+            | RunCancelled()
+        ):
             return logging.WARNING
         case (
             ModelStreamStarted()

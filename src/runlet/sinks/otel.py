@@ -53,6 +53,7 @@ from runlet.core.events import (
     ModelRetried,
     ModelStreamCompleted,
     ModelStreamDelta,
+    ModelStreamDiscarded,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -365,6 +366,7 @@ class OpenTelemetrySink:
                 self._end(event, (event.type, f"denied by {hook}: {reason}"))
             case (
                 ModelRetried()
+                | ModelStreamDiscarded()
                 | ContextBudgetChecked()
                 | ContextCompressed()
                 | StateLoaded()
