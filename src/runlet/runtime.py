@@ -115,6 +115,15 @@ class Runtime:
     retry: RetryPolicy = RetryPolicy()
     tool_timeout: float | None = None
     """Seconds a tool call may take, unless the tool sets its own."""
+    fatal_tool_errors: bool = False
+    """Whether a tool that raises fails the run (`FatalToolError`, the tool's exception as its cause).
+
+    `False` (the default) tells the model, which may try again, and the run
+    goes on. Either way the failure is a `tool.failed` event with the
+    exception's type and traceback. A tool's own `@tool(fatal_errors=...)`
+    wins. `ToolError`, bad arguments and timeouts are never fatal: they are
+    messages for the model.
+    """
     max_parallel_tools: int | None = None
     """Tool calls of one model turn that may run at once; `None`: all."""
     store: StateStore = field(default_factory=shared_memory_store)

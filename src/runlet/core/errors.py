@@ -62,6 +62,18 @@ class ToolTimeout(ToolError):
         super().__init__(f"the tool call timed out after {timeout:g} s")
 
 
+class FatalToolError(RunletError):
+    """A tool raised and its failures are fatal (`Runtime(fatal_tool_errors=True)`, `@tool(fatal_errors=True)`): the run stopped.
+
+    The tool's exception is the `__cause__`; `tool` and `call_id` name the call.
+    """
+
+    def __init__(self, message: str, *, tool: str, call_id: str) -> None:
+        self.tool = tool
+        self.call_id = call_id
+        super().__init__(message)
+
+
 class MaxStepsExceeded(RunletError):
     """The run took more model steps than `Agent.max_steps` allows."""
 

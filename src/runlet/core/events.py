@@ -298,7 +298,7 @@ class ToolCompleted(EventBase):
 
 @frozen(kw_only=True)
 class ToolFailed(EventBase):
-    """A tool call failed (unknown tool, bad arguments, or it raised); the model is told."""
+    """A tool call failed (unknown tool, not offered, bad arguments, or it raised); the model is told, or the run fails."""
 
     type: ClassVar[Literal["tool.failed"]] = "tool.failed"
     tool: str
@@ -306,7 +306,9 @@ class ToolFailed(EventBase):
     error: str
     """What went wrong."""
     error_type: str
-    """The exception's class name (`ValidationError`, `ToolError`, `ValueError`, ...), or `UnknownTool`."""
+    """The exception's class name (`ValidationError`, `ToolError`, `ValueError`, ...), or `UnknownTool` / `ToolNotOffered`."""
+    traceback: str
+    """The traceback of what the tool raised, as Python prints it; empty when it raised nothing."""
     duration_ms: float
 
 

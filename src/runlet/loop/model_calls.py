@@ -47,10 +47,12 @@ T = TypeVar("T")
 
 @frozen
 class ModelTurn:
-    """What one model call left: the state after it (usage, counters, a compressed context) and the response."""
+    """What one model call left: the state after it (usage, counters, a compressed context), the response, the tools offered."""
 
     state: RunState
     response: ModelResponse
+    offered: frozenset[str]
+    """The names of the tools in the request the model answered (after hooks): the only tools its calls may run."""
 
 
 async def call_model(run: Run, state: RunState) -> ModelTurn:
@@ -237,7 +239,7 @@ async def _after(
     if emitter.streaming and not run.streaming and final.text:
         # stream() on a model that cannot stream: the whole text arrives as one delta.
         await emitter.emit(lambda: events.ModelStreamDelta(**emitter.under_step(span), delta=final.text))
-    return ModelTurn(state, response)
+    return ModelTurn(state, response, frozenset(tool.name for tool in request.tools))
 
 
 # The call, with retries and timeouts
