@@ -18,10 +18,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fault_apis import ANTHROPIC, APIS, CHAT, RESPONSES, Api  # noqa: E402
+from provider_cases import ask  # noqa: E402
 from openai_server import FakeResponsesServer  # noqa: E402
 
 from runlet import (  # noqa: E402
     Agent,
+    AuthenticationFailed,
+    BadRequest,
+    Capabilities,
     Limits,
     ProviderUnavailable,
     RateLimited,
@@ -31,9 +35,11 @@ from runlet import (  # noqa: E402
     UserError,
     tool,
 )
-from runlet.events import Event, ModelFailed, ModelRetried, ModelStreamDiscarded, ToolCompleted  # noqa: E402
+from runlet.events import Event, ModelCompleted, ModelFailed, ModelRetried, ModelStreamDiscarded, ToolCompleted  # noqa: E402
+from runlet.providers import FallbackProvider  # noqa: E402
 from runlet.providers._envelope import retry_after  # noqa: E402
 from runlet.sinks import MemorySink  # noqa: E402
+from runlet.testing import ScriptedProvider  # noqa: E402
 
 FAST = RetryPolicy(initial_delay=0.001, jitter=0.0)
 """Retries without a noticeable backoff, so that a `Retry-After` is what decides the wait."""
@@ -245,3 +251,65 @@ async def test_a_hosted_tool_may_not_take_an_agent_tools_name() -> None:
     with api.server() as server:
         with pytest.raises(UserError, match="named 'lookup', and so has the agent"):
             await Runtime().run(agent(api, server, tools=[clash]), "hi")
+
+
+# -- FallbackProvider -------------------------------------------------------------------
+
+
+async def test_fallback_over_http_uses_the_next_provider_when_one_is_unavailable() -> None:
+    sink = MemorySink()
+    with RESPONSES.server() as first, ANTHROPIC.server() as second:
+        first.add(RESPONSES.error(503, "overloaded"), RESPONSES.error(401, "bad key"))
+        second.add(ANTHROPIC.text("from the fallback"))
+        model = FallbackProvider(RESPONSES.provider(first), ANTHROPIC.provider(second))
+        runtime = Runtime(sinks=(sink,))
+        result = await runtime.run(Agent(name="a", model=model), "hi")
+        with pytest.raises(AuthenticationFailed):  # not retryable: not hidden behind the fallback
+            await runtime.run(Agent(name="a", model=model), "hi")
+    assert result.output == "from the fallback" and result.usage.requests == 2  # the failed request counts
+    completed = sink.of_type(ModelCompleted)[0]
+    assert completed.provider == "AnthropicProvider(model='claude-sonnet-4-6')"
+    assert (len(first.requests), len(second.requests)) == (2, 1)
+
+
+@each_api
+async def test_a_streamed_fallback_happens_only_before_output_is_shown(api: Api) -> None:
+    with api.server() as first, CHAT.server() as second:
+        first.add(
+            api.sse(api.stream_text([], False), end="abort"),  # breaks before any text: the next provider answers
+            api.sse(api.stream_text(["Half"], False), end="abort"),  # breaks after text: the runtime retries
+            api.sse(api.stream_text(["Whole."], True)),
+        )
+        second.add(api.sse(CHAT.stream_text(["Fallback."], True)))
+        model = FallbackProvider(api.provider(first), CHAT.provider(second))
+        runtime = Runtime(retry=FAST)
+        one = [event async for event in runtime.stream(Agent(name="a", model=model), "hi")]
+        two = [event async for event in runtime.stream(Agent(name="a", model=model), "hi")]
+    assert visible_text(one) == "Fallback." and "model.stream.discarded" not in [e.type for e in one]
+    assert visible_text(two) == "Whole." and [e.type for e in two].count("model.stream.discarded") == 1
+    assert len(second.requests) == 1
+
+
+async def test_fallback_capabilities_errors_and_names() -> None:
+    small = Capabilities(context_window=8_000, max_output_tokens=1_000, parallel_tool_calls=False)
+    large = Capabilities(context_window=200_000, max_output_tokens=8_000, structured_output=False)
+    first = ScriptedProvider([RateLimited("busy", retry_after=5), BadRequest("no"), RateLimited("busy")], capabilities=small)
+    second = ScriptedProvider(["second", ProviderUnavailable("down")], capabilities=large)
+    model = FallbackProvider(first, second)
+    assert model.capabilities() == Capabilities(8_000, 1_000, True, True, False, False)
+    answer = await model.complete(ask())
+    assert (answer.text, answer.provider, answer.usage.requests) == ("second", "ScriptedProvider", 2)
+    with pytest.raises(BadRequest):
+        await model.complete(ask())
+    assert len(second.requests) == 1  # a request the first refused is not sent to the next
+    with pytest.raises(ProviderUnavailable) as caught:  # all failed for now: the last error, retryable
+        await model.complete(ask())
+    assert caught.value.retryable
+    nested = FallbackProvider(FallbackProvider(ScriptedProvider([ProviderUnavailable("down")]), OpenAIStyle(["hi"])))
+    assert (await nested.complete(ask())).provider == "OpenAIStyle('hi')"
+    assert repr(nested) == "FallbackProvider(FallbackProvider(ScriptedProvider, OpenAIStyle('hi')))"
+
+
+class OpenAIStyle(ScriptedProvider):
+    def __repr__(self) -> str:
+        return "OpenAIStyle('hi')"

@@ -178,6 +178,8 @@ class ModelCompleted(EventBase):
     """The model answered."""
 
     type: ClassVar[Literal["model.completed"]] = "model.completed"
+    provider: str
+    """The provider that answered: `ModelResponse.provider` when it says (a `FallbackProvider` does), else its class name."""
     model: str
     """The model that answered, as the provider reports it."""
     finish_reason: FinishReason

@@ -229,6 +229,7 @@ async def _after(
     await emitter.emit(
         lambda: events.ModelCompleted(
             **emitter.under_step(span),
+            provider=final.provider or type(run.agent.model).__name__,
             model=final.model,
             finish_reason=final.finish_reason,
             usage=final.usage,
