@@ -136,6 +136,26 @@ class Runtime:
     """Seconds an async sink may take over one event before it is dropped for the run."""
     executor: Executor = LocalExecutor()
     """Executes every model call and tool call; a durable-execution integration replaces it (`runlet.loop.executor`)."""
+    checkpoint_key: bytes | None = field(default=None, repr=False)
+    """The secret that signs checkpoints and verifies them on resume (at least 16 bytes; `os.urandom(32)` makes one).
+
+    `None` (the default): a key the `store` keeps, made on first use, so
+    runtimes sharing a store share it. Give your own to keep it out of the
+    store, say in a secrets manager; every runtime that resumes a checkpoint
+    needs the key of the one that made it.
+    """
+
+    def __post_init__(self) -> None:
+        key = self.checkpoint_key
+        if key is None:
+            return
+        if not isinstance(key, bytes):  # pyright: ignore[reportUnnecessaryIsInstance]  # untyped callers
+            raise UserError(f"Runtime(checkpoint_key=...) must be bytes, not {type(key).__name__} (a str key: .encode() it)")
+        if len(key) < 16:
+            raise UserError(
+                f"Runtime(checkpoint_key=...) has {len(key)} bytes; a key that signs checkpoints needs at least 16 "
+                "bytes of secret (os.urandom(32) makes one; keep it with your other secrets)"
+            )
 
     @overload
     async def run(
@@ -292,9 +312,10 @@ class Runtime:
 
         Approved calls run, rejected ones tell the model `Denied: <reason>`, edited
         ones run with the new arguments; the turn's other calls are not run again.
-        The responses are checked first (`InvalidHumanResponse`), then the checkpoint
-        is claimed in `store` (`CheckpointConsumed` when it was already resumed):
-        either error changes nothing. The run may be interrupted again.
+        The checkpoint's signature is verified first (`CheckpointTampered`), then the
+        responses are checked (`InvalidHumanResponse`), then the checkpoint is claimed
+        in `store` (`CheckpointConsumed` when it was already resumed): each error
+        changes nothing. The run may be interrupted again.
         """
         return await _result(resumed_run(self, agent, checkpoint, responses, deps, streaming=False))
 
@@ -328,7 +349,8 @@ class Runtime:
     ) -> AsyncGenerator[events.Event, None]:
         """`resume()` with a streamed model, yielding every event; the first is `run.resumed`.
 
-        Bad responses raise at the call; a consumed checkpoint raises before the first event.
+        A checkpoint that is not one raises at the call; a changed checkpoint, bad
+        responses and a consumed checkpoint raise before the first event.
         """
         return _events(resumed_run(self, agent, checkpoint, responses, deps, streaming=True))
 

@@ -197,5 +197,17 @@ class CheckpointConsumed(ResumeError):
         super().__init__(message)
 
 
+class CheckpointTampered(ResumeError):
+    """A checkpoint's signature does not match it: it was changed after it was signed, signed with another key, or not signed.
+
+    Resuming verifies the signature before anything else, so nothing was
+    checked, claimed or run; `checkpoint_id` names the checkpoint.
+    """
+
+    def __init__(self, message: str, *, checkpoint_id: str = "") -> None:
+        self.checkpoint_id = checkpoint_id
+        super().__init__(message)
+
+
 class InvalidHumanResponse(ResumeError, ValueError):
     """A response does not fit the checkpoint: an unknown request, a response of the wrong kind, a bad answer, or one missing."""

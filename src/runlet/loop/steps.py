@@ -234,7 +234,7 @@ async def finish(run: Run, state: RunState, output: object) -> Step:
 
 
 async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) -> Step:
-    """Stop the run for humans: `run.suspended`, then `RunInterrupted` with the checkpoint."""
+    """Stop the run for humans: `run.suspended`, then `RunInterrupted` with the checkpoint, signed."""
     emitter = run.emitter
     checkpoint_id = os.urandom(16).hex()
     requests = tuple(w.request for w in waiting)
@@ -243,7 +243,8 @@ async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) 
             **emitter.of_run(), checkpoint_id=checkpoint_id, requests=tuple(r.id for r in requests), usage=state.usage, steps=state.step
         )
     )
-    checkpoint = human.Checkpoint(id=checkpoint_id, created_at=time.time(), state=run.snapshot(state), requests=requests)
+    made = human.Checkpoint(id=checkpoint_id, created_at=time.time(), state=run.snapshot(state), requests=requests)
+    checkpoint = human.sign_checkpoint(made, await human.checkpoint_key(run.runtime.store, run.runtime.checkpoint_key))
     for event in emitter.drain():
         yield event
     raise human.RunInterrupted(human.Interruption(requests, checkpoint))
