@@ -34,6 +34,7 @@ from runlet.core.errors import (  # noqa: E402
     BadRequest,
     ContextLengthExceeded,
     MalformedResponse,
+    StreamInterrupted,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -468,10 +469,10 @@ async def test_stream_http_error(server: FakeAnthropicServer, provider: Anthropi
         await collect(provider.stream(ask()))
 
 
-async def test_stream_without_message_stop_is_malformed(server: FakeAnthropicServer, provider: AnthropicProvider) -> None:
+async def test_stream_without_message_stop_is_interrupted(server: FakeAnthropicServer, provider: AnthropicProvider) -> None:
     script = EventScript().start().text(["Hel", "lo"])
     server.add(SseReply(script.events))
-    with pytest.raises(MalformedResponse, match="message_stop"):
+    with pytest.raises(StreamInterrupted, match="message_stop"):
         await asyncio.wait_for(collect(provider.stream(ask())), 5)
 
 

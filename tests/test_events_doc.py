@@ -47,6 +47,7 @@ STABLE_TYPES = frozenset(
         "model.stream.partial_output",
         "model.stream.reasoning_delta",
         "model.stream.tool_call_delta",
+        "model.stream.discarded",
         "model.stream.completed",
         "tool.started",
         "tool.completed",
@@ -85,6 +86,7 @@ SHAPES: dict[str, tuple[str, object]] = {
         "stop",
     ),
     'Literal["replace", "veto"]': ('"replace" or "veto"', "veto"),
+    'Literal["backoff", "retry-after"]': ('"backoff" or "retry-after"', "retry-after"),
 }
 
 

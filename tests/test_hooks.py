@@ -616,6 +616,7 @@ async def test_redact_emails_scrubs_results_before_the_model_and_the_events(mode
     assert completed.result == "order 1: shipped to [email]"
     (failed,) = sink.of_type(ToolFailed)
     assert "bob@" not in failed.error and "[email]" in failed.error
+    assert failed.traceback.startswith("Traceback") and "[email]" in failed.traceback  # its frames, the redacted text
     assert decisions(sink) == [
         ("RedactEmails", "after_tool_call", "replace", "redacted 1 email address(es)"),
         ("RedactEmails", "after_tool_call", "replace", "redacted 1 email address(es)"),

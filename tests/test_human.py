@@ -420,7 +420,8 @@ async def test_checkpoints_round_trip_as_plain_json() -> None:
     stopped = await interrupt(runtime, agent, "refund and lookup")
     checkpoint = stopped.checkpoint
     document = json.loads(json.dumps(checkpoint.to_json()))
-    assert document["format"] == "runlet.checkpoint" and document["version"] == 2
+    assert document["format"] == "runlet.checkpoint" and document["version"] == 3
+    assert document["signature"].startswith("hmac-sha256:")
     assert document["state"]["instructions"] == "Be kind." and document["state"]["context"] is None
     assert Checkpoint.from_json(document) == checkpoint
     assert Checkpoint.loads(checkpoint.dumps()) == checkpoint
@@ -428,7 +429,7 @@ async def test_checkpoints_round_trip_as_plain_json() -> None:
     assert checkpoint.requests == stopped.pending
 
     with pytest.raises(UnsupportedStateVersion):
-        Checkpoint.from_json({**document, "version": 3})
+        Checkpoint.from_json({**document, "version": 4})
     with pytest.raises(StateFormatError, match="not a runlet checkpoint"):
         Checkpoint.from_json({"format": "other"})
     with pytest.raises(StateFormatError, match="unknown"):
@@ -499,8 +500,8 @@ async def test_streaming_ends_with_the_interruption_and_resumes_streaming() -> N
     consumed = runtime.resume_stream(agent, stopped.checkpoint, [Approve(stopped.pending[0].id)])
     with pytest.raises(CheckpointConsumed):
         await anext(aiter(consumed))
-    with pytest.raises(InvalidHumanResponse):
-        runtime.resume_stream(agent, stopped.checkpoint, [])  # checked at the call
+    with pytest.raises(InvalidHumanResponse):  # checked before the first event, after the signature
+        await anext(aiter(runtime.resume_stream(agent, stopped.checkpoint, [])))
 
 
 # The answer schema check

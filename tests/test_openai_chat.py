@@ -32,6 +32,7 @@ from runlet.core.errors import (  # noqa: E402
     BadRequest,
     ContextLengthExceeded,
     MalformedResponse,
+    StreamInterrupted,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -467,10 +468,10 @@ async def test_stream_reasoning_content(server: FakeChatServer, provider: OpenAI
     assert isinstance(last.response.parts[0], ReasoningPart) and last.response.text == "Yes."
 
 
-async def test_stream_without_finish_reason_is_malformed(server: FakeChatServer, provider: OpenAIChatCompletionsProvider) -> None:
+async def test_stream_without_finish_reason_is_interrupted(server: FakeChatServer, provider: OpenAIChatCompletionsProvider) -> None:
     server.add(SseReply(ChunkScript().text(["Hel", "lo"]).done()))
     seen: list[ModelStreamEvent] = []
-    with pytest.raises(MalformedResponse, match="finish_reason"):
+    with pytest.raises(StreamInterrupted, match="finish_reason"):
         async with aclosing(provider.stream(ask())) as stream:
             async for event in stream:
                 seen.append(event)
@@ -499,13 +500,14 @@ async def test_connection_dropped(server: FakeChatServer, provider: OpenAIChatCo
     with pytest.raises(ProviderUnavailable) as before:
         await asyncio.wait_for(collect(provider.stream(ask())), 5)
     assert before.value.retryable
-    with pytest.raises(MalformedResponse, match="finish_reason"):
+    with pytest.raises(StreamInterrupted, match="broke before a finish_reason") as after:  # after output, too
         await asyncio.wait_for(collect(provider.stream(ask())), 5)
+    assert after.value.retryable
 
 
-async def test_not_json_is_malformed(server: FakeChatServer, provider: OpenAIChatCompletionsProvider) -> None:
+async def test_not_json_is_an_interrupted_stream(server: FakeChatServer, provider: OpenAIChatCompletionsProvider) -> None:
     server.add(SseReply([*ChunkScript().role().events, "{not json"]))
-    with pytest.raises(MalformedResponse):
+    with pytest.raises(StreamInterrupted, match="cannot read"):
         await asyncio.wait_for(collect(provider.stream(ask())), 5)
 
 

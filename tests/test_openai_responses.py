@@ -37,6 +37,7 @@ from runlet.core.errors import (  # noqa: E402
     ContentFiltered,
     ContextLengthExceeded,
     MalformedResponse,
+    StreamInterrupted,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -671,7 +672,7 @@ async def test_stream_error_event(server: FakeResponsesServer, provider: OpenAIR
         await collect(provider.stream(ask()))
 
 
-async def test_truncated_stream_is_malformed_quickly(
+async def test_truncated_stream_is_interrupted_quickly(
     server: FakeResponsesServer, provider: OpenAIResponsesProvider
 ) -> None:
     script = EventScript().created().text(["Hel", "lo"])
@@ -683,7 +684,7 @@ async def test_truncated_stream_is_malformed_quickly(
             async for event in stream:
                 seen.append(event)
 
-    with pytest.raises(MalformedResponse, match=r"stream ended before response\.completed"):
+    with pytest.raises(StreamInterrupted, match=r"stream ended before response\.completed"):
         await asyncio.wait_for(run(), 5)
     assert seen == [TextDelta("Hel"), TextDelta("lo")]
     assert len(server.requests) == 1, "no silent retry"
@@ -692,7 +693,7 @@ async def test_truncated_stream_is_malformed_quickly(
 async def test_connection_dropped_mid_stream(server: FakeResponsesServer, provider: OpenAIResponsesProvider) -> None:
     script = EventScript().created().text(["Hel", "lo"])
     server.add(SseReply(script.events[:5], end="abort"))
-    with pytest.raises(MalformedResponse, match=r"stream ended before response\.completed"):
+    with pytest.raises(StreamInterrupted, match=r"stream broke before response\.completed"):
         await asyncio.wait_for(collect(provider.stream(ask())), 5)
     assert len(server.requests) == 1
 
@@ -710,7 +711,7 @@ async def test_connection_dropped_before_any_output_is_retryable(
 async def test_stream_event_that_is_not_json(server: FakeResponsesServer, provider: OpenAIResponsesProvider) -> None:
     script = EventScript().created()
     server.add(SseReply([*script.events, "{not json"]))
-    with pytest.raises(MalformedResponse):
+    with pytest.raises(StreamInterrupted, match="cannot read"):
         await asyncio.wait_for(collect(provider.stream(ask())), 5)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +17,7 @@ from runlet.core.errors import (
     OutputValidationError,
     RateLimited,
     BadRequest,
+    UserError,
 )
 from runlet.core.events import (
     ModelRetried,
@@ -279,7 +282,7 @@ async def test_stream_yields_deltas_and_runs_each_tool_once() -> None:
     assert types[-1] == "run.completed"
 
 
-async def test_stream_that_ends_without_completion_is_an_error() -> None:
+async def test_stream_that_ends_without_completion_is_retried_within_the_policy() -> None:
     class Truncated(ScriptedProvider):
         async def stream(self, request: ModelRequest):  # type: ignore[override]
             self.requests.append(request)
@@ -289,12 +292,14 @@ async def test_stream_that_ends_without_completion_is_an_error() -> None:
 
     provider = Truncated(["x"])
     events: list[str] = []
-    from runlet.core.errors import MalformedResponse
+    from runlet.core.errors import StreamInterrupted
 
-    with pytest.raises(MalformedResponse, match="ended without a completed response"):
-        async for event in Runtime().stream(Agent(name="a", model=provider), "hi"):
+    runtime = Runtime(retry=RetryPolicy(max_attempts=2, initial_delay=0.001))
+    with pytest.raises(StreamInterrupted, match="ended without a completed response"):
+        async for event in runtime.stream(Agent(name="a", model=provider), "hi"):
             events.append(event.type)
-    assert len(provider.requests) == 1  # not called again
+    assert len(provider.requests) == 2  # the policy's attempts, never max_steps model calls
+    assert events.count("model.stream.discarded") == 1 and events[-1] == "run.failed"
     assert events[-1] == "run.failed"
 
 
@@ -441,6 +446,17 @@ async def test_run_sync() -> None:
         return Runtime().run_sync(Agent(name="a", model=ScriptedProvider(["hello"])), "hi").output
 
     assert await asyncio.to_thread(main) == "hello"
+
+
+async def test_run_sync_inside_a_running_loop_says_to_await_run() -> None:
+    provider = ScriptedProvider(["hello"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(UserError, match=r"await runtime\.run\(\.\.\.\)"):
+            Runtime().run_sync(Agent(name="a", model=provider), "hi")
+        gc.collect()  # a coroutine never awaited would warn when collected
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+    assert provider.requests == []
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ def test_a_damaged_run_state_is_refused_cleanly(state: RunState, field: str, jun
     assert isinstance(decoded, RunState)
 
 
-def test_a_checkpoint_written_by_runlet_0_3_still_resumes_its_run() -> None:
+def test_a_checkpoint_written_by_runlet_0_3_is_still_read() -> None:
     call = {"call_id": "c1", "name": "refund", "arguments": '{"amount": 250}'}
     v1 = {
         "format": "runlet.checkpoint", "version": 1, "id": "k1", "run_id": "r1", "agent": "support",
@@ -246,4 +246,4 @@ def test_a_checkpoint_written_by_runlet_0_3_still_resumes_its_run() -> None:
     assert [p.call.call_id for p in checkpoint.pending] == ["c1"] and state.answers == {"c1": ()}
     assert isinstance(checkpoint.requests[0], ApprovalRequest) and checkpoint.requests[0].reason == "large"
     assert Checkpoint.from_json(checkpoint.to_json()) == checkpoint  # and it is written in the new format
-    assert checkpoint.to_json()["version"] == 2
+    assert checkpoint.to_json()["version"] == 3 and checkpoint.signature == ""  # unsigned: read, never resumed

@@ -18,6 +18,8 @@ from runlet.core.messages import ReasoningPart, TextPart, ToolCallPart, ToolResu
 from runlet.core.models import ModelRequest
 from runlet.core.serialize import dumps_message, loads_messages
 from runlet.core.state import (
+    MAX_SESSION_ID_LENGTH,
+    InvalidSessionId,
     SessionConflict,
     StateError,
     StateFormatError,
@@ -236,6 +238,55 @@ async def test_a_damaged_row_is_a_state_format_error(tmp_path: Path) -> None:
         make_db(tmp_path / "bad.db", "INSERT INTO runlet_messages VALUES ('t', 0, 'not json');")
         with pytest.raises(StateFormatError, match="not valid JSON"):
             await store.load("t")
+
+
+# Opening a file that is not a Runlet store
+
+
+async def test_opening_a_file_that_is_not_a_runlet_store_names_the_path_and_what_to_do(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("hello, I am a text file\n" * 100)
+    foreign = tmp_path / "foreign.db"
+    make_db(foreign, "CREATE TABLE runlet_messages (id INTEGER PRIMARY KEY, body BLOB);")
+    odd = tmp_path / "odd.db"
+    make_db(odd, V1_SQL.replace("runlet_state (session TEXT NOT NULL, key", "runlet_state (name TEXT NOT NULL, key").replace(
+        "PRIMARY KEY (session, key)", "PRIMARY KEY (name, key)"
+    ))
+    cases = [
+        (folder, "is a directory.*give SQLiteStore the path of a file"),
+        (not_a_db, "is not a SQLite database.*give SQLiteStore a new path"),
+        (foreign, "has a table runlet_messages that Runlet did not create.*a file of its own"),
+        (odd, r"its table runlet_state has columns \(name, key, value\).*a file of its own"),
+        (tmp_path / "missing" / "x.db", "cannot open.*check that its folder exists"),
+    ]
+    for path, message in cases:
+        with SQLiteStore(path) as store:
+            for attempt in range(2):  # the check is made again, not remembered as half-open
+                with pytest.raises(StateError, match=message) as caught:
+                    await store.load("s")
+                assert str(path) in str(caught.value), attempt
+    assert not_a_db.read_text().startswith("hello") and foreign.stat().st_size > 0  # nothing was written
+
+
+async def test_session_ids_are_checked_by_every_store_and_the_runtime(store: StateStore) -> None:
+    longest = "s" * MAX_SESSION_ID_LENGTH
+    await store.append(longest, [Message.user("x")])
+    assert await store.load(longest) == (Message.user("x"),)
+    huge = "x" * 10_000_000
+    for bad, message in (("", "non-empty"), (huge, f"at most {MAX_SESSION_ID_LENGTH} characters.*10,000,000"), ("a\x00b", "NUL")):
+        with pytest.raises(InvalidSessionId, match=message):
+            await store.load(bad)
+        with pytest.raises(InvalidSessionId, match=message):
+            await store.append(bad, [Message.user("x")])
+        with pytest.raises(InvalidSessionId, match=message):
+            await store.set_state(bad, "k", 1)
+        with pytest.raises(InvalidSessionId, match=message):
+            await store.get_state(bad, "k")
+        with pytest.raises(InvalidSessionId, match=message):  # a UserError too: refused at the call
+            Runtime(store=store).stream(echo_agent(), "x", session=bad)
+    assert isinstance(InvalidSessionId("x"), (StateError, UserError))
 
 
 def test_serialised_message_text_is_compact_and_readable() -> None:

@@ -20,9 +20,11 @@ from runlet.core.errors import (
     AuthenticationFailed,
     BadRequest,
     CheckpointConsumed,
+    CheckpointTampered,
     ContentFiltered,
     ContextBudgetExceeded,
     ContextLengthExceeded,
+    FatalToolError,
     HookError,
     InvalidHumanResponse,
     MalformedResponse,
@@ -37,6 +39,7 @@ from runlet.core.errors import (
     ResumeError,
     RunletError,
     RunNotCompleted,
+    StreamInterrupted,
     ToolError,
     ToolRetry,
     ToolTimeout,
@@ -50,7 +53,14 @@ from runlet.core.limits import Limits
 from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import Capabilities, FinishReason, ModelRequest, ModelResponse, OutputSchema, ToolDefinition, Usage
 from runlet.core.output import OutputValidator
-from runlet.core.state import SessionConflict, StateError, StateFormatError, StateVetoed, UnsupportedStateVersion
+from runlet.core.state import (
+    InvalidSessionId,
+    SessionConflict,
+    StateError,
+    StateFormatError,
+    StateVetoed,
+    UnsupportedStateVersion,
+)
 from runlet.core.tools import FunctionTool, Tool, tool
 from runlet.core.run_state import RunState
 from runlet.loop.executor import Executor, LocalExecutor
@@ -119,11 +129,13 @@ __all__ = [
     "Capabilities",
     "Checkpoint",
     "CheckpointConsumed",
+    "CheckpointTampered",
     "ContentFiltered",
     "ContextBudgetExceeded",
     "ContextLengthExceeded",
     "EditArguments",
     "Executor",
+    "FatalToolError",
     "FinishReason",
     "FunctionTool",
     "HookError",
@@ -133,6 +145,7 @@ __all__ = [
     "InputRequest",
     "Interruption",
     "InvalidHumanResponse",
+    "InvalidSessionId",
     "JsonObject",
     "JsonValue",
     "Limits",
@@ -170,6 +183,7 @@ __all__ = [
     "StateError",
     "StateFormatError",
     "StateVetoed",
+    "StreamInterrupted",
     "TextPart",
     "Tool",
     "ToolCallPart",

@@ -22,7 +22,7 @@ from runlet.core._deferred import DeferredModule
 from runlet.core._frozen import frozen
 from runlet.core.agent import Agent
 from runlet.core.budget import Budgeter, TokenBudgeter
-from runlet.core.errors import RunNotCompleted
+from runlet.core.errors import RunNotCompleted, UserError
 from runlet.core.hooks import AnyHook
 from runlet.core.json import JsonValue
 from runlet.core.limits import Limits
@@ -140,15 +140,28 @@ class RunStream(Generic[OutputT_co]):
 
 @frozen
 class RetryPolicy:
-    """How failed model calls are retried: only errors marked retryable, with exponential backoff and jitter."""
+    """How failed model calls are retried: only errors marked retryable, with exponential backoff and jitter.
+
+    A provider's `Retry-After` (`ProviderError.retry_after`) is honoured: the
+    wait is at least that long. A wait longer than `max_delay`, or one that
+    would pass the run's deadline, is not made: the error is raised at once.
+    """
 
     max_attempts: int = 3
     """Attempts in all, the first included; 1 turns retries off."""
     initial_delay: float = 0.5
     max_delay: float = 8.0
+    """The longest wait between two attempts, the provider's `Retry-After` included."""
     multiplier: float = 2.0
     jitter: float = 0.25
     """The delay varies by up to this fraction either way."""
+    retry_shown_output: bool = True
+    """Whether a streamed call that broke after part of its answer was shown is tried again.
+
+    It is, by default, after a `model.stream.discarded` event that tells the
+    stream's consumer to discard what it showed of that call; `False` raises
+    the error instead.
+    """
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (from 1)."""
@@ -179,6 +192,15 @@ class Runtime:
     retry: RetryPolicy = RetryPolicy()
     tool_timeout: float | None = None
     """Seconds a tool call may take, unless the tool sets its own."""
+    fatal_tool_errors: bool = False
+    """Whether a tool that raises fails the run (`FatalToolError`, the tool's exception as its cause).
+
+    `False` (the default) tells the model, which may try again, and the run
+    goes on. Either way the failure is a `tool.failed` event with the
+    exception's type and traceback. A tool's own `@tool(fatal_errors=...)`
+    wins. `ToolError`, bad arguments and timeouts are never fatal: they are
+    messages for the model.
+    """
     max_parallel_tools: int | None = None
     """Tool calls of one model turn that may run at once; `None`: all."""
     store: StateStore = field(default_factory=shared_memory_store)
@@ -191,6 +213,26 @@ class Runtime:
     """Seconds an async sink may take over one event before it is dropped for the run."""
     executor: Executor = LocalExecutor()
     """Executes every model call and tool call; a durable-execution integration replaces it (`runlet.loop.executor`)."""
+    checkpoint_key: bytes | None = field(default=None, repr=False)
+    """The secret that signs checkpoints and verifies them on resume (at least 16 bytes; `os.urandom(32)` makes one).
+
+    `None` (the default): a key the `store` keeps, made on first use, so
+    runtimes sharing a store share it. Give your own to keep it out of the
+    store, say in a secrets manager; every runtime that resumes a checkpoint
+    needs the key of the one that made it.
+    """
+
+    def __post_init__(self) -> None:
+        key = self.checkpoint_key
+        if key is None:
+            return
+        if not isinstance(key, bytes):  # pyright: ignore[reportUnnecessaryIsInstance]  # untyped callers
+            raise UserError(f"Runtime(checkpoint_key=...) must be bytes, not {type(key).__name__} (a str key: .encode() it)")
+        if len(key) < 16:
+            raise UserError(
+                f"Runtime(checkpoint_key=...) has {len(key)} bytes; a key that signs checkpoints needs at least 16 "
+                "bytes of secret (os.urandom(32) makes one; keep it with your other secrets)"
+            )
 
     @overload
     async def run(
@@ -302,8 +344,19 @@ class Runtime:
         history: Sequence[Message] = (),
         session: str | None = None,
     ) -> RunResult[Any]:
-        """`run()` for scripts: starts an event loop, so not for use inside one."""
-        return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session))
+        """`run()` for scripts: starts an event loop, so not for use inside one.
+
+        Inside a running event loop (an `async def`, a notebook) it raises
+        `UserError` before anything starts: `await runtime.run(...)` there.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop running: the one case run_sync is for
+            return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session))
+        raise UserError(
+            "Runtime.run_sync() was called inside a running event loop, which it cannot block: "
+            "use `await runtime.run(...)` there (run_sync is for scripts without one)"
+        )
 
     @overload
     async def resume(
@@ -337,9 +390,10 @@ class Runtime:
 
         Approved calls run, rejected ones tell the model `Denied: <reason>`, edited
         ones run with the new arguments; the turn's other calls are not run again.
-        The responses are checked first (`InvalidHumanResponse`), then the checkpoint
-        is claimed in `store` (`CheckpointConsumed` when it was already resumed):
-        either error changes nothing. The run may be interrupted again.
+        The checkpoint's signature is verified first (`CheckpointTampered`), then the
+        responses are checked (`InvalidHumanResponse`), then the checkpoint is claimed
+        in `store` (`CheckpointConsumed` when it was already resumed): each error
+        changes nothing. The run may be interrupted again.
         """
         return await _result(resumed_run(self, agent, checkpoint, responses, deps, streaming=False))
 
@@ -373,7 +427,8 @@ class Runtime:
     ) -> RunStream[Any]:
         """`resume()` with a streamed model: a `RunStream` of every event (the first is `run.resumed`), then the result.
 
-        Bad responses raise at the call; a consumed checkpoint raises before the first event.
+        A checkpoint that is not one raises at the call; a changed checkpoint, bad
+        responses and a consumed checkpoint raise before the first event.
         """
         return RunStream(resumed_run(self, agent, checkpoint, responses, deps, streaming=True))
 

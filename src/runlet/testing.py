@@ -2,6 +2,9 @@
 
 Both stream: text comes as several deltas and tool calls as started / argument
 delta / done, like a real provider, so `Runtime.stream()` can be tested too.
+A turn may also be a fault, to test what a run does about it: a
+`ProviderError` to raise (a `RateLimited` with its `retry_after`, say), or a
+`BrokenStream` that shows some text and then breaks.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Union
 from typing_extensions import TypeAlias, assert_never
 
 from runlet.core.budget import TokenBudgeter, estimate_tokens
-from runlet.core.errors import ProviderError
+from runlet.core._frozen import frozen
+from runlet.core.errors import ProviderError, StreamInterrupted
 from runlet.core.messages import Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import (
     Capabilities,
@@ -30,10 +34,21 @@ from runlet.core.models import (
     Usage,
 )
 
-__all__ = ["FunctionProvider", "ScriptExhausted", "ScriptedProvider", "Turn", "call"]
+__all__ = ["BrokenStream", "FunctionProvider", "ScriptExhausted", "ScriptedProvider", "Turn", "call"]
 
-Turn: TypeAlias = Union[str, Mapping[str, object], ToolCallPart, Sequence[ToolCallPart], ModelResponse]
-"""One scripted model turn: text, a JSON object (structured output), tool calls, or a whole response."""
+
+@frozen
+class BrokenStream:
+    """A turn whose stream shows `shown` and then breaks (`StreamInterrupted`); `complete()` raises it at once."""
+
+    shown: str = ""
+    """The text streamed before the break."""
+
+
+Turn: TypeAlias = Union[
+    str, Mapping[str, object], ToolCallPart, Sequence[ToolCallPart], ModelResponse, ProviderError, BrokenStream
+]
+"""One scripted model turn: text, a JSON object (structured output), tool calls, a whole response, or a fault."""
 
 DEFAULT_CAPABILITIES = Capabilities(context_window=128_000, max_output_tokens=4_096)
 
@@ -50,37 +65,46 @@ class ScriptExhausted(ProviderError):
 
 
 class _TestProvider:
-    def __init__(self, capabilities: Capabilities, chunk_size: int) -> None:
+    def __init__(self, capabilities: Capabilities, chunk_size: int, model: str) -> None:
         self.requests: list[ModelRequest] = []
         """Every request received, in order."""
         self._capabilities = capabilities
         self._chunk_size = chunk_size
+        self._model = model
 
     def capabilities(self) -> Capabilities:
         """The capabilities given at construction (128k window by default)."""
         return self._capabilities
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        """Record the request and answer it."""
+        """Record the request and answer it (or raise the fault the turn is)."""
         self.requests.append(request)
-        return await self._respond(request)
+        return _response(await self._turn(request), request, self._model)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
-        """Record the request and stream the answer: text in chunks, then tool calls."""
+        """Record the request and stream the answer: text in chunks, then tool calls (or the fault the turn is)."""
         self.requests.append(request)
-        response = await self._respond(request)
-        size = self._chunk_size
+        turn = await self._turn(request)
+        if isinstance(turn, BrokenStream):
+            for delta in self._chunks(turn.shown):
+                yield TextDelta(delta)
+            raise _broken(turn)
+        response = _response(turn, request, self._model)
         for part in response.parts:
             if isinstance(part, TextPart):
-                for start in range(0, len(part.text), size):
-                    yield TextDelta(part.text[start : start + size])
+                for delta in self._chunks(part.text):
+                    yield TextDelta(delta)
             elif isinstance(part, ToolCallPart):
                 yield ToolCallStarted(part.call_id, part.name)
                 yield ToolCallDelta(part.call_id, part.arguments)
                 yield ToolCallDone(part)
         yield ResponseCompleted(response)
 
-    async def _respond(self, request: ModelRequest) -> ModelResponse:
+    def _chunks(self, text: str) -> list[str]:
+        size = self._chunk_size
+        return [text[start : start + size] for start in range(0, len(text), size)]
+
+    async def _turn(self, request: ModelRequest) -> Turn:
         raise NotImplementedError
 
 
@@ -89,8 +113,10 @@ class ScriptedProvider(_TestProvider):
 
     `ScriptedProvider(["call a tool", call("lookup", order_id="1"), "done"])`:
     strings are text answers, mappings are JSON answers (structured output),
-    `call(...)` parts (one or a list) are tool calls. Usage is estimated from
-    the text, so budgeting sees realistic numbers.
+    `call(...)` parts (one or a list) are tool calls; a `ProviderError` is
+    raised and a `BrokenStream` breaks, each using up its turn, as a failed
+    call does (`ScriptedProvider([RateLimited("slow down"), "done"])`). Usage is
+    estimated from the text, so budgeting sees realistic numbers.
     """
 
     def __init__(
@@ -101,23 +127,22 @@ class ScriptedProvider(_TestProvider):
         chunk_size: int = 8,
         model: str = "scripted",
     ) -> None:
-        super().__init__(capabilities, chunk_size)
+        super().__init__(capabilities, chunk_size, model)
         self._turns = list(turns)
-        self._model = model
 
     @property
     def remaining(self) -> int:
         """Turns not used yet."""
         return len(self._turns) - len(self.requests)
 
-    async def _respond(self, request: ModelRequest) -> ModelResponse:
+    async def _turn(self, request: ModelRequest) -> Turn:
         index = len(self.requests) - 1
         if index >= len(self._turns):
             raise ScriptExhausted(
                 f"the script has {len(self._turns)} turns and request {index + 1} asked for another",
                 provider="scripted",
             )
-        return _response(self._turns[index], request, self._model)
+        return self._turns[index]
 
 
 class FunctionProvider(_TestProvider):
@@ -131,20 +156,27 @@ class FunctionProvider(_TestProvider):
         chunk_size: int = 8,
         model: str = "function",
     ) -> None:
-        super().__init__(capabilities, chunk_size)
+        super().__init__(capabilities, chunk_size, model)
         self._function = function
-        self._model = model
 
-    async def _respond(self, request: ModelRequest) -> ModelResponse:
+    async def _turn(self, request: ModelRequest) -> Turn:
         turn = self._function(request)
         if inspect.isawaitable(turn):
             turn = await turn
-        return _response(turn, request, self._model)
+        return turn
+
+
+def _broken(turn: BrokenStream) -> StreamInterrupted:
+    return StreamInterrupted(f"the scripted stream broke after {len(turn.shown)} characters", provider="scripted")
 
 
 def _response(turn: Turn, request: ModelRequest, model: str) -> ModelResponse:
     if isinstance(turn, ModelResponse):
         return turn
+    if isinstance(turn, ProviderError):
+        raise turn
+    if isinstance(turn, BrokenStream):
+        raise _broken(turn)
     parts: tuple[Part, ...]
     if isinstance(turn, str):
         parts = (TextPart(turn),)

@@ -62,6 +62,18 @@ class ToolTimeout(ToolError):
         super().__init__(f"the tool call timed out after {timeout:g} s")
 
 
+class FatalToolError(RunletError):
+    """A tool raised and its failures are fatal (`Runtime(fatal_tool_errors=True)`, `@tool(fatal_errors=True)`): the run stopped.
+
+    The tool's exception is the `__cause__`; `tool` and `call_id` name the call.
+    """
+
+    def __init__(self, message: str, *, tool: str, call_id: str) -> None:
+        self.tool = tool
+        self.call_id = call_id
+        super().__init__(message)
+
+
 class MaxStepsExceeded(RunletError):
     """The run took more model steps than `Agent.max_steps` allows."""
 
@@ -124,9 +136,18 @@ class ProviderError(RunletError):
 
     retryable: bool = False
 
-    def __init__(self, message: str, *, provider: str = "", status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str = "", status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
         self.provider = provider
         self.status_code = status_code
+        self.retry_after: float | None = retry_after
+        """Seconds the provider asked to wait before the next attempt (`Retry-After`, `retry-after-ms`), if it did.
+
+        The runtime waits at least that long before retrying, and raises the
+        error at once when that is longer than `RetryPolicy.max_delay` or than
+        what is left of the run's deadline.
+        """
         super().__init__(message)
 
 
@@ -146,6 +167,14 @@ class ProviderUnavailable(ProviderError):
     """A timeout, a connection failure or a 5xx from the provider."""
 
     retryable = True
+
+
+class StreamInterrupted(ProviderUnavailable):
+    """A stream broke before its completion event: it ended early, the connection dropped, or an event could not be read.
+
+    Retried like a 5xx, also after part of the answer was shown: the runtime
+    then emits `model.stream.discarded` first (see `RetryPolicy.retry_shown_output`).
+    """
 
 
 class AuthenticationFailed(ProviderError):
@@ -174,6 +203,18 @@ class ResumeError(RunletError):
 
 class CheckpointConsumed(ResumeError):
     """The checkpoint was already resumed (recorded in the runtime's state store); `checkpoint_id` names it."""
+
+    def __init__(self, message: str, *, checkpoint_id: str = "") -> None:
+        self.checkpoint_id = checkpoint_id
+        super().__init__(message)
+
+
+class CheckpointTampered(ResumeError):
+    """A checkpoint's signature does not match it: it was changed after it was signed, signed with another key, or not signed.
+
+    Resuming verifies the signature before anything else, so nothing was
+    checked, claimed or run; `checkpoint_id` names the checkpoint.
+    """
 
     def __init__(self, message: str, *, checkpoint_id: str = "") -> None:
         self.checkpoint_id = checkpoint_id

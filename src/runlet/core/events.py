@@ -178,6 +178,8 @@ class ModelCompleted(EventBase):
     """The model answered."""
 
     type: ClassVar[Literal["model.completed"]] = "model.completed"
+    provider: str
+    """The provider that answered: `ModelResponse.provider` when it says (a `FallbackProvider` does), else its class name."""
     model: str
     """The model that answered, as the provider reports it."""
     finish_reason: FinishReason
@@ -211,6 +213,9 @@ class ModelRetried(EventBase):
     attempt: int
     """The attempt about to be made, from 2."""
     delay_seconds: float
+    """Seconds waited before it."""
+    delay_source: Literal["backoff", "retry-after"]
+    """Where the delay came from: the `RetryPolicy`'s backoff, or the provider's `Retry-After` / `retry-after-ms` (when longer)."""
     error_type: str
 
 
@@ -258,6 +263,17 @@ class ModelStreamToolCallDelta(EventBase):
 
 
 @frozen(kw_only=True)
+class ModelStreamDiscarded(EventBase):
+    """The streamed call broke after part of its answer was shown: discard that part; the call is tried again."""
+
+    type: ClassVar[Literal["model.stream.discarded"]] = "model.stream.discarded"
+    attempt: int
+    """The attempt whose output is void, from 1; the next attempt streams the answer from its start."""
+    error_type: str
+    """Why it broke, such as `StreamInterrupted`."""
+
+
+@frozen(kw_only=True)
 class ModelStreamCompleted(EventBase):
     """A streamed model call finished."""
 
@@ -293,7 +309,7 @@ class ToolCompleted(EventBase):
 
 @frozen(kw_only=True)
 class ToolFailed(EventBase):
-    """A tool call failed (unknown tool, bad arguments, or it raised); the model is told."""
+    """A tool call failed (unknown tool, not offered, bad arguments, or it raised); the model is told, or the run fails."""
 
     type: ClassVar[Literal["tool.failed"]] = "tool.failed"
     tool: str
@@ -301,7 +317,9 @@ class ToolFailed(EventBase):
     error: str
     """What went wrong."""
     error_type: str
-    """The exception's class name (`ValidationError`, `ToolError`, `ValueError`, ...), or `UnknownTool`."""
+    """The exception's class name (`ValidationError`, `ToolError`, `ValueError`, ...), or `UnknownTool` / `ToolNotOffered`."""
+    traceback: str
+    """The traceback of what the tool raised, as Python prints it; empty when it raised nothing."""
     duration_ms: float
 
 
@@ -498,6 +516,7 @@ Event: TypeAlias = Union[
     ModelStreamPartialOutput,
     ModelStreamReasoningDelta,
     ModelStreamToolCallDelta,
+    ModelStreamDiscarded,
     ModelStreamCompleted,
     ToolStarted,
     ToolCompleted,

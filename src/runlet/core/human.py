@@ -4,15 +4,24 @@ A run stops for a human when a `before_tool_call` hook returns
 `Decision.interrupt(reason)` (see `runlet.hooks.RequireApproval`), or when a
 tool calls `require_approval(reason)` or `ask_human(question, T)`. The run
 then raises `RunInterrupted`, whose `interruption` holds the typed pending
-requests (`ApprovalRequest`, `InputRequest`) and a `Checkpoint`: plain,
+requests (`ApprovalRequest`, `InputRequest`) and a `Checkpoint`: signed,
 versioned JSON that can be kept anywhere (`save_checkpoint` puts it in a
 state store). `Runtime.resume(agent, checkpoint, responses)` continues the
 run, in this process or another, with one response per pending request
 (`Approve`, `Reject`, `EditArguments`, `Answer`). See docs/human-in-the-loop.md.
+
+Checkpoints are tamper-evident: the runtime signs each one (HMAC-SHA256 over
+its canonical JSON) with `Runtime(checkpoint_key=...)`, or else with a key its
+store keeps, made on first use; resuming verifies the signature before
+anything else (`CheckpointTampered`). A request's id names the exact call it
+is about (its id, tool and arguments), so a response cannot be applied to
+another call.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import time
@@ -24,7 +33,7 @@ from typing_extensions import TypeAlias
 
 from runlet.core._frozen import frozen
 from runlet.core.asking import HumanInputRequired, ask_human, require_approval
-from runlet.core.errors import CheckpointConsumed, InvalidHumanResponse, RunletError, ValidationError
+from runlet.core.errors import CheckpointConsumed, CheckpointTampered, InvalidHumanResponse, RunletError, ValidationError
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
@@ -32,7 +41,11 @@ from runlet.core.schema import validate_json
 from runlet.core.state import SessionConflict, StateFormatError, StateStore
 
 if TYPE_CHECKING:
+    from dataclasses import replace
+
     from runlet.core.tools import Tool
+else:
+    from runlet.core._frozen import replace
 
 __all__ = [
     "Answer",
@@ -59,6 +72,13 @@ CHECKPOINTS_SESSION = "runlet.checkpoints"
 
 CLAIM_PREFIX = "runlet.checkpoint:"
 """Resuming checkpoint `<id>` appends one marker message to session `runlet.checkpoint:<id>` (expected length 0)."""
+
+KEY_SESSION = "runlet.checkpoint-key"
+"""The store session whose first message holds the key that signs checkpoints, when the runtime is given none."""
+
+SIGNATURE_SCHEME = "hmac-sha256"
+"""How checkpoints are signed: `<scheme>:<hex digest>` over their canonical JSON (`runlet.core.serialize.canonical_json`)."""
+
 
 DEFAULT_REJECTION = "a human rejected this call"
 
@@ -196,8 +216,9 @@ class Checkpoint:
     """An interrupted run: its `RunState` and the requests waiting for a human.
 
     Continue it with `Runtime.resume`, in this process or another.
-    `to_json()` / `from_json()` (and `dumps()` / `loads()`) convert it to plain,
-    versioned JSON and back, exactly (`runlet.core.serialize`).
+    `to_json()` / `from_json()` (and `dumps()` / `loads()`) convert it to
+    versioned JSON and back, exactly (`runlet.core.serialize`). It is signed:
+    resuming a changed copy raises `CheckpointTampered`.
     """
 
     id: str
@@ -207,6 +228,8 @@ class Checkpoint:
     """The run when it stopped: the last new message is the model turn whose tool calls wait."""
     requests: tuple[HumanRequest, ...]
     """The open requests, one per waiting call, in the order the model made the calls."""
+    signature: str = ""
+    """`hmac-sha256:<hex>` over everything above, as the runtime that made the checkpoint signed it; resuming verifies it."""
 
     @property
     def run_id(self) -> str:
@@ -232,7 +255,7 @@ class Checkpoint:
         )
 
     def to_json(self) -> dict[str, JsonValue]:
-        """The checkpoint as one JSON object, `{"format": "runlet.checkpoint", "version": 2, ...}`."""
+        """The checkpoint as one JSON object, `{"format": "runlet.checkpoint", "version": 3, ..., "signature": ...}`."""
         from runlet.core.serialize import checkpoint_to_json
 
         return checkpoint_to_json(self)
@@ -387,6 +410,59 @@ def _no_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+# Signatures
+
+
+async def checkpoint_key(store: StateStore, given: bytes | None) -> bytes:
+    """The key that signs and verifies checkpoints: `given`, or the one `store` keeps (made on first use)."""
+    if given is not None:
+        return given
+    kept = await store.load(KEY_SESSION)
+    if not kept:
+        made = Message.system(json.dumps({"scheme": SIGNATURE_SCHEME, "key": os.urandom(32).hex()}))
+        try:
+            await store.append(KEY_SESSION, (made,), expected_length=0)  # atomic: of two first uses, one key wins
+        except SessionConflict:
+            pass
+        kept = await store.load(KEY_SESSION)
+    try:
+        return bytes.fromhex(json.loads(kept[0].text)["key"])
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise StateFormatError(
+            f"session {KEY_SESSION!r} of the store does not hold a checkpoint key ({error!r}); "
+            "it is damaged: checkpoints it signed can no longer be verified"
+        ) from None
+
+
+def sign_checkpoint(checkpoint: Checkpoint, key: bytes) -> Checkpoint:
+    """The checkpoint with its signature."""
+    return replace(checkpoint, signature=_signature(checkpoint, key))
+
+
+def verify_checkpoint(checkpoint: Checkpoint, key: bytes) -> None:
+    """Return when the checkpoint's signature matches it under `key`; else raise `CheckpointTampered`."""
+    if not checkpoint.signature:
+        raise CheckpointTampered(
+            f"checkpoint {checkpoint.id} has no signature (it was written before Runlet signed checkpoints, "
+            "or the signature was removed): it cannot be trusted, so it is not resumed; start the run again",
+            checkpoint_id=checkpoint.id,
+        )
+    if not hmac.compare_digest(checkpoint.signature, _signature(checkpoint, key)):
+        raise CheckpointTampered(
+            f"checkpoint {checkpoint.id} does not match its signature: it was changed after it was made, or it "
+            "was signed with another key (another store, or another Runtime(checkpoint_key=...)). Nothing was "
+            "resumed; resume it with the store or key of the runtime that made it",
+            checkpoint_id=checkpoint.id,
+        )
+
+
+def _signature(checkpoint: Checkpoint, key: bytes) -> str:
+    from runlet.core.serialize import canonical_json, checkpoint_content
+
+    digest = hmac.new(key, canonical_json(checkpoint_content(checkpoint)), hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_SCHEME}:{digest}"
+
+
 # Stores
 
 
@@ -431,8 +507,14 @@ def new_checkpoint_id() -> str:
 
 
 def make_request(call: ToolCallPart, index: int, ask: HumanInputRequired | str, requested_by: str) -> HumanRequest:
-    """The request for the `index`-th decision of `call` (a hook's reason, or what a tool raised)."""
-    request_id = f"{call.call_id}/{index}"
+    """The request for the `index`-th decision of `call` (a hook's reason, or what a tool raised).
+
+    Its id is `<call id>/<index>/<digest>`, the digest a SHA-256 of the call's
+    id, tool and arguments: a response names the request, and so the exact
+    call it decides; it matches no other call.
+    """
+    bound = hashlib.sha256("\x00".join((call.call_id, call.name, call.arguments)).encode("utf-8", "surrogatepass"))
+    request_id = f"{call.call_id}/{index}/{bound.hexdigest()[:24]}"
     if isinstance(ask, str):
         return ApprovalRequest(request_id, call, ask, requested_by)
     if ask.kind == "approval":

@@ -113,6 +113,8 @@ class ModelResponse:
     finish_reason: FinishReason = "stop"
     model: str = ""
     response_id: str = ""
+    provider: str = ""
+    """Which provider answered, when a provider says (`FallbackProvider` names the one of its providers that did)."""
 
     @property
     def text(self) -> str:

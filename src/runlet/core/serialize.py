@@ -235,8 +235,8 @@ def loads_messages(text: str | bytes) -> tuple[Message, ...]:
 RUN_STATE_VERSION = 1
 """The version of the run state format this Runlet writes (and the newest it reads)."""
 
-CHECKPOINT_VERSION = 2
-"""The version of the checkpoint format this Runlet writes; version 1 (Runlet 0.3) is still read."""
+CHECKPOINT_VERSION = 3
+"""The version of the checkpoint format this Runlet writes; versions 1 (Runlet 0.3) and 2 (unsigned) are still read."""
 
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "requests")
 
@@ -324,7 +324,12 @@ def run_state_from_json(value: object) -> RunState:
 
 
 def checkpoint_to_json(checkpoint: Checkpoint) -> dict[str, JsonValue]:
-    """The checkpoint as one JSON object: `{"format": "runlet.checkpoint", "version": 2, ...}`."""
+    """The checkpoint as one JSON object: `{"format": "runlet.checkpoint", "version": 3, ..., "signature": ...}`."""
+    return {**checkpoint_content(checkpoint), "signature": checkpoint.signature}
+
+
+def checkpoint_content(checkpoint: Checkpoint) -> dict[str, JsonValue]:
+    """The checkpoint as `checkpoint_to_json` writes it, but its signature: what the signature covers."""
     return {
         "format": "runlet.checkpoint",
         "version": CHECKPOINT_VERSION,
@@ -335,19 +340,29 @@ def checkpoint_to_json(checkpoint: Checkpoint) -> dict[str, JsonValue]:
     }
 
 
+def canonical_json(value: JsonValue) -> bytes:
+    """One byte string per JSON value, whatever the order of its keys: sorted keys, no spaces, ASCII escapes."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=_default
+    ).encode("ascii")
+
+
 def checkpoint_from_json(value: object) -> Checkpoint:
-    """A checkpoint from `checkpoint_to_json` (or Runlet 0.3's version 1); `StateFormatError` when it is not one."""
+    """A checkpoint from `checkpoint_to_json` (versions 1 and 2 too, unsigned); `StateFormatError` when it is not one."""
     from runlet.core.human import Checkpoint
 
     obj = _envelope(value, "runlet.checkpoint", CHECKPOINT_VERSION, "checkpoint")
     if obj["version"] == 1:
         return _checkpoint_v1(obj)
-    _exact(obj, frozenset(("format", "version", "id", "created_at", "state", "requests")), "a checkpoint")
+    signed = obj["version"] != 2  # version 2 (0.4's development before signatures) has none
+    keys = ("format", "version", "id", "created_at", "state", "requests")
+    _exact(obj, frozenset((*keys, "signature") if signed else keys), "a checkpoint")
     return Checkpoint(
         id=_string(obj, "id"),
         created_at=_number(obj, "created_at"),
         state=run_state_from_json(obj["state"]),
         requests=tuple(_request_from_json(r) for r in _list(obj, "requests")),
+        signature=_string(obj, "signature", "a checkpoint") if signed else "",
     )
 
 

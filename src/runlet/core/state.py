@@ -9,6 +9,11 @@ Concurrency is optimistic: `append` says which history length it extends
 (`expected_length`) and fails with `SessionConflict` when another run appended
 in the meantime, so two runs on one session never interleave. See
 `docs/state.md`.
+
+Session ids follow one rule in every store, `validate_session_id`: a
+non-empty string of at most `MAX_SESSION_ID_LENGTH` characters, without NUL.
+A store calls it on every session id it is given, so a bad id fails the same
+way (`InvalidSessionId`) whatever the store.
 """
 
 from __future__ import annotations
@@ -16,18 +21,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from runlet.core.errors import RunletError
+from runlet.core.errors import RunletError, UserError
 from runlet.core.json import JsonValue
 from runlet.core.messages import Message
 
 __all__ = [
+    "MAX_SESSION_ID_LENGTH",
+    "InvalidSessionId",
     "SessionConflict",
     "StateError",
     "StateFormatError",
     "StateStore",
     "StateVetoed",
     "UnsupportedStateVersion",
+    "validate_session_id",
 ]
+
+MAX_SESSION_ID_LENGTH = 256
+"""The longest session id any store accepts, in characters (`validate_session_id`)."""
 
 
 class StateStore(Protocol):
@@ -43,6 +54,7 @@ class StateStore(Protocol):
     - Once `append` returns, the messages are durable as far as the store
       promises (memory: for the life of the process).
     - None of the methods blocks the event loop for long.
+    - Every method checks its `session` with `validate_session_id` first.
     """
 
     async def load(self, session: str) -> tuple[Message, ...]:
@@ -113,3 +125,30 @@ class UnsupportedStateVersion(StateFormatError):
             f"{where} has format version {found!r}, but this version of Runlet reads versions up to "
             f"{supported}; it was probably written by a newer Runlet: upgrade runlet to read it"
         )
+
+
+class InvalidSessionId(StateError, UserError):
+    """A session id no store accepts: empty, longer than `MAX_SESSION_ID_LENGTH` characters, or holding a NUL."""
+
+
+def validate_session_id(session: str) -> str:
+    """`session`, when it is a valid session id; else `InvalidSessionId` saying what is wrong and what to do.
+
+    The one rule every store applies (and `Runtime.run(session=...)` at the
+    call): a non-empty string of at most `MAX_SESSION_ID_LENGTH` characters
+    with no NUL character (which SQLite, PostgreSQL and C-string APIs cannot
+    keep). A store calls it at the top of every method that takes a session.
+    """
+    if not isinstance(session, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # untyped callers
+        raise InvalidSessionId(f"a session id must be a string, not {type(session).__name__}")
+    if not session:
+        raise InvalidSessionId("a session id must be a non-empty string (session=None for a stateless run)")
+    if len(session) > MAX_SESSION_ID_LENGTH:
+        raise InvalidSessionId(
+            f"a session id has at most {MAX_SESSION_ID_LENGTH} characters; this one has {len(session):,} "
+            f"(it starts {session[:32]!r}): use a short stable key, such as a user or conversation id "
+            "(or a hash of a longer one)"
+        )
+    if "\x00" in session:
+        raise InvalidSessionId(f"the session id {session[:64]!r} contains a NUL character, which stores cannot keep: remove it")
+    return session

@@ -30,7 +30,9 @@ class Tool(Protocol[DepsT_contra]):
     `call` receives the decoded JSON arguments, validates them and returns the
     text the model sees. Raise `ValidationError` for bad arguments and
     `ToolError` (or any exception) for a failure: the runtime turns both into a
-    tool error result for the model, and the run goes on.
+    tool error result for the model, and the run goes on. Any other exception
+    fails the run instead when failures are fatal (`Runtime.fatal_tool_errors`,
+    or a `fatal_errors` attribute of the tool, which wins when not `None`).
     """
 
     @property
@@ -70,6 +72,7 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         description: str | None = None,
         timeout: float | None = None,
         retries: int = 0,
+        fatal_errors: bool | None = None,
     ) -> None:
         if retries < 0:
             raise ValueError(f"retries must not be negative, got {retries}")
@@ -84,6 +87,8 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         """Seconds the call may take; `None` for no limit of its own."""
         self.retries = retries
         """Times the function is called again when it raises `ToolRetry`."""
+        self.fatal_errors = fatal_errors
+        """Whether an exception the function raises (other than `ToolError`) fails the run; `None`: as `Runtime.fatal_tool_errors` says."""
         functools.update_wrapper(self, func)
 
     @property
@@ -202,7 +207,12 @@ def tool(func: Callable[P, R], /) -> FunctionTool[Any, P, R]: ...
 
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None, timeout: float | None = None, retries: int = 0
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    retries: int = 0,
+    fatal_errors: bool | None = None,
 ) -> _ToolDecorator: ...
 
 
@@ -214,19 +224,26 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     retries: int = 0,
+    fatal_errors: bool | None = None,
 ) -> FunctionTool[Any, ..., Any] | _ToolDecorator:
     """Make a tool of a function, sync or async.
 
     The first parameter may be a `RunContext[Deps]`; the others become the
     tool's arguments, described by their type hints and the docstring.
-    Use as `@tool` or `@tool(name=..., description=..., timeout=..., retries=...)`;
+    Use as `@tool` or `@tool(name=..., description=..., timeout=..., retries=..., fatal_errors=...)`;
     `retries` is how often the function is called again when it raises
-    `ToolRetry` (a passing failure), before the model is told.
+    `ToolRetry` (a passing failure), before the model is told. `fatal_errors`
+    decides, for this tool, whether an exception it raises (a bug, not a
+    `ToolError`) fails the run or is told to the model; `None` leaves it to
+    `Runtime(fatal_tool_errors=...)`.
     """
-    if func is not None:
-        return FunctionTool[Any, ..., Any](func, name=name, description=description, timeout=timeout, retries=retries)
 
     def decorate(f: Callable[..., Any], /) -> FunctionTool[Any, ..., Any]:
-        return FunctionTool[Any, ..., Any](f, name=name, description=description, timeout=timeout, retries=retries)
+        return FunctionTool[Any, ..., Any](
+            f, name=name, description=description, timeout=timeout, retries=retries, fatal_errors=fatal_errors
+        )
+
+    if func is not None:
+        return decorate(func)
 
     return typing.cast(_ToolDecorator, decorate)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
 from runlet.core.messages import Message
 from runlet.core.run_state import RunState
+from runlet.core.state import validate_session_id
 from runlet.loop.run import Run
 from runlet.loop.steps import Done, Next, Resume, Start, Transition, step
 
@@ -82,8 +83,8 @@ def new_run(
     """The loop of a new run; raises `UserError` at once for arguments that do not fit."""
     if session is not None and history:
         raise UserError("pass history= or session=, not both: a session loads its own history from the store")
-    if session == "":
-        raise UserError("session must be a non-empty string (None for a stateless run)")
+    if session is not None:
+        validate_session_id(session)
     messages = (Message.user(input),) if isinstance(input, str) else tuple(input)
     state = RunState(
         run_id=os.urandom(16).hex(),  # 128 random bits, as a uuid4 (whose module imports `platform`)
@@ -106,9 +107,30 @@ def resumed_run(
     *,
     streaming: bool,
 ) -> AsyncGenerator[events.Event | RunResult[Any], None]:
-    """The loop that continues `checkpoint`; raises at once (changing nothing) when the responses do not fit it."""
+    """The loop that continues `checkpoint`, once it is verified, the responses fit it, and it is claimed."""
     if not isinstance(checkpoint, human.Checkpoint):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise UserError(f"resume() needs a Checkpoint (Checkpoint.from_json(...)), not {type(checkpoint).__name__}")
+    return _resumed(runtime, agent, checkpoint, tuple(responses), deps, streaming=streaming)
+
+
+async def _resumed(
+    runtime: Runtime,
+    agent: Agent[Any, Any],
+    checkpoint: human.Checkpoint,
+    responses: tuple[human.HumanResponse, ...],
+    deps: object,
+    *,
+    streaming: bool,
+) -> AsyncGenerator[events.Event | RunResult[Any], None]:
+    """Verify, check, claim, then drive; each check raises before the first event, having changed nothing.
+
+    The signature comes first (`CheckpointTampered`): nothing of a checkpoint
+    is read before it is known to be the one the runtime made. Then its agent
+    (`ResumeError`), the responses (`InvalidHumanResponse`), and the claim in
+    the store (`CheckpointConsumed`).
+    """
+    key = await human.checkpoint_key(runtime.store, runtime.checkpoint_key)
+    human.verify_checkpoint(checkpoint, key)
     if checkpoint.agent != agent.name:
         raise ResumeError(
             f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
@@ -116,12 +138,7 @@ def resumed_run(
     answers = human.match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
     state = replace(checkpoint.state, answers=answers)
     run = Run(runtime, agent, deps, state, streaming=streaming)
-    return _claimed(run, state, checkpoint)
-
-
-async def _claimed(run: Run, state: RunState, checkpoint: human.Checkpoint) -> AsyncGenerator[events.Event | RunResult[Any], None]:
-    """The resumed run's loop, once the checkpoint is claimed in the store (`CheckpointConsumed`: no event, nothing done)."""
-    await human.claim_checkpoint(run.runtime.store, checkpoint)
+    await human.claim_checkpoint(runtime.store, checkpoint)
     async with aclosing(drive(run, state, Resume(checkpoint))) as loop:
         async for item in loop:
             yield item

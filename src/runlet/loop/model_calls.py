@@ -12,12 +12,12 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from typing_extensions import assert_never
 
 from runlet.core._frozen import frozen
-from runlet.core.errors import ContextBudgetExceeded, MalformedResponse, ModelCallVetoed, ModelTimeout, ProviderError
+from runlet.core.errors import ContextBudgetExceeded, ModelCallVetoed, ModelTimeout, ProviderError, StreamInterrupted
 from runlet.core.hooks import Interrupted, Proceed, Vetoed
 from runlet.core.models import (
     ModelRequest,
@@ -48,10 +48,12 @@ T = TypeVar("T")
 
 @frozen
 class ModelTurn:
-    """What one model call left: the state after it (usage, counters, a compressed context) and the response."""
+    """What one model call left: the state after it (usage, counters, a compressed context), the response, the tools offered."""
 
     state: RunState
     response: ModelResponse
+    offered: frozenset[str]
+    """The names of the tools in the request the model answered (after hooks): the only tools its calls may run."""
 
 
 async def call_model(run: Run, state: RunState) -> ModelTurn:
@@ -226,6 +228,7 @@ async def _after(
     await emitter.emit(
         lambda: events.ModelCompleted(
             **emitter.under_step(span),
+            provider=final.provider or type(run.agent.model).__name__,
             model=final.model,
             finish_reason=final.finish_reason,
             usage=final.usage,
@@ -239,7 +242,7 @@ async def _after(
         partial = run.output.partial()
         if partial is not None and partial.feed(final.text):
             await _partial_output(run, span, partial)
-    return ModelTurn(state, response)
+    return ModelTurn(state, response, frozenset(tool.name for tool in request.tools))
 
 
 async def _partial_output(run: Run, span: str, partial: PartialOutput) -> None:
@@ -270,8 +273,15 @@ class _Attempts:
         self.attempt += 1
         return self.run.deadline.time_left(self.run.runtime.model_timeout)
 
-    async def failed(self, error: ProviderError, *, shown: bool) -> None:
-        """Report the failed attempt; wait before the next one, or raise when there is none."""
+    async def failed(self, error: ProviderError, *, shown: bool) -> float:
+        """Report the failed attempt; return the seconds to wait before the next one, or raise `error` when there is none.
+
+        There is none when the error is not retryable, the attempts are used
+        up, part of the answer was shown and the policy does not retry then,
+        or the wait (at least the provider's `retry_after`) would be longer
+        than `max_delay` or pass the run's deadline. When output was shown,
+        `model.stream.discarded` comes before `model.retried`.
+        """
         run, policy, attempt = self.run, self.run.runtime.retry, self.attempt
         emitter = run.emitter
         await emitter.emit(
@@ -283,15 +293,34 @@ class _Attempts:
                 attempt=attempt,
             )
         )
-        if not error.retryable or attempt >= policy.max_attempts or shown:
+        if not error.retryable or attempt >= policy.max_attempts or (shown and not policy.retry_shown_output):
             raise error
         delay = policy.delay(attempt)
+        source: Literal["backoff", "retry-after"] = "backoff"
+        asked = error.retry_after
+        if asked is not None and asked >= delay:
+            if asked > policy.max_delay:
+                raise error  # retrying sooner than the provider asked would only be refused again
+            delay, source = asked, "retry-after"
+        left = run.deadline.time_left(None)
+        if left is not None and delay >= left:
+            raise error  # the next attempt could not start before the deadline
+        if shown:
+            await emitter.emit(
+                lambda: events.ModelStreamDiscarded(
+                    **emitter.under_step(self.span), attempt=attempt, error_type=type(error).__name__
+                )
+            )
         await emitter.emit(
             lambda: events.ModelRetried(
-                **emitter.under_step(self.span), attempt=attempt + 1, delay_seconds=delay, error_type=type(error).__name__
+                **emitter.under_step(self.span),
+                attempt=attempt + 1,
+                delay_seconds=delay,
+                delay_source=source,
+                error_type=type(error).__name__,
             )
         )
-        await asyncio.sleep(delay)
+        return delay
 
 
 async def _complete(run: Run, request: ModelRequest, attempts: _Attempts) -> ModelResponse:
@@ -302,11 +331,19 @@ async def _complete(run: Run, request: ModelRequest, attempts: _Attempts) -> Mod
             sent = run.runtime.executor.complete(run.agent.model, request)
             return await (sent if timeout is None else _within(run, sent, timeout))
         except ProviderError as error:
-            await attempts.failed(error, shown=False)
+            delay = await attempts.failed(error, shown=False)
+        await asyncio.sleep(delay)
 
 
 async def _streamed(run: Run, request: ModelRequest, attempts: _Attempts) -> AsyncGenerator[events.Event | ModelResponse, None]:
-    """A streamed model call: its events as they come, then the response; retried only while nothing was shown."""
+    """A streamed model call: its events as they come, then the response.
+
+    A failed attempt is retried by the retry policy, also after part of the
+    answer was shown (`RetryPolicy.retry_shown_output`): the consumer then
+    gets `model.stream.discarded` before the next attempt streams the answer
+    from its start. Only the completed attempt's response goes on, so its
+    messages and tool calls are the run's and no tool call runs twice.
+    """
     emitter = run.emitter
     while True:
         timeout = attempts.start()
@@ -324,13 +361,16 @@ async def _streamed(run: Run, request: ModelRequest, attempts: _Attempts) -> Asy
                     shown = True
                     yield item
         except ProviderError as error:
-            await attempts.failed(error, shown=shown)
+            delay = await attempts.failed(error, shown=shown)
+            for event in emitter.drain():  # the consumer hears of the discarded output before the wait
+                yield event
+            await asyncio.sleep(delay)
 
 
 async def _stream(
     run: Run, request: ModelRequest, span: str, timeout: float | None
 ) -> AsyncGenerator[events.Event | ModelResponse, None]:
-    """The provider's stream as events, then its completed response; `MalformedResponse` if it never completes."""
+    """The provider's stream as events, then its completed response; `StreamInterrupted` if it never completes."""
     emitter = run.emitter
     stream = run.runtime.executor.stream(run.agent.model, request)
     items = stream if timeout is None else _bounded(run, stream, timeout)
@@ -367,7 +407,9 @@ async def _stream(
         if close is not None:
             await close()
     if response is None:
-        raise MalformedResponse(f"the stream from {type(run.agent.model).__name__} ended without a completed response")
+        raise StreamInterrupted(
+            f"the stream from {type(run.agent.model).__name__} ended without a completed response (ResponseCompleted)"
+        )
     yield response
 
 

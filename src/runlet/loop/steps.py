@@ -68,6 +68,8 @@ class RunTools:
     """Run the tool calls of the model's turn."""
 
     calls: tuple[ToolCallPart, ...]
+    offered: frozenset[str]
+    """The tools the step's request offered; a call of any other is refused, never run."""
 
 
 @frozen
@@ -122,8 +124,8 @@ def step(run: Run, state: RunState, next: Next) -> Step:
             return resume(run, state, checkpoint)
         case CallModel():
             return ask_model(run, state)
-        case RunTools(calls=calls):
-            return use_tools(run, state, calls)
+        case RunTools(calls=calls, offered=offered):
+            return use_tools(run, state, calls, offered)
         case RetryOutput(error=error):
             return retry_output(run, state, error)
         case Finish(output=output):
@@ -179,7 +181,7 @@ async def ask_model(run: Run, state: RunState) -> Step:
     state = turn.state.appended(response.message)
     calls = response.tool_calls
     if calls:
-        yield Transition(state, RunTools(calls))
+        yield Transition(state, RunTools(calls, turn.offered))
         return
     try:
         output = run.output.parse(response.text)
@@ -205,14 +207,14 @@ async def _validated(run: Run, state: RunState, output: object) -> object:
     return output
 
 
-async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...]) -> Step:
-    """Run the turn's tool calls (within `max_tool_calls`); then the next model call."""
+async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...], offered: frozenset[str]) -> Step:
+    """Run the turn's tool calls (within `max_tool_calls`) that name a tool offered in the step; then the next model call."""
     run.runtime.limits.check_tool_calls(state.tool_calls, len(calls))
     state = replace(state, tool_calls=state.tool_calls + len(calls))
     spans = await announce(run, calls)
     for event in run.emitter.drain():
         yield event
-    yield await _tools_done(run, state, calls, spans, len(calls))
+    yield await _tools_done(run, state, calls, offered, spans, len(calls))
 
 
 async def retry_output(run: Run, state: RunState, error: ValidationError | OutputRetry) -> Step:
@@ -255,7 +257,7 @@ async def finish(run: Run, state: RunState, output: object) -> Step:
 
 
 async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) -> Step:
-    """Stop the run for humans: `run.suspended`, then `RunInterrupted` with the checkpoint."""
+    """Stop the run for humans: `run.suspended`, then `RunInterrupted` with the checkpoint, signed."""
     emitter = run.emitter
     checkpoint_id = os.urandom(16).hex()
     requests = tuple(w.request for w in waiting)
@@ -264,7 +266,8 @@ async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) 
             **emitter.of_run(), checkpoint_id=checkpoint_id, requests=tuple(r.id for r in requests), usage=state.usage, steps=state.step
         )
     )
-    checkpoint = human.Checkpoint(id=checkpoint_id, created_at=time.time(), state=run.snapshot(state), requests=requests)
+    made = human.Checkpoint(id=checkpoint_id, created_at=time.time(), state=run.snapshot(state), requests=requests)
+    checkpoint = human.sign_checkpoint(made, await human.checkpoint_key(run.runtime.store, run.runtime.checkpoint_key))
     for event in emitter.drain():
         yield event
     raise human.RunInterrupted(human.Interruption(requests, checkpoint))
@@ -296,12 +299,15 @@ async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Ste
             call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
         calls.append(call)
     spans = await announce(run, calls)
-    yield await _tools_done(run, state, calls, spans, len(state.turn))
+    offered = frozenset(pending.call.name for pending in checkpoint.pending)  # checked in their step, before they waited
+    yield await _tools_done(run, state, calls, offered, spans, len(state.turn))
 
 
-async def _tools_done(run: Run, state: RunState, calls: Sequence[ToolCallPart], spans: Sequence[str], made: int) -> Transition:
+async def _tools_done(
+    run: Run, state: RunState, calls: Sequence[ToolCallPart], offered: frozenset[str], spans: Sequence[str], made: int
+) -> Transition:
     """Run the calls; then the next model call, or the wait for humans."""
-    results = await run_tools(run, state, calls, spans)
+    results = await run_tools(run, state, calls, offered, spans)
     if results.waiting:
         return Transition(results.state, AwaitHumans(results.waiting))
     emitter = run.emitter

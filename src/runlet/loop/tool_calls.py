@@ -2,8 +2,11 @@
 
 Each call ends in one `ToolOutcome`: completed, failed, timed out, denied, or
 waiting for a human. Each outcome maps to exactly one event. Whatever goes
-wrong in a call (an unknown tool, bad arguments, a tool that raises or times
-out) becomes an error result the model sees; the run goes on.
+wrong in a call (an unknown tool, a tool the step did not offer, bad
+arguments, a tool that raises or times out) becomes an error result the model
+sees, and the run goes on; unless the tool raised and its failures are fatal
+(`Runtime.fatal_tool_errors`, `@tool(fatal_errors=...)`): then, once the
+turn's calls are done and reported, the run fails with `FatalToolError`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import traceback
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
@@ -19,7 +23,7 @@ from typing_extensions import TypeAlias, assert_never
 from runlet.core._frozen import frozen
 from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
 from runlet.core.context import RunContext
-from runlet.core.errors import HookError, ToolError, ToolTimeout, ValidationError
+from runlet.core.errors import FatalToolError, HookError, ToolError, ToolTimeout, ValidationError
 from runlet.core.hooks import HookDecision, HookOutcome, Interrupted, Proceed, Vetoed
 from runlet.core.messages import Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
@@ -65,9 +69,15 @@ class Failed:
     error: str
     """What went wrong, as the `tool.failed` event shows it."""
     error_type: str
-    """The exception's class name, or `UnknownTool`."""
+    """The exception's class name, or `UnknownTool` / `ToolNotOffered`."""
     duration_ms: float = 0.0
     decisions: tuple[HookDecision, ...] = ()
+    exception: Exception | None = None
+    """What the tool raised, if it raised."""
+    fatal: bool = False
+    """Whether the failure fails the run (the tool raised, and its failures are fatal)."""
+    replaced: bool = False
+    """Whether an after-hook replaced what the model sees (a redaction, say): the event then shows that, not what was raised."""
 
 
 @frozen(kw_only=True)
@@ -134,18 +144,23 @@ async def announce(run: Run, calls: Sequence[ToolCallPart]) -> list[str]:
     return spans
 
 
-async def run_tools(run: Run, state: RunState, calls: Sequence[ToolCallPart], spans: Sequence[str]) -> TurnResults:
+async def run_tools(
+    run: Run, state: RunState, calls: Sequence[ToolCallPart], offered: frozenset[str], spans: Sequence[str]
+) -> TurnResults:
     """Run the calls concurrently and add the turn's results to the conversation, in the order the model made the calls.
 
+    A call of a tool not in `offered` (the tools of the step's request) is
+    refused: the model gets an error result, and the tool is not called.
     Results already in `state.completed` (a resumed turn) are kept. When a call
     needs a human, the others still run and their results stay in
-    `state.completed`; nothing is added to the conversation yet.
+    `state.completed`; nothing is added to the conversation yet. A fatal
+    failure raises `FatalToolError` once every call is done and reported.
     """
     ctx = run.context(state)
     if len(calls) == 1:
-        outcomes = [await _run_one(run, state, ctx, calls[0], spans[0])]
+        outcomes = [await _run_one(run, state, ctx, calls[0], offered, spans[0])]
     else:
-        outcomes = await _gather([_run_one(run, state, ctx, call, span) for call, span in zip(calls, spans)])
+        outcomes = await _gather([_run_one(run, state, ctx, call, offered, span) for call, span in zip(calls, spans)])
     answered: list[Answered] = []
     waiting: list[Waiting] = []
     for outcome in outcomes:
@@ -158,6 +173,15 @@ async def run_tools(run: Run, state: RunState, calls: Sequence[ToolCallPart], sp
         if outcome.decisions:
             await emitter.report_hooks(outcome.decisions)
         await emitter.emit(lambda: _event(run, outcome))
+    fatal = next((o for o in answered if isinstance(o, Failed) and o.fatal), None)
+    if fatal is not None:
+        raise FatalToolError(
+            f"tool {fatal.call.name!r} (call {fatal.call.call_id}) raised {fatal.error_type}, and its failures are "
+            f"fatal, so the run stops: {fatal.error}. Fix the tool, or let the model see its failures "
+            "(Runtime(fatal_tool_errors=False), @tool(fatal_errors=False))",
+            tool=fatal.call.name,
+            call_id=fatal.call.call_id,
+        ) from fatal.exception
     completed = [*state.completed, *(outcome.result for outcome in answered)]
     if waiting:
         return TurnResults(replace(state, completed=tuple(completed)), tuple(waiting))
@@ -178,9 +202,15 @@ def _event(run: Run, outcome: ToolOutcome) -> events.Event:
     match outcome:
         case Completed(result=result, duration_ms=duration_ms):
             return events.ToolCompleted(**meta, tool=call.name, call_id=call.call_id, result=result.content, duration_ms=duration_ms)
-        case Failed(error=error, error_type=error_type, duration_ms=duration_ms):
+        case Failed(error=error, error_type=error_type, duration_ms=duration_ms, exception=exception, replaced=replaced):
             return events.ToolFailed(
-                **meta, tool=call.name, call_id=call.call_id, error=error, error_type=error_type, duration_ms=duration_ms
+                **meta,
+                tool=call.name,
+                call_id=call.call_id,
+                error=error,
+                error_type=error_type,
+                traceback=_traceback(exception, error if replaced else None),
+                duration_ms=duration_ms,
             )
         case TimedOut(timeout=timeout):
             return events.ToolTimedOut(**meta, tool=call.name, call_id=call.call_id, timeout_seconds=timeout)
@@ -203,12 +233,14 @@ def _event(run: Run, outcome: ToolOutcome) -> events.Event:
 # One call
 
 
-async def _run_one(run: Run, state: RunState, ctx: RunContext[Any], call: ToolCallPart, span: str) -> ToolOutcome:
+async def _run_one(
+    run: Run, state: RunState, ctx: RunContext[Any], call: ToolCallPart, offered: frozenset[str], span: str
+) -> ToolOutcome:
     """One call with the human answers it has been given (a resumed call), hooks before and after."""
     given = state.answers.get(call.call_id, ())
     token = current_answers.set(ToolCallAnswers(given))
     try:
-        outcome, ran = await _decide_and_call(run, ctx, call, span, given)
+        outcome, ran = await _decide_and_call(run, ctx, call, offered, span, given)
     finally:
         current_answers.reset(token)
     if isinstance(outcome, Waiting):
@@ -221,12 +253,13 @@ async def _run_one(run: Run, state: RunState, ctx: RunContext[Any], call: ToolCa
     result = _answering(call, after.value)
     decisions = (*outcome.decisions, *after.decisions)
     if isinstance(outcome, Failed) and result.content != outcome.result.content:
-        return replace(outcome, result=result, error=result.content, decisions=decisions)  # the event shows what the model sees
+        # the event shows what the model sees, its traceback too
+        return replace(outcome, result=result, error=result.content, decisions=decisions, replaced=True)
     return replace(outcome, result=result, decisions=decisions)
 
 
 async def _decide_and_call(
-    run: Run, ctx: RunContext[Any], call: ToolCallPart, span: str, given: tuple[HumanResponse, ...]
+    run: Run, ctx: RunContext[Any], call: ToolCallPart, offered: frozenset[str], span: str, given: tuple[HumanResponse, ...]
 ) -> tuple[ToolOutcome, ToolCallPart]:
     """The outcome of the call, and the call as it ran (a before-hook may have changed its arguments)."""
     tool = run.tools.get(call.name)
@@ -234,6 +267,10 @@ async def _decide_and_call(
         known = ", ".join(sorted(run.tools)) or "none"
         error = f"unknown tool {call.name!r}; the tools are: {known}"
         return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="UnknownTool"), call
+    if call.name not in offered:
+        available = ", ".join(sorted(offered)) or "none"
+        error = f"the tool {call.name!r} is not available in this step; the tools offered are: {available}"
+        return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="ToolNotOffered"), call
     rejected = next((a for a in given if isinstance(a, human.Reject)), None)
     if rejected is not None:
         reason = rejected.reason
@@ -288,9 +325,12 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
     """Decode the arguments and call the tool through the executor, within its timeout."""
     started = time.perf_counter()
 
-    def failed(content: str, error: str, error_type: str) -> Failed:
+    def failed(content: str, error: str, error_type: str, raised: Exception | None = None, fatal: bool = False) -> Failed:
         ms = (time.perf_counter() - started) * 1000
-        return Failed(call=call, result=_result(call, content, True), span=span, error=error, error_type=error_type, duration_ms=ms)
+        result = _result(call, content, True)
+        return Failed(
+            call=call, result=result, span=span, error=error, error_type=error_type, duration_ms=ms, exception=raised, fatal=fatal
+        )
 
     try:
         arguments = json.loads(call.arguments or "{}")
@@ -314,15 +354,36 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         ms = (time.perf_counter() - started) * 1000
         return TimedOut(call=call, result=_result(call, f"Error: {error}", True), span=span, timeout=error.timeout, duration_ms=ms)
     except ToolError as error:
-        return failed(f"Error: {error}", str(error), type(error).__name__)
+        return failed(f"Error: {error}", str(error), type(error).__name__, error)
     except Exception as error:
         message = f"{call.name!r} raised {type(error).__name__}: {error}"
-        return failed(f"Error: the tool {message}", message, type(error).__name__)
+        chosen: bool | None = getattr(tool, "fatal_errors", None)
+        fatal = run.runtime.fatal_tool_errors if chosen is None else chosen  # the tool's own choice wins
+        return failed(f"Error: the tool {message}", message, type(error).__name__, error, fatal)
     if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
         message = f"{call.name!r} returned {type(content).__name__}, not str"
         return failed(f"Error: the tool {message}", message, "TypeError")
     ms = (time.perf_counter() - started) * 1000
     return Completed(call=call, result=_result(call, content, False), span=span, duration_ms=ms)
+
+
+def _traceback(exception: Exception | None, replaced: str | None) -> str:
+    """The traceback of what a tool raised, as Python prints it; empty when it raised nothing.
+
+    When a hook `replaced` what the model sees, the traceback keeps where the
+    exception was raised (files, lines, functions) but says what the hook let
+    through instead of the exception's text, its causes' and the source lines,
+    any of which may hold what the hook removed.
+    """
+    if exception is None:
+        return ""
+    if replaced is None:
+        return "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
+    frames = "".join(
+        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
+        for frame in traceback.extract_tb(exception.__traceback__)
+    )
+    return f"Traceback (most recent call last):\n{frames}{type(exception).__name__}: {replaced}\n"
 
 
 def _result(call: ToolCallPart, content: str, is_error: bool) -> ToolResultPart:

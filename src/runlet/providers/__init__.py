@@ -5,7 +5,9 @@ imports a model SDK, so `openai` and `anthropic` stay optional extras (`pip
 install "runlet[openai]"`, `pip install "runlet[anthropic]"`). A provider of
 your own fits `Provider` by shape; its `stream()` yields `ModelStreamEvent`s
 (`TextDelta`, `ReasoningDelta`, `ToolCallStarted`, `ToolCallDelta`,
-`ToolCallDone`, then `ResponseCompleted`). See docs/providers.md.
+`ToolCallDone`, then `ResponseCompleted`). `FallbackProvider(primary, *others)`
+is several providers as one, each used when the ones before it fail for now.
+See docs/providers.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from runlet.core.models import (
     ToolCallDone,
     ToolCallStarted,
 )
+from runlet.providers.fallback import FallbackProvider
 
 if TYPE_CHECKING:
     from runlet.providers.anthropic import AnthropicProvider
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnthropicProvider",
+    "FallbackProvider",
     "ModelStreamEvent",
     "OpenAIChatCompletionsProvider",
     "OpenAIResponsesProvider",

@@ -14,6 +14,10 @@ Importing this module imports no SDK.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import email.utils
+import math
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Generic, Protocol, TypeVar, cast
 
@@ -28,6 +32,7 @@ from runlet.core.errors import (
     ProviderError,
     ProviderUnavailable,
     RateLimited,
+    StreamInterrupted,
 )
 from runlet.core.models import ModelStreamEvent, ResponseCompleted
 from runlet.providers._connection import Redactor
@@ -152,19 +157,19 @@ class Envelope(Generic[TimeoutT]):
 
         When the SDK stream ends, `end` makes the last events; without `end`, a
         stream that ends before its completion event (`marker`, as messages
-        name it) raises `MalformedResponse`. After a `ResponseCompleted` the
+        name it) raises `StreamInterrupted`. After a `ResponseCompleted` the
         rest of the HTTP body (normally nothing but its end, within a second
         at most) is read before yielding it, so the connection goes back to
         the pool instead of being dropped; then the relay stops (the consumer
-        may stop iterating right after it). A transport failure raises
-        `ProviderUnavailable` (which the runtime may retry) only while nothing
-        has been yielded, and `MalformedResponse` after that, so a retry never
-        replays output the consumer has already seen; a data line that is not
-        JSON raises `MalformedResponse`. The SDK stream is closed in the end.
+        may stop iterating right after it). A broken stream raises
+        `StreamInterrupted`, which the runtime retries like a 5xx (telling a
+        stream's consumer to discard what it showed): a transport failure
+        once the stream is open, an end before the completion event, and an
+        event Runlet cannot read (not JSON, or not the shape of the API's
+        events). The SDK stream is closed in the end.
         """
         sdk_stream = await self.send(create, options)
         provider = self._sdk.provider
-        yielded = False
         try:
             try:
                 async for event in sdk_stream:
@@ -174,30 +179,39 @@ class Envelope(Generic[TimeoutT]):
                             yield out
                             return
                         yield out
-                        yielded = True
                 if end is None:
-                    raise MalformedResponse(f"stream ended before {marker}", provider=provider)
+                    raise StreamInterrupted(f"the {provider} stream ended before {marker}", provider=provider)
                 for out in end():
                     yield out
             except ProviderError:
                 raise
-            except ValueError as exc:  # a data line that is not JSON
-                raise MalformedResponse(
-                    f"the {provider} stream sent an event Runlet cannot read: {self.redact(str(exc))}",
+            except (ValueError, AttributeError, TypeError, KeyError, IndexError) as exc:  # not JSON, or not the API's shape
+                raise StreamInterrupted(
+                    f"the {provider} stream sent an event Runlet cannot read: {self.redact(repr(exc))}",
                     provider=provider,
                 ) from exc
             except Exception as exc:
                 error = self.error(exc)
                 if error is None:
                     raise
-                if yielded and isinstance(error, ProviderUnavailable):
-                    raise MalformedResponse(f"stream ended before {marker}: {error}", provider=provider) from exc
+                if type(error) is ProviderUnavailable and error.status_code is None:  # the connection, not an error event
+                    raise StreamInterrupted(f"the {provider} stream broke before {marker}: {error}", provider=provider) from exc
                 raise error from exc
         finally:
             await sdk_stream.close()
 
     def error(self, exc: BaseException) -> ProviderError | None:
-        """The Runlet error for an exception of the SDK, or `None` when `exc` is not the SDK's."""
+        """The Runlet error for an exception of the SDK, or `None` when `exc` is not the SDK's.
+
+        The error's `retry_after` is what the HTTP response asked for
+        (`retry_after()`), when it asked.
+        """
+        error = self._classified(exc)
+        if error is not None and error.retry_after is None:
+            error.retry_after = retry_after(exc)
+        return error
+
+    def _classified(self, exc: BaseException) -> ProviderError | None:
         sdk = self._sdk
         if isinstance(exc, ProviderError):
             return exc
@@ -240,6 +254,49 @@ async def _read_to_end(sdk_stream: ClosableStream[object], timeout: float = 1.0)
 
 
 # -- HTTP status errors -----------------------------------------------------------------
+
+
+class _Headers(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """The seconds the HTTP response of `exc` asks to wait before trying again, or `None`.
+
+    `retry-after-ms` (milliseconds, sent by OpenAI and Anthropic) wins over
+    `Retry-After`, which holds seconds or an HTTP date. A value that is not a
+    finite, non-negative number or a date is ignored.
+    """
+    headers: object = getattr(getattr(exc, "response", None), "headers", None)
+    if headers is None or not callable(getattr(headers, "get", None)):
+        return None
+    get = cast(_Headers, headers).get
+    milliseconds = _seconds(get("retry-after-ms"))
+    if milliseconds is not None:
+        return milliseconds / 1000
+    value = get("retry-after")
+    if value is None:
+        return None
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def status_error(

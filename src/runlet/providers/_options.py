@@ -4,6 +4,10 @@ Every shipped provider follows the same rules: `extra_headers`, `extra_query`,
 `extra_body` and `timeout` become the SDK's per-request options, every other
 key is an API parameter of the method and wins over what the provider derived
 from the request, and a key the method does not take raises `UserError`.
+One exception: `tools` never replaces the agent's tools. The tools it lists
+are added after them (hosted tools, which the API runs itself), and a
+function tool in it is refused: Runlet could not run it, so it belongs in
+`Agent(tools=...)`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,18 @@ class CallOptions:
     has_timeout: bool = False
 
 
+@frozen
+class ToolsOption:
+    """How an API tells the tools the application runs from those it runs itself, to merge `options[<key>]["tools"]`."""
+
+    function_types: frozenset[str]
+    """The `type` of tools the application would run (function and custom tools): refused in the options."""
+    untyped_is_function: bool
+    """Whether a tool without a `type` is one (Anthropic's custom tools have none)."""
+    hosted_example: str
+    """A hosted tool of the API, for the error messages, such as `{"type": "web_search"}`."""
+
+
 def api_parameters(method: Callable[..., object]) -> frozenset[str]:
     """The API parameters an SDK method takes (its keyword arguments but the request options)."""
     return frozenset(inspect.signature(method).parameters) - SDK_REQUEST_OPTIONS - {"stream", "self"}
@@ -42,6 +58,7 @@ def apply_options(
     key: str,
     parameters: frozenset[str],
     method: str,
+    tools: ToolsOption,
     merge: frozenset[str] = frozenset(),
     replaces: Mapping[str, str] | None = None,
 ) -> CallOptions:
@@ -52,7 +69,8 @@ def apply_options(
     (listed in `parameters`) and wins over what the provider derived. A key in
     `merge` given as a mapping is merged over the derived mapping; a key of
     `replaces` drops the derived parameter it names (`max_completion_tokens`
-    replaces `max_tokens`). `stream` is refused.
+    replaces `max_tokens`). `tools` is added to the derived tools, by the
+    rules of `tools` (`merge_tools`). `stream` is refused.
     """
     if raw is None:
         return CallOptions()
@@ -74,6 +92,10 @@ def apply_options(
             timeout, has_timeout = value, True
         elif name == "stream":
             raise UserError(f'options["{key}"]["stream"] is not allowed: call provider.stream() to stream')
+        elif name == "tools" and name in parameters:
+            merged = merge_tools(body.get("tools"), value, key=key, rule=tools)
+            if merged:
+                body["tools"] = merged
         elif name in parameters:
             previous = body.get(name)
             if name in merge and isinstance(previous, dict) and isinstance(value, Mapping):
@@ -108,3 +130,54 @@ def _object_mapping(value: object, key: str, name: str) -> Mapping[str, object] 
         if all(isinstance(k, str) for k in mapping):
             return cast("Mapping[str, object]", mapping)
     raise UserError(f'options["{key}"][{name!r}] must be a mapping with string keys')
+
+
+def merge_tools(derived: object, given: object, *, key: str, rule: ToolsOption) -> list[object]:
+    """The request's tools: those derived from the agent's, then the hosted tools of `options[key]["tools"]`.
+
+    Raises `UserError` for a value that is not a list of tool objects, for a
+    function tool (which Runlet could not run: it belongs in `Agent(tools=...)`),
+    and for a name the agent's tools already use.
+    """
+    where = f'options["{key}"]["tools"]'
+    own = list(cast("list[object]", derived)) if isinstance(derived, list) else []
+    if given is None:
+        return own
+    if not isinstance(given, (list, tuple)):
+        raise UserError(f"{where} must be a list of hosted tools, such as [{rule.hosted_example}]")
+    taken = {name for name in map(_tool_name, own) if name}
+    hosted: list[object] = []
+    for tool in cast("list[object] | tuple[object, ...]", given):
+        if not isinstance(tool, Mapping):
+            raise UserError(f"{where} must be a list of tool objects, such as [{rule.hosted_example}]; got {tool!r}")
+        entry = cast("Mapping[str, object]", tool)
+        kind = entry.get("type")
+        name = _tool_name(entry)
+        if kind in rule.function_types or (kind is None and rule.untyped_is_function):
+            raise UserError(
+                f"{where} holds a function tool ({name or kind!r}) that Runlet could not run: give it to the "
+                "agent (Agent(tools=...), with @tool), which sends it and runs its calls. "
+                f"{where} is for hosted tools the API runs itself, such as {rule.hosted_example}; "
+                "they are sent with the agent's tools, never instead of them"
+            )
+        if name and name in taken:
+            raise UserError(
+                f"{where} has a tool named {name!r}, and so has the agent: tool names must be unique in a "
+                "request; rename one of them"
+            )
+        if name:
+            taken.add(name)
+        hosted.append(dict(entry))
+    return [*own, *hosted]
+
+
+def _tool_name(tool: object) -> str:
+    """A tool's name as the APIs put it: `name`, or `function.name` (Chat Completions)."""
+    if not isinstance(tool, Mapping):
+        return ""
+    entry = cast("Mapping[str, object]", tool)
+    name = entry.get("name")
+    function = entry.get("function")
+    if not isinstance(name, str) and isinstance(function, Mapping):
+        name = cast("Mapping[str, object]", function).get("name")
+    return name if isinstance(name, str) else ""

@@ -81,7 +81,7 @@ from runlet.core.models import (
 from runlet.providers._connection import Redactor, api_key_or_placeholder, reject_settings_beside_client
 from runlet.providers._envelope import Envelope, Sdk, body_message, status_error
 from runlet.providers._model_table import CLAUDE_MODELS
-from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers._options import CallOptions, ToolsOption, api_parameters, apply_options
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
@@ -109,6 +109,9 @@ OUTPUT_TOOL_NAME = "runlet_output"
 DEFAULT_CAPABILITIES = Capabilities(context_window=200_000, max_output_tokens=8_192)
 """For models the table of Claude models does not know. Every current Claude model takes 200k
 tokens; the output limit is kept small so a default `max_tokens` is always accepted."""
+
+HOSTED_TOOLS = ToolsOption(frozenset({"custom"}), True, '{"type": "web_search_20250305", "name": "web_search"}')
+"""`options["anthropic"]["tools"]` adds server and Anthropic-defined tools to the agent's; custom tools are refused."""
 
 # The HTTP status an error type stands for, for `error` events inside a 200 stream.
 _TYPE_STATUS: Mapping[str, int] = {
@@ -254,6 +257,7 @@ class AnthropicProvider:
             key=PROVIDER,
             parameters=self._api_parameters,
             method="anthropic.AsyncAnthropic().messages.create()",
+            tools=HOSTED_TOOLS,
             merge=frozenset({"output_config"}),
         )
         return params, options

@@ -35,7 +35,7 @@ Decisions worth knowing:
   server leaves out is made up (`call_<random>`). Every `ToolCallDone` is sent
   once, when the choice's `finish_reason` arrives; `ResponseCompleted` follows
   when the stream ends, after the usage chunk. A stream that ends without a
-  `finish_reason` raises `MalformedResponse`.
+  `finish_reason` raises `StreamInterrupted`, which the runtime retries.
 - Servers that say `"stop"` while returning tool calls (several do) still give
   `finish_reason="tool_calls"`. A refusal becomes text with `"content_filter"`.
 - A reasoning text some servers add (`reasoning_content` or `reasoning`, as
@@ -55,7 +55,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
-from runlet.core.errors import MalformedResponse, UserError
+from runlet.core.errors import MalformedResponse, StreamInterrupted, UserError
 from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import (
     Capabilities,
@@ -76,7 +76,7 @@ from runlet.core.models import (
 from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
 from runlet.providers._openai import OPENAI, int_attr, openai_client, openai_sdk, schema_name
-from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers._options import CallOptions, ToolsOption, api_parameters, apply_options
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
@@ -105,6 +105,9 @@ DEFAULT_CAPABILITIES = Capabilities(
 )
 """For models not known to be OpenAI's: small on purpose, since servers vary.
 Pass `capabilities=` to describe the real model and server."""
+
+HOSTED_TOOLS = ToolsOption(frozenset({"function", "custom"}), False, '{"type": "<a tool type your server runs itself>"}')
+"""`options["openai"]["tools"]` adds tools the server runs itself to the agent's; function and custom tools are refused."""
 
 _FINISH: Mapping[str, FinishReason] = {
     "stop": "stop",
@@ -241,6 +244,7 @@ class OpenAIChatCompletionsProvider:
             key=OPTIONS_KEY,
             parameters=self._api_parameters,
             method="openai.AsyncOpenAI().chat.completions.create()",
+            tools=HOSTED_TOOLS,
             replaces={other_limit: derived_limit},
         )
         if not stream:
@@ -379,7 +383,7 @@ class _ChunkState:
 
     def end(self) -> list[ModelStreamEvent]:
         if self.finish is None:
-            raise MalformedResponse("stream ended before a finish_reason", provider=OPENAI)
+            raise StreamInterrupted("the openai stream ended before a finish_reason", provider=OPENAI)
         parts: list[Part] = []
         if self.reasoning:
             parts.append(_reasoning_part("".join(self.reasoning)))

@@ -16,9 +16,10 @@ Decisions worth knowing:
   `extra_headers`, `extra_query`, `extra_body` and `timeout` as the SDK's
   request options, every other key as the API parameter of that name (these
   win over what the provider derives from the request; a `text` mapping is
-  merged over the structured-output format). Keys the SDK does not know raise
-  `UserError`: put such fields under `extra_body`. Other providers' keys are
-  ignored.
+  merged over the structured-output format; a `tools` list adds hosted tools
+  to the agent's and refuses function tools, see `HOSTED_TOOLS`). Keys the SDK
+  does not know raise `UserError`: put such fields under `extra_body`. Other
+  providers' keys are ignored.
 - A refusal becomes a `TextPart` with the refusal text, and the response's
   `finish_reason` is `"content_filter"` (unless it also asks for tool calls).
   An incomplete response is returned, not raised: `"length"` for
@@ -26,11 +27,9 @@ Decisions worth knowing:
   otherwise. The runtime decides what to do with it.
 - Streaming: a tool call is reported done once, from `response.output_item.done`
   (`response.function_call_arguments.done` is ignored). A stream that ends
-  without `response.completed` / `response.incomplete` raises
-  `MalformedResponse`; a transport failure raises `ProviderUnavailable` (which
-  the runtime may retry) only while nothing has been yielded yet, and
-  `MalformedResponse` after that, so a retry never replays output the consumer
-  has already seen.
+  without `response.completed` / `response.incomplete`, drops, or sends an
+  event Runlet cannot read raises `StreamInterrupted`, which the runtime
+  retries (after a `model.stream.discarded` event when output was shown).
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ from runlet.providers._connection import PLACEHOLDER_API_KEY as PLACEHOLDER_API_
 from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
 from runlet.providers._openai import OPENAI, int_attr, error_for_code, openai_client, openai_sdk, schema_name
-from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers._options import CallOptions, ToolsOption, api_parameters, apply_options
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
@@ -89,6 +88,9 @@ PROVIDER = OPENAI
 DEFAULT_CAPABILITIES = Capabilities(context_window=32_768, max_output_tokens=4_096)
 """For models the table of OpenAI models does not know: small on purpose, so budgeting stays safe.
 Pass `capabilities=` to describe the real model."""
+
+HOSTED_TOOLS = ToolsOption(frozenset({"function", "custom"}), False, '{"type": "web_search"}')
+"""`options["openai"]["tools"]` adds hosted tools (web search, file search, MCP, ...) to the agent's; function tools are refused."""
 
 class OpenAIResponsesProvider:
     """A model behind the OpenAI Responses API (or a server compatible with it).
@@ -195,6 +197,7 @@ class OpenAIResponsesProvider:
             key=PROVIDER,
             parameters=self._api_parameters,
             method="openai.AsyncOpenAI().responses.create()",
+            tools=HOSTED_TOOLS,
             merge=frozenset({"text"}),
         )
         return params, options

@@ -34,6 +34,7 @@ from runlet.core.events import (
     ModelStreamCompleted,
     ModelStreamDelta,
     ModelStreamPartialOutput,
+    ModelStreamDiscarded,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -117,8 +118,11 @@ class ConsoleSink:
                 line = f"  model {model} ({reason}, {_usage(usage)}){wants}{said}"
             case ModelFailed(error_type=kind, message=message, attempt=attempt):
                 line = f"  ! model call failed (attempt {attempt}): {kind}: {_cut(message, cut)}"
-            case ModelRetried(attempt=attempt, delay_seconds=delay):
-                line = f"  ~ retrying the model call in {delay:.1f}s (attempt {attempt})"
+            case ModelRetried(attempt=attempt, delay_seconds=delay, delay_source=source):
+                asked = " as the provider asked" if source == "retry-after" else ""
+                line = f"  ~ retrying the model call in {delay:.1f}s{asked} (attempt {attempt})"
+            case ModelStreamDiscarded(error_type=kind):
+                line = f"  ~ the answer above broke off ({kind}): discarded, asking again"
             case ToolStarted(tool=tool, arguments=arguments):
                 line = f"  \u2192 {tool}({_cut(arguments, cut)})"
             case ToolCompleted(tool=tool, result=result, duration_ms=ms):

@@ -9,7 +9,10 @@ events are DEBUG; everything else is INFO. The message reads
 `"<type> <payload as JSON>"` and is only formatted if a handler wants it.
 Each record carries, as attributes: `event` (the event itself), `event_type`,
 `run_id`, `agent`, `step`, `seq`, `span_id`, `parent_span_id` and `payload`
-(a dict), so structured (JSON) log handlers can pick them up.
+(a dict), so structured (JSON) log handlers can pick them up. A `tool.failed`
+for a tool that raised carries the traceback as the record's exception text
+(`exc_text`), which formatters print after the message, as for
+`logger.exception`; the message's JSON leaves it out.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from runlet.core.events import (
     ModelStreamCompleted,
     ModelStreamDelta,
     ModelStreamPartialOutput,
+    ModelStreamDiscarded,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -63,7 +67,14 @@ def level_of(event: Event) -> int:
     match event:
         case RunFailed() | ModelFailed() | ToolFailed() | ToolTimedOut():
             return logging.ERROR
-        case ModelRetried() | ToolDenied() | OutputValidationFailed() | PolicyStopped() | RunCancelled():
+        case (
+            ModelRetried()
+            | ModelStreamDiscarded()
+            | ToolDenied()
+            | OutputValidationFailed()
+            | PolicyStopped()
+            | RunCancelled()
+        ):
             return logging.WARNING
         case (
             ModelStreamStarted()
@@ -129,23 +140,26 @@ class LoggingSink:
         if not self.logger.isEnabledFor(level):
             return
         payload = dict(event.payload)
-        self.logger.log(
-            level,
-            "%s %s",
-            event.type,
-            _JsonText(payload),
-            extra={
-                "event": event,
-                "event_type": event.type,
-                "run_id": event.run_id,
-                "agent": event.agent,
-                "step": event.step,
-                "seq": event.seq,
-                "span_id": event.span_id,
-                "parent_span_id": event.parent_span_id,
-                "payload": payload,
-            },
-        )
+        extra = {
+            "event": event,
+            "event_type": event.type,
+            "run_id": event.run_id,
+            "agent": event.agent,
+            "step": event.step,
+            "seq": event.seq,
+            "span_id": event.span_id,
+            "parent_span_id": event.parent_span_id,
+            "payload": payload,
+        }
+        if isinstance(event, ToolFailed) and event.traceback:
+            shown = {key: value for key, value in payload.items() if key != "traceback"}
+            record = self.logger.makeRecord(
+                self.logger.name, level, __file__, 0, "%s %s", (event.type, _JsonText(shown)), None, extra=extra
+            )
+            record.exc_text = event.traceback.rstrip("\n")  # formatters print it as a logged exception's
+            self.logger.handle(record)
+            return
+        self.logger.log(level, "%s %s", event.type, _JsonText(payload), extra=extra)
 
     def __repr__(self) -> str:
         return f"LoggingSink({self.logger.name!r})"

@@ -54,6 +54,7 @@ from runlet.core.events import (
     ModelStreamCompleted,
     ModelStreamDelta,
     ModelStreamPartialOutput,
+    ModelStreamDiscarded,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -366,6 +367,7 @@ class OpenTelemetrySink:
                 self._end(event, (event.type, f"denied by {hook}: {reason}"))
             case (
                 ModelRetried()
+                | ModelStreamDiscarded()
                 | ContextBudgetChecked()
                 | ContextCompressed()
                 | StateLoaded()

@@ -4,7 +4,9 @@ Any class that fits `StateStore` works too; the codec (`message_to_json`,
 `dumps_messages`, `run_state_to_json`, `checkpoint_to_json`, ...) is the JSON
 format Runlet's own stores and checkpoints use, for a store of your own, a
 durable engine, or export. The store
-errors (`SessionConflict`, `StateFormatError`, ...) are `runlet`'s. `SQLiteStore`
+errors (`SessionConflict`, `StateFormatError`, ...) are `runlet`'s; a store of
+your own checks every session id with `validate_session_id`, the rule all
+stores share. `SQLiteStore`
 and the codec are imported on first use, so `import runlet` imports neither
 `sqlite3` nor the codec. See docs/state.md.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runlet.core.state import StateStore
+from runlet.core.state import MAX_SESSION_ID_LENGTH, StateStore, validate_session_id
 from runlet.stores.memory import MemoryStore, shared_memory_store
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ else:
     )
 
 __all__ = [
+    "MAX_SESSION_ID_LENGTH",
     "MemoryStore",
     "SQLiteStore",
     "StateStore",
@@ -82,4 +85,5 @@ __all__ = [
     "shared_memory_store",
     "usage_from_json",
     "usage_to_json",
+    "validate_session_id",
 ]

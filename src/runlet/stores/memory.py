@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from runlet.core.json import JsonValue
 from runlet.core.messages import Message
-from runlet.core.state import SessionConflict
+from runlet.core.state import SessionConflict, validate_session_id
 
 __all__ = ["MemoryStore", "shared_memory_store"]
 
@@ -28,6 +28,7 @@ class MemoryStore:
 
     async def load(self, session: str) -> tuple[Message, ...]:
         """The session's messages, oldest first."""
+        validate_session_id(session)
         with self._lock:
             return tuple(self._messages.get(session, ()))
 
@@ -35,6 +36,7 @@ class MemoryStore:
         self, session: str, messages: Sequence[Message], *, expected_length: int | None = None
     ) -> int:
         """Store `messages` at the end of the session; `SessionConflict` if its length is not `expected_length`."""
+        validate_session_id(session)
         new = list(messages)
         with self._lock:
             stored = self._messages.setdefault(session, [])
@@ -45,12 +47,14 @@ class MemoryStore:
 
     async def get_state(self, session: str, key: str) -> JsonValue:
         """The value under `key`; `None` when there is none."""
+        validate_session_id(session)
         with self._lock:
             text = self._state.get((session, key))
         return None if text is None else _loads(text)
 
     async def set_state(self, session: str, key: str, value: JsonValue) -> None:
         """Store a JSON value under `key` (`TypeError`/`ValueError` when it is not JSON)."""
+        validate_session_id(session)
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
         with self._lock:
             self._state[(session, key)] = text
@@ -62,6 +66,7 @@ class MemoryStore:
 
     def delete_session(self, session: str) -> None:
         """Forget a session's messages and state."""
+        validate_session_id(session)
         with self._lock:
             self._messages.pop(session, None)
             for key in [key for key in self._state if key[0] == session]:

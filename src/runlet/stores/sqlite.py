@@ -16,6 +16,12 @@ Tables, created on first use (`runlet_schema` holds the format version):
     runlet_schema   (id = 1, version)
     runlet_messages (session, position, message JSON)   primary key (session, position)
     runlet_state    (session, key, value JSON)          primary key (session, key)
+
+Opening the file checks it first: a directory, a file that is not an SQLite
+database, Runlet's table names holding another program's tables, or a newer
+schema version each raise a `StateError` that names the path and what to do.
+Any other SQLite failure is raised as a `StateError` too, never as a raw
+`sqlite3` exception.
 """
 
 from __future__ import annotations
@@ -32,7 +38,13 @@ from typing import Literal, TypeVar
 from runlet.core.json import JsonValue
 from runlet.core.messages import Message
 from runlet.core.serialize import dumps_message, loads_message
-from runlet.core.state import SessionConflict, StateError, StateFormatError, UnsupportedStateVersion
+from runlet.core.state import (
+    SessionConflict,
+    StateError,
+    StateFormatError,
+    UnsupportedStateVersion,
+    validate_session_id,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -55,6 +67,13 @@ CREATE TABLE IF NOT EXISTS runlet_state (
     PRIMARY KEY (session, key)
 ) WITHOUT ROWID;
 """
+
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "runlet_schema": ("id", "version"),
+    "runlet_messages": ("session", "position", "message"),
+    "runlet_state": ("session", "key", "value"),
+}
+"""Runlet's tables and their columns, in order: what a file must hold to be a Runlet store."""
 
 
 class SQLiteStore:
@@ -96,20 +115,21 @@ class SQLiteStore:
 
     async def load(self, session: str) -> tuple[Message, ...]:
         """The session's messages, oldest first."""
-        return await self._call(self._load, session)
+        return await self._call(self._load, validate_session_id(session))
 
     async def append(
         self, session: str, messages: Sequence[Message], *, expected_length: int | None = None
     ) -> int:
         """Store `messages` at the end of the session in one transaction; `SessionConflict` if its length is not `expected_length`."""
-        return await self._call(self._append, session, tuple(messages), expected_length)
+        return await self._call(self._append, validate_session_id(session), tuple(messages), expected_length)
 
     async def get_state(self, session: str, key: str) -> JsonValue:
         """The value under `key`; `None` when there is none."""
-        return await self._call(self._get_state, session, key)
+        return await self._call(self._get_state, validate_session_id(session), key)
 
     async def set_state(self, session: str, key: str, value: JsonValue) -> None:
         """Store a JSON value under `key` (`TypeError`/`ValueError` when it is not JSON)."""
+        validate_session_id(session)
         text = _storable(json.dumps(value, ensure_ascii=False, allow_nan=False))
         await self._call(self._set_state, session, key, text)
 
@@ -121,7 +141,7 @@ class SQLiteStore:
 
     async def delete_session(self, session: str) -> None:
         """Forget a session's messages and state."""
-        await self._call(self._delete_session, session)
+        await self._call(self._delete_session, validate_session_id(session))
 
     def close(self) -> None:
         """Close the connection and stop the store's thread; later calls raise `StateError`."""
@@ -142,7 +162,10 @@ class SQLiteStore:
 
     async def _call(self, function: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._get_executor(), function, *args)
+        try:
+            return await loop.run_in_executor(self._get_executor(), function, *args)
+        except sqlite3.Error as error:
+            raise StateError(f"the SQLite store {self.path!r} failed: {type(error).__name__}: {error}") from error
 
     def _get_executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -161,35 +184,32 @@ class SQLiteStore:
         return self._connection
 
     def _open(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(
-            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-        )
+        """A connection to the checked file, its tables created if it has none."""
+        path = self.path
+        if os.path.isdir(path):
+            raise StateError(
+                f"{path!r} is a directory, not a SQLite file: give SQLiteStore the path of a file "
+                f"(created if missing), such as {os.path.join(path, 'runlet.db')!r}"
+            )
+        try:
+            connection = sqlite3.connect(path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise StateError(f"cannot open {path!r} ({error}): check that its folder exists and is writable") from error
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal" and self.path != ":memory:":
-                raise StateError(f"could not put {self.path!r} in WAL mode (journal_mode is {mode!r})")
+            try:
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.DatabaseError as error:
+                raise StateError(
+                    f"{path!r} is not a SQLite database ({error}): give SQLiteStore a new path or the file of "
+                    "a Runlet store, and move this file away if it is there by mistake"
+                ) from error
+            if str(mode).lower() != "wal" and path != ":memory:":
+                raise StateError(f"could not put {path!r} in WAL mode (journal_mode is {mode!r})")
             connection.execute(f"PRAGMA synchronous = {self.synchronous}")
             connection.execute("BEGIN IMMEDIATE")
             try:
-                exists = connection.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runlet_schema'"
-                ).fetchone()
-                if exists is None:
-                    connection.execute("CREATE TABLE runlet_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)")
-                    connection.execute("INSERT INTO runlet_schema (id, version) VALUES (1, ?)", (SCHEMA_VERSION,))
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            connection.execute(statement)
-                else:
-                    row = connection.execute("SELECT version FROM runlet_schema WHERE id = 1").fetchone()
-                    version: object = None if row is None else row[0]
-                    if not isinstance(version, int) or version < 1:
-                        raise StateFormatError(f"{self.path!r}: runlet_schema holds no valid version ({version!r})")
-                    if version > SCHEMA_VERSION:
-                        raise UnsupportedStateVersion(
-                            f"the SQLite state file {self.path!r}", found=version, supported=SCHEMA_VERSION
-                        )
+                self._prepare(connection)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -198,6 +218,51 @@ class SQLiteStore:
             connection.close()
             raise
         return connection
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        """Create Runlet's tables in a file without them; check the tables and version of one with them."""
+        path = self.path
+        found = {
+            name: tuple(str(column[1]) for column in connection.execute(f"PRAGMA table_info({name})"))
+            for name in _COLUMNS
+        }
+        if not found["runlet_schema"]:
+            foreign = [name for name, columns in found.items() if columns]
+            if foreign:
+                raise StateError(
+                    f"{path!r} has a table {foreign[0]} that Runlet did not create (it has no runlet_schema "
+                    "table): the file belongs to another program; give SQLiteStore a file of its own"
+                )
+            connection.execute("CREATE TABLE runlet_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)")
+            connection.execute("INSERT INTO runlet_schema (id, version) VALUES (1, ?)", (SCHEMA_VERSION,))
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            return
+        self._check_columns(found, "runlet_schema")
+        row = connection.execute("SELECT version FROM runlet_schema WHERE id = 1").fetchone()
+        version: object = None if row is None else row[0]
+        if not isinstance(version, int) or version < 1:
+            raise StateFormatError(
+                f"{path!r}: runlet_schema holds no valid version ({version!r}); the file is damaged: restore "
+                "it from a backup, or give SQLiteStore a new file"
+            )
+        if version > SCHEMA_VERSION:  # a newer Runlet's tables may differ: the version says why
+            raise UnsupportedStateVersion(f"the SQLite state file {path!r}", found=version, supported=SCHEMA_VERSION)
+        self._check_columns(found, "runlet_messages")
+        self._check_columns(found, "runlet_state")
+
+    def _check_columns(self, found: dict[str, tuple[str, ...]], table: str) -> None:
+        """Raise unless `table` has Runlet's columns."""
+        columns = _COLUMNS[table]
+        if found[table] == columns:
+            return
+        held = f"has columns ({', '.join(found[table])})" if found[table] else "is missing"
+        raise StateError(
+            f"{self.path!r} is not a Runlet store: its table {table} {held}, where Runlet's has "
+            f"({', '.join(columns)}); the file is damaged or belongs to another program: give SQLiteStore "
+            "a file of its own"
+        )
 
     def _close_connection(self) -> None:
         if self._connection is not None:

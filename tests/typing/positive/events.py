@@ -6,6 +6,7 @@ import dataclasses
 import io
 import logging
 from collections.abc import Mapping
+from typing import Literal
 
 from typing_extensions import assert_never, assert_type
 
@@ -27,6 +28,7 @@ from runlet.events import (
     ModelStreamCompleted,
     ModelStreamDelta,
     ModelStreamPartialOutput,
+    ModelStreamDiscarded,
     ModelStreamReasoningDelta,
     ModelStreamStarted,
     ModelStreamToolCallDelta,
@@ -92,6 +94,7 @@ def category(event: Event) -> str:
             | ModelStreamReasoningDelta()
             | ModelStreamToolCallDelta()
             | ModelStreamPartialOutput()
+            | ModelStreamDiscarded()
             | ModelStreamCompleted()
         ):
             return "stream"
@@ -111,6 +114,12 @@ def category(event: Event) -> str:
 
 def narrowing(event: Event) -> None:
     match event:
+        case ModelRetried(delay_seconds=delay, delay_source=source):
+            assert_type(delay, float)
+            assert_type(source, Literal["backoff", "retry-after"])
+        case ModelStreamDiscarded(attempt=attempt, error_type=kind):
+            assert_type(attempt, int)
+            assert_type(kind, str)
         case ToolCompleted(tool=name, result=result, duration_ms=ms):
             assert_type(name, str)
             assert_type(result, str)

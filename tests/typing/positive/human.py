@@ -13,6 +13,7 @@ from runlet import (
     ApprovalRequest,
     Approve,
     Checkpoint,
+    CheckpointTampered,
     EditArguments,
     HumanRequest,
     HumanResponse,
@@ -108,6 +109,7 @@ async def flow(runtime: Runtime, store: SQLiteStore) -> str:
         assert_type(stop.pending, tuple[HumanRequest, ...])
         checkpoint = stop.checkpoint
         assert_type(checkpoint, Checkpoint)
+        assert_type(checkpoint.signature, str)
         await save_checkpoint(store, checkpoint)
         text = checkpoint.dumps()
     again = Checkpoint.loads(text)
@@ -117,7 +119,11 @@ async def flow(runtime: Runtime, store: SQLiteStore) -> str:
     responses.append(Approve("call_8/0"))
     responses.append(EditArguments("call_7/0", {"amount": 1}))
     responses.append(Answer("call_6/0", ["any", "json", 1, None]))
-    resumed = await runtime.resume(agent, same, responses, deps=Deps(100.0))
+    try:
+        resumed = await runtime.resume(agent, same, responses, deps=Deps(100.0))
+    except CheckpointTampered as tampered:
+        assert_type(tampered.checkpoint_id, str)
+        raise
     assert_type(resumed, RunResult[str])
     assert_type(resumed.output, str)
     return resumed.output

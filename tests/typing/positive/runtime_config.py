@@ -8,7 +8,10 @@ from typing import Any
 from typing_extensions import assert_type
 
 from runlet import (
+    Agent,
+    Capabilities,
     Executor,
+    FatalToolError,
     JsonValue,
     Limits,
     LocalExecutor,
@@ -16,18 +19,22 @@ from runlet import (
     ModelRequest,
     ModelResponse,
     ModelTimeout,
+    ProviderError,
+    RateLimited,
     RetryPolicy,
     RunContext,
     RunState,
     Runtime,
     Tool,
+    StreamInterrupted,
     ToolRetry,
     Usage,
     UsageLimitExceeded,
     tool,
 )
 from runlet.budget import Compression, report_usage
-from runlet.providers import ModelStreamEvent, Provider
+from runlet.providers import FallbackProvider, ModelStreamEvent, Provider
+from runlet.testing import BrokenStream, ScriptedProvider
 
 runtime = Runtime(
     limits=Limits(max_model_requests=3, max_tool_calls=10, max_total_tokens=50_000, deadline_seconds=60),
@@ -36,9 +43,42 @@ runtime = Runtime(
     retry=RetryPolicy(max_attempts=3, initial_delay=0.5),
     max_parallel_tools=4,
     sink_timeout=0.5,
+    fatal_tool_errors=True,
+    checkpoint_key=b"a secret of at least 16 bytes",
 )
 assert_type(runtime.limits.deadline_seconds, float | None)
 assert_type(runtime.retry.delay(2), float)
+assert_type(runtime.fatal_tool_errors, bool)
+assert_type(runtime.checkpoint_key, bytes | None)
+assert_type(RetryPolicy(retry_shown_output=False).retry_shown_output, bool)
+
+
+@tool(fatal_errors=False)
+def lenient(order_id: str) -> str:
+    """Its failures go to the model even when the runtime's are fatal."""
+    return order_id
+
+
+assert_type(lenient.fatal_errors, bool | None)
+
+
+def waited(error: ProviderError) -> float:
+    assert_type(error.retry_after, float | None)
+    return error.retry_after or 0.0
+
+
+def failed_tool(error: FatalToolError) -> str:
+    assert_type(error.tool, str)
+    return error.call_id
+
+
+limited = RateLimited("slow down", provider="mine", status_code=429, retry_after=2.5)
+broken: StreamInterrupted = StreamInterrupted("cut", provider="mine")
+either: Provider = FallbackProvider(ScriptedProvider([limited, BrokenStream(shown="Hel"), "Hello"]), ScriptedProvider(["Hi"]))
+assert_type(either.capabilities(), Capabilities)
+assert_type(FallbackProvider(either).providers, tuple[Provider, ...])
+assert_type(ModelResponse(()).provider, str)
+agent = Agent(name="a", model=either)
 
 
 @tool(retries=2, timeout=5)

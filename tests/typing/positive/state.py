@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from typing_extensions import assert_type
 
-from runlet import Agent, JsonValue, Message, RunContext, RunResult, Runtime, SessionConflict, tool
+from runlet import Agent, InvalidSessionId, JsonValue, Message, RunContext, RunResult, Runtime, SessionConflict, StateError, tool
 from runlet.events import StateSaved
 from runlet.stores import (
+    MAX_SESSION_ID_LENGTH,
     MemoryStore,
     SQLiteStore,
     StateStore,
@@ -17,6 +18,7 @@ from runlet.stores import (
     loads_messages,
     message_from_json,
     message_to_json,
+    validate_session_id,
 )
 from runlet.testing import ScriptedProvider
 
@@ -30,7 +32,7 @@ class MyStore:
         self.inner = MemoryStore()
 
     async def load(self, session: str) -> tuple[Message, ...]:
-        return await self.inner.load(session)
+        return await self.inner.load(validate_session_id(session))  # the rule every store shares
 
     async def append(self, session: str, messages: Sequence[Message], *, expected_length: int | None = None) -> int:
         return await self.inner.append(session, messages, expected_length=expected_length)
@@ -43,6 +45,9 @@ class MyStore:
 
 
 stores: list[StateStore] = [MemoryStore(), SQLiteStore("chat.db"), MyStore()]
+longest: int = MAX_SESSION_ID_LENGTH
+assert_type(validate_session_id("abc"), str)
+bad_id: StateError = InvalidSessionId("empty")
 
 
 async def chat(store: StateStore) -> None:
