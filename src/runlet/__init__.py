@@ -50,6 +50,7 @@ from runlet.core.models import Capabilities, FinishReason, ModelRequest, ModelRe
 from runlet.core.state import SessionConflict, StateError, StateFormatError, StateVetoed, UnsupportedStateVersion
 from runlet.core.tools import FunctionTool, Tool, tool
 from runlet.core.run_state import RunState
+from runlet.loop.clock import Clock, SystemClock
 from runlet.loop.executor import Executor, LocalExecutor
 from runlet.runtime import RetryPolicy, RunResult, Runtime
 
@@ -116,6 +117,7 @@ __all__ = [
     "Capabilities",
     "Checkpoint",
     "CheckpointConsumed",
+    "Clock",
     "ContentFiltered",
     "ContextBudgetExceeded",
     "ContextLengthExceeded",
@@ -163,6 +165,7 @@ __all__ = [
     "StateError",
     "StateFormatError",
     "StateVetoed",
+    "SystemClock",
     "TextPart",
     "Tool",
     "ToolCallPart",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Generic, overload
@@ -27,6 +27,7 @@ from runlet.core.limits import Limits
 from runlet.core.messages import Message
 from runlet.core.models import Usage
 from runlet.core.state import StateStore
+from runlet.loop.clock import Clock, SystemClock
 from runlet.loop.driver import new_run, resumed_run
 from runlet.loop.executor import Executor, LocalExecutor
 from runlet.stores.memory import shared_memory_store
@@ -72,10 +73,10 @@ class RetryPolicy:
     jitter: float = 0.25
     """The delay varies by up to this fraction either way."""
 
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (from 1)."""
+    def delay(self, attempt: int, uniform: Callable[[float, float], float] = random.uniform) -> float:
+        """Seconds to wait after failed attempt number `attempt` (from 1); `uniform` draws the jitter (the run's `Clock`)."""
         base = min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1))
-        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
+        return max(0.0, base * (1 + uniform(-self.jitter, self.jitter)))
 
 
 @frozen
@@ -113,6 +114,8 @@ class Runtime:
     """Seconds an async sink may take over one event before it is dropped for the run."""
     executor: Executor = LocalExecutor()
     """Executes every model call and tool call; a durable-execution integration replaces it (`runlet.loop.executor`)."""
+    clock: Clock = SystemClock()
+    """Time, ids and jitter for every run; a durable-execution integration replaces it (`runlet.loop.clock`)."""
 
     @overload
     async def run(

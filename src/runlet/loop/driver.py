@@ -9,7 +9,6 @@ raises.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
@@ -82,7 +81,7 @@ def new_run(
         raise UserError("session must be a non-empty string (None for a stateless run)")
     messages = (Message.user(input),) if isinstance(input, str) else tuple(input)
     state = RunState(
-        run_id=os.urandom(16).hex(),  # 128 random bits, as a uuid4 (whose module imports `platform`)
+        run_id=runtime.clock.new_id(),
         agent=agent.name,
         session=session,
         history=tuple(history),
@@ -117,7 +116,7 @@ def resumed_run(
 
 async def _claimed(run: Run, state: RunState, checkpoint: human.Checkpoint) -> AsyncGenerator[events.Event | RunResult[Any], None]:
     """The resumed run's loop, once the checkpoint is claimed in the store (`CheckpointConsumed`: no event, nothing done)."""
-    await human.claim_checkpoint(run.runtime.store, checkpoint)
+    await human.claim_checkpoint(run.runtime.store, checkpoint, resumed_at=run.runtime.clock.time())
     async with aclosing(drive(run, state, Resume(checkpoint))) as loop:
         async for item in loop:
             yield item

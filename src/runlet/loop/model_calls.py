@@ -9,7 +9,6 @@ Every call goes through the runtime's `Executor`.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TypeVar
@@ -277,7 +276,7 @@ class _Attempts:
         )
         if not error.retryable or attempt >= policy.max_attempts or shown:
             raise error
-        delay = policy.delay(attempt)
+        delay = policy.delay(attempt, run.runtime.clock.uniform)
         await emitter.emit(
             lambda: events.ModelRetried(
                 **emitter.under_step(self.span), attempt=attempt + 1, delay_seconds=delay, error_type=type(error).__name__
@@ -372,11 +371,12 @@ async def _within(run: Run, awaitable: Awaitable[T], timeout: float | None) -> T
 
 async def _bounded(run: Run, stream: AsyncIterator[T], timeout: float) -> AsyncIterator[T]:
     """The items of `stream`, all of them within `timeout` seconds."""
-    end = time.monotonic() + timeout
+    clock = run.runtime.clock
+    end = clock.monotonic() + timeout
     iterator = aiter(stream)
     while True:
         try:
-            item = await _within(run, anext(iterator), max(0.0, end - time.monotonic()))
+            item = await _within(run, anext(iterator), max(0.0, end - clock.monotonic()))
         except StopAsyncIteration:
             return
         yield item
