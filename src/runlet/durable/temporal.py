@@ -29,7 +29,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import RetryPolicy as ActivityRetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from typing_extensions import TypeVar
 
@@ -53,7 +53,7 @@ from runlet.durable._results import input_messages, result_from_json, result_to_
 from runlet.runtime import Runtime, RunResult
 from runlet.stores.memory import MemoryStore
 
-__all__ = ["AgentWorkflow", "TemporalAgent", "TemporalRun", "agent_worker"]
+__all__ = ["AgentWorkflow", "TemporalAgent", "TemporalRun", "agent_replayer", "agent_worker"]
 
 DepsT = TypeVar("DepsT")
 OutputT = TypeVar("OutputT")
@@ -321,25 +321,41 @@ def agent_worker(
     workflows: Sequence[type] = (),
     identity: str | None = None,
     max_concurrent_activities: int | None = None,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
     """A worker for `task_queue` that runs `AgentWorkflow` (and `workflows`) and the agents' activities.
 
     Runlet's modules pass through Temporal's sandbox: the loop is deterministic
     by its `Clock` and `Executor`, not by re-importing it for every workflow.
     """
-    for agent in agents:
-        known = _REGISTERED.setdefault(agent.name, agent)
-        if known is not agent:
-            raise UserError(f"another agent named {agent.name!r} is already registered in this process")
+    _register(agents)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[AgentWorkflow, *workflows],
         activities=[found for agent in agents for found in agent.activities],
-        workflow_runner=SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("runlet")),
+        workflow_runner=_sandbox(),
         identity=identity,
         max_concurrent_activities=max_concurrent_activities,
+        max_cached_workflows=max_cached_workflows,
     )
+
+
+def agent_replayer(agents: Sequence[TemporalAgent[Any, Any]], *, workflows: Sequence[type] = ()) -> Replayer:
+    """A `Replayer` of `AgentWorkflow` (and `workflows`) with the agents: check recorded histories against new code."""
+    _register(agents)
+    return Replayer(workflows=[AgentWorkflow, *workflows], workflow_runner=_sandbox())
+
+
+def _register(agents: Sequence[TemporalAgent[Any, Any]]) -> None:
+    for agent in agents:
+        known = _REGISTERED.setdefault(agent.name, agent)
+        if known is not agent:
+            raise UserError(f"another agent named {agent.name!r} is already registered in this process")
+
+
+def _sandbox() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("runlet"))
 
 
 # Inside the workflow
