@@ -1,14 +1,10 @@
-"""The agents the durable-execution tests run, and the worker and runner processes they start.
+"""The agent the durable-execution tests run (tests/durable_temporal_app.py and tests/durable_dbos_app.py make it durable).
 
 Every model call and tool call appends a line to the file named by
 `RUNLET_DURABLE_LOG` (`model0 <pid>`, `lookup <pid>`, ...): the side effects
 counted outside the process, so a test can tell what ran twice after a kill.
-
-    python tests/durable_app.py temporal-worker <address> <task queue> [--stall]
-    python tests/durable_app.py dbos-run <system database url> <workflow id> [--crash] [--schema NAME]
-
-`--stall` makes the second model call of a run hang (the worker is killed
-then); `--crash` makes it end the process with `os._exit`.
+With `--stall` on the command line the second model call of a run hangs (the
+worker is killed then); with `--crash` it ends the process with `os._exit`.
 """
 
 from __future__ import annotations
@@ -17,12 +13,9 @@ import asyncio
 import os
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
-from runlet import Agent, ModelRequest, RunContext, Runtime, require_approval, tool
-from runlet.durable.dbos import DBOSAgent
-from runlet.durable.temporal import TemporalAgent
+from runlet import Agent, ModelRequest, RunContext, require_approval, tool
 from runlet.testing import FunctionProvider, Turn, call
 
 
@@ -114,51 +107,3 @@ agent: Agent[Deps, Answer] = Agent(
     tools=(lookup, wait_for_truck, refund, broken),
     output_type=Answer,
 )
-temporal_support: TemporalAgent[Deps, Answer] = TemporalAgent(
-    agent, deps_type=Deps, inline_tools=("wait_for_truck",), activity_timeout=timedelta(seconds=3)
-)
-dbos_support: DBOSAgent[Deps, Answer] = DBOSAgent(agent, deps_type=Deps, runtime=Runtime())
-
-
-async def temporal_worker(address: str, task_queue: str) -> None:
-    from temporalio.client import Client
-
-    from runlet.durable.temporal import agent_worker
-
-    client = await Client.connect(address)
-    worker = agent_worker(client, task_queue, [temporal_support], identity=f"worker-{os.getpid()}")
-    print("ready", flush=True)
-    await worker.run()
-
-
-async def dbos_run(url: str, workflow_id: str, schema: str | None) -> None:
-    from dbos import DBOS, DBOSConfig
-
-    config: DBOSConfig = {
-        "name": "runlet-durable-test",
-        "system_database_url": url,
-        "notification_listener_polling_interval_sec": 0.05,
-    }
-    if schema is not None:
-        config["dbos_system_schema"] = schema
-    DBOS(config=config)
-    DBOS.launch()  # recovers the run a crashed process left
-    try:
-        run = dbos_support.get_run(workflow_id)
-        if await DBOS.get_workflow_status_async(workflow_id) is None:
-            run = await dbos_support.start("Where is order 123?", deps=Deps("eu"), id=workflow_id)
-        result = await run.result()
-        print(f"output: {result.output}", flush=True)
-    finally:
-        DBOS.destroy()
-
-
-if __name__ == "__main__":
-    command, *args = [a for a in sys.argv[1:] if a not in ("--stall", "--crash")]
-    if command == "temporal-worker":
-        asyncio.run(temporal_worker(args[0], args[1]))
-    elif command == "dbos-run":
-        schema = args[args.index("--schema") + 1] if "--schema" in args else None
-        asyncio.run(dbos_run(args[0], args[1], schema))
-    else:
-        raise SystemExit(f"unknown command {command!r}")

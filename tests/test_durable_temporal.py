@@ -21,7 +21,8 @@ import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
-from durable_app import Answer, Deps, agent, executions, temporal_support
+from durable_app import Answer, Deps, agent, executions
+from durable_temporal_app import temporal_support
 from runlet import (
     Agent,
     AuthenticationFailed,

@@ -189,10 +189,10 @@ class DBOSRun(Generic[OutputT]):
         self.id: str = id
         """The workflow id."""
 
-    async def result(self) -> RunResult[OutputT]:
-        """Wait for the run to complete; its result, or `DurableRunError` naming what the run raised."""
+    async def result(self, *, poll_seconds: float = 0.1) -> RunResult[OutputT]:
+        """Wait for the run to complete (looking every `poll_seconds`); its result, or `DurableRunError` naming what it raised."""
         handle = await DBOS.retrieve_workflow_async(self.id)
-        value: dict[str, Any] = await handle.get_result()
+        value: dict[str, Any] = await handle.get_result(polling_interval_sec=poll_seconds)
         return result_from_json(self.agent.agent.output_type, value)
 
     async def pending(self, timeout: float = 0.0) -> tuple[HumanRequest, ...]:

@@ -1,0 +1,32 @@
+"""The test agent on Temporal, and a worker process for the tests that kill one.
+
+    python tests/durable_temporal_app.py <address> <task queue> [--stall]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import timedelta
+
+from temporalio.client import Client
+
+from durable_app import Answer, Deps, agent
+from runlet.durable.temporal import TemporalAgent, agent_worker
+
+temporal_support: TemporalAgent[Deps, Answer] = TemporalAgent(
+    agent, deps_type=Deps, inline_tools=("wait_for_truck",), activity_timeout=timedelta(seconds=3)
+)
+
+
+async def main(address: str, task_queue: str) -> None:
+    client = await Client.connect(address)
+    worker = agent_worker(client, task_queue, [temporal_support], identity=f"worker-{os.getpid()}")
+    print("ready", flush=True)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    address, task_queue = [a for a in sys.argv[1:] if a != "--stall"]
+    asyncio.run(main(address, task_queue))
