@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any, Generic, Protocol, cast
 
-from typing_extensions import TypeVar
+from typing_extensions import TypeAlias, TypeVar
 
 from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
 from runlet.core.context import RunContext
@@ -36,7 +36,7 @@ from runlet.core.errors import (
     ValidationError,
     ValidationIssue,
 )
-from runlet.core.json import JsonObject, JsonValue
+from runlet.core.json import JsonValue
 from runlet.core.models import ModelRequest, ModelResponse, ModelStreamEvent, Provider, ResponseCompleted, TextDelta
 from runlet.core.schema import TypeAdapter, adapter_for
 from runlet.core.serialize import (
@@ -54,6 +54,9 @@ from runlet.core.serialize import (
 from runlet.core.tools import Tool
 
 DepsT = TypeVar("DepsT")
+
+Payload: TypeAlias = "dict[str, Any]"
+"""A JSON object that crosses the boundary: a call's input or its recorded result (engines' converters take dicts)."""
 
 _PROVIDER_ERRORS: dict[str, type[ProviderError]] = {
     cls.__name__: cls
@@ -96,11 +99,11 @@ class DepsCodec(Generic[DepsT]):
 class Boundary(Protocol):
     """How a durable engine runs one call outside the workflow and records its JSON result."""
 
-    async def model_call(self, payload: JsonObject) -> JsonObject:
+    async def model_call(self, payload: Payload) -> Payload:
         """The recorded result of `run_model_call` for `payload`."""
         ...
 
-    async def tool_call(self, tool: str, payload: JsonObject) -> JsonObject:
+    async def tool_call(self, tool: str, payload: Payload) -> Payload:
         """The recorded result of `run_tool_call` of `tool` for `payload`."""
         ...
 
@@ -137,7 +140,7 @@ class BoundaryExecutor(Generic[DepsT]):
         if tool.name in self.inline:
             return await tool.call(ctx, arguments)
         answers = current_answers.get()
-        payload: JsonObject = {
+        payload: Payload = {
             "arguments": arguments,
             "deps": self.deps.dump(ctx.deps),
             "run_id": ctx.run_id,
@@ -157,7 +160,7 @@ class BoundaryExecutor(Generic[DepsT]):
 # The side that runs the calls (an activity, a step)
 
 
-async def run_model_call(model: Provider, payload: Mapping[str, Any]) -> JsonObject:
+async def run_model_call(model: Provider, payload: Mapping[str, Any]) -> Payload:
     """Call the model for a payload of `BoundaryExecutor.complete`; its response, or its `ProviderError`, as JSON."""
     request = model_request_from_json(payload["request"])
     try:
@@ -167,7 +170,7 @@ async def run_model_call(model: Provider, payload: Mapping[str, Any]) -> JsonObj
     return {"response": model_response_to_json(response)}
 
 
-async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[str, Any]) -> JsonObject:
+async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[str, Any]) -> Payload:
     """Call the tool for a payload of `BoundaryExecutor.call_tool`; what it returned, or what it raised, as JSON."""
     ctx = RunContext(
         deps.load(payload["deps"]),
@@ -200,7 +203,7 @@ async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[
 # Errors as JSON
 
 
-def provider_error_to_json(error: ProviderError) -> JsonObject:
+def provider_error_to_json(error: ProviderError) -> Payload:
     """A provider's error as JSON: its class, message, provider, status code and whether it may be retried."""
     return {
         "type": type(error).__name__,
@@ -211,9 +214,9 @@ def provider_error_to_json(error: ProviderError) -> JsonObject:
     }
 
 
-def provider_error_from_json(value: JsonValue) -> ProviderError:
+def provider_error_from_json(value: Mapping[str, Any]) -> ProviderError:
     """The error of `provider_error_to_json`: the same Runlet class, or a `ProviderError` keeping the retry flag."""
-    obj = cast("Mapping[str, Any]", value)
+    obj = value
     cls = _PROVIDER_ERRORS.get(obj["type"])
     error = (cls or ProviderError)(obj["message"], provider=obj["provider"], status_code=obj["status_code"])
     if cls is None:

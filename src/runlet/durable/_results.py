@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from runlet.core.json import JsonObject
 from runlet.core.messages import Message
 from runlet.core.output import OutputSpec
 from runlet.core.schema import adapter_for
 from runlet.core.serialize import message_from_json, message_to_json, usage_from_json, usage_to_json
+from runlet.durable._boundary import Payload
 from runlet.runtime import RunResult
 
 
@@ -18,7 +18,7 @@ def input_messages(input: str | Sequence[Message]) -> tuple[Message, ...]:
     return (Message.user(input),) if isinstance(input, str) else tuple(input)
 
 
-def result_to_json(output_type: type[Any], result: RunResult[Any]) -> JsonObject:
+def result_to_json(output_type: type[Any], result: RunResult[Any]) -> Payload:
     """The result as JSON: the output dumped by its type, the conversation, usage, ids."""
     return {
         "output": OutputSpec(output_type).dump(result.output),

@@ -22,29 +22,28 @@ import copy
 import hashlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, Generic, overload
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 from typing_extensions import TypeVar
 
 from runlet.core.agent import Agent
 from runlet.core.errors import DurableRunError, RunletError, UserError
 from runlet.core.human import Checkpoint, HumanRequest, HumanResponse, RunInterrupted, match_responses
-from runlet.core.json import JsonObject
 from runlet.core.messages import Message
 from runlet.core.serialize import human_response_from_json, human_response_to_json, message_from_json, message_to_json
 from runlet.core.tools import Tool
-from runlet.durable._boundary import BoundaryExecutor, DepsCodec, run_model_call, run_tool_call
+from runlet.durable._boundary import BoundaryExecutor, DepsCodec, Payload, run_model_call, run_tool_call
 from runlet.durable._results import input_messages, result_from_json, result_to_json
 from runlet.runtime import Runtime, RunResult
 from runlet.stores.memory import MemoryStore
 
 __all__ = ["DBOSAgent", "DBOSRun"]
 
-DepsT = TypeVar("DepsT")
-OutputT = TypeVar("OutputT")
+DepsT = TypeVar("DepsT", default=None)
+OutputT = TypeVar("OutputT", default=str)
 
 WAITING = "runlet.waiting"
 """The workflow event that holds the checkpoint a run waits on (JSON), or `None`."""
@@ -68,7 +67,7 @@ class DBOSAgent(Generic[DepsT, OutputT]):
 
     @overload
     def __init__(
-        self: DBOSAgent[None, OutputT],
+        self,
         agent: Agent[None, OutputT],
         *,
         deps_type: None = None,
@@ -99,7 +98,7 @@ class DBOSAgent(Generic[DepsT, OutputT]):
     ) -> None:
         self.agent: Agent[DepsT, OutputT] = agent
         self.runtime: Runtime = runtime or Runtime()
-        self.deps: DepsCodec[DepsT] = DepsCodec(agent.name, type(None) if deps_type is None else deps_type)
+        self.deps: DepsCodec[DepsT] = DepsCodec[Any](agent.name, type(None) if deps_type is None else deps_type)
         unknown = set(inline_tools) - {t.name for t in agent.tools}
         if unknown:
             raise UserError(f"agent {agent.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")
@@ -110,7 +109,7 @@ class DBOSAgent(Generic[DepsT, OutputT]):
         async def run_workflow(start: dict[str, Any]) -> dict[str, Any]:
             return await self._run_workflow(start)
 
-        self._workflow: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] = DBOS.workflow(name=self.workflow_name)(run_workflow)
+        self._workflow: Callable[[dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]] = DBOS.workflow(name=self.workflow_name)(run_workflow)
 
     @property
     def name(self) -> str:
@@ -136,7 +135,7 @@ class DBOSAgent(Generic[DepsT, OutputT]):
 
     async def start(self, input: str | Sequence[Message], *, id: str | None = None, deps: Any = None) -> DBOSRun[OutputT]:
         """Start a run as a DBOS workflow (with workflow id `id`, which makes starting it idempotent)."""
-        start: JsonObject = {"input": [message_to_json(m) for m in input_messages(input)], "deps": self.deps.dump(deps)}
+        start: Payload = {"input": [message_to_json(m) for m in input_messages(input)], "deps": self.deps.dump(deps)}
         if id is None:
             handle = await DBOS.start_workflow_async(self._workflow, start)
         else:
@@ -191,8 +190,8 @@ class DBOSRun(Generic[OutputT]):
 
     async def result(self, *, poll_seconds: float = 0.1) -> RunResult[OutputT]:
         """Wait for the run to complete (looking every `poll_seconds`); its result, or `DurableRunError` naming what it raised."""
-        handle = await DBOS.retrieve_workflow_async(self.id)
-        value: dict[str, Any] = await handle.get_result(polling_interval_sec=poll_seconds)
+        handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(self.id)
+        value = await handle.get_result(polling_interval_sec=poll_seconds)
         return result_from_json(self.agent.agent.output_type, value)
 
     async def pending(self, timeout: float = 0.0) -> tuple[HumanRequest, ...]:
@@ -219,10 +218,10 @@ class _Steps:
     def __init__(self, agent: DBOSAgent[Any, Any]) -> None:
         self.agent = agent
 
-    async def model_call(self, payload: JsonObject) -> JsonObject:
+    async def model_call(self, payload: Payload) -> Payload:
         return await DBOS.run_step_async({"name": self.agent.step_name()}, run_model_call, self.agent.agent.model, payload)
 
-    async def tool_call(self, tool: str, payload: JsonObject) -> JsonObject:
+    async def tool_call(self, tool: str, payload: Payload) -> Payload:
         found = self.agent.tools[tool]
         return await DBOS.run_step_async({"name": self.agent.step_name(tool)}, run_tool_call, found, self.agent.deps, payload)
 

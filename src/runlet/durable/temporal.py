@@ -37,7 +37,6 @@ from runlet.core.agent import Agent
 from runlet.core.errors import DurableRunError, InvalidHumanResponse, ProviderError, RunletError, ToolError, UserError
 from runlet.core.events import Event, EventSink
 from runlet.core.human import Checkpoint, HumanRequest, HumanResponse, RunInterrupted, match_responses
-from runlet.core.json import JsonObject
 from runlet.core.messages import Message
 from runlet.core.tools import Tool
 from runlet.core.serialize import (
@@ -48,15 +47,15 @@ from runlet.core.serialize import (
     message_from_json,
     message_to_json,
 )
-from runlet.durable._boundary import BoundaryExecutor, DepsCodec, run_model_call, run_tool_call
+from runlet.durable._boundary import BoundaryExecutor, DepsCodec, Payload, run_model_call, run_tool_call
 from runlet.durable._results import input_messages, result_from_json, result_to_json
 from runlet.runtime import Runtime, RunResult
 from runlet.stores.memory import MemoryStore
 
 __all__ = ["AgentWorkflow", "TemporalAgent", "TemporalRun", "agent_replayer", "agent_worker"]
 
-DepsT = TypeVar("DepsT")
-OutputT = TypeVar("OutputT")
+DepsT = TypeVar("DepsT", default=None)
+OutputT = TypeVar("OutputT", default=str)
 
 WORKFLOW_NAME = "runlet.agent"
 """The Temporal name of `AgentWorkflow`, the workflow that runs a registered agent."""
@@ -78,7 +77,7 @@ class TemporalAgent(Generic[DepsT, OutputT]):
 
     @overload
     def __init__(
-        self: TemporalAgent[None, OutputT],
+        self,
         agent: Agent[None, OutputT],
         *,
         deps_type: None = None,
@@ -109,7 +108,7 @@ class TemporalAgent(Generic[DepsT, OutputT]):
     ) -> None:
         self.agent: Agent[DepsT, OutputT] = agent
         self.runtime: Runtime = runtime or Runtime()
-        self.deps: DepsCodec[DepsT] = DepsCodec(agent.name, type(None) if deps_type is None else deps_type)
+        self.deps: DepsCodec[DepsT] = DepsCodec[Any](agent.name, type(None) if deps_type is None else deps_type)
         unknown = set(inline_tools) - {t.name for t in agent.tools}
         if unknown:
             raise UserError(f"agent {agent.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")
@@ -199,7 +198,7 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         self, client: Client, input: str | Sequence[Message], *, id: str, task_queue: str, deps: Any = None
     ) -> TemporalRun[OutputT]:
         """Start a run of the agent as an `AgentWorkflow` with workflow id `id`."""
-        start: JsonObject = {
+        start: Payload = {
             "agent": self.name,
             "input": [message_to_json(m) for m in input_messages(input)],
             "deps": self.deps.dump(deps),
@@ -243,7 +242,8 @@ class TemporalRun(Generic[OutputT]):
     async def respond(self, responses: Sequence[HumanResponse]) -> None:
         """Answer every pending request; the run goes on. `InvalidHumanResponse` (changing nothing) when they do not fit."""
         try:
-            await self.handle.execute_update("respond", [human_response_to_json(r) for r in responses])
+            answers = [human_response_to_json(r) for r in responses]
+            await self.handle.execute_update("respond", answers)  # pyright: ignore[reportUnknownMemberType]  # an overload's `args`
         except WorkflowUpdateFailedError as failed:
             cause = failed.cause
             raise InvalidHumanResponse(cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
@@ -367,20 +367,20 @@ class _Activities:
     def __init__(self, agent: TemporalAgent[Any, Any]) -> None:
         self.agent = agent
 
-    async def model_call(self, payload: JsonObject) -> JsonObject:
+    async def model_call(self, payload: Payload) -> Payload:
         try:
             return await self._execute(self.agent.activity_name(), payload)
         except ActivityError as error:
             raise ProviderError(f"the model call's activity failed: {error.cause or error}") from error
 
-    async def tool_call(self, tool: str, payload: JsonObject) -> JsonObject:
+    async def tool_call(self, tool: str, payload: Payload) -> Payload:
         try:
             return await self._execute(self.agent.activity_name(tool), payload)
         except ActivityError as error:
             raise ToolError(f"the tool's activity failed: {error.cause or error}") from error
 
-    async def _execute(self, name: str, payload: JsonObject) -> JsonObject:
-        result: JsonObject = await workflow.execute_activity(
+    async def _execute(self, name: str, payload: Payload) -> Payload:
+        result: Payload = await workflow.execute_activity(
             name,
             payload,
             start_to_close_timeout=self.agent.activity_timeout,
