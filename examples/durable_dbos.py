@@ -8,7 +8,7 @@
 manager's approval. `approve` is a new process: `DBOS.launch()` recovers the
 run (its completed steps are not run again, their results come from the
 database), the approval is sent to it, and it completes. Each model call is
-the step `runlet.support.model`, each tool call `runlet.support.tool.<tool>`.
+the step `runlet:support.model`, each tool call `runlet:support.tool.<tool>`.
 With PostgreSQL (`--db postgresql://user@host/db`) many processes share the
 runs; give each an executor id (`DBOSConfig["executor_id"]`).
 

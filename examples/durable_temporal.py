@@ -7,8 +7,8 @@
     python examples/durable_temporal.py approve order-9         # the run goes on, in a worker
     python examples/durable_temporal.py                         # all of it in one process, on a dev server it starts
 
-Each model call is the activity `runlet.support.model`, each tool call
-`runlet.support.tool.<tool>`; the loop runs in the workflow. Kill a worker
+Each model call is the activity `runlet:support.model`, each tool call
+`runlet:support.tool.<tool>`; the loop runs in the workflow. Kill a worker
 mid-run and start another: the run goes on where it was, and completed calls
 do not run again. TEMPORAL_ADDRESS picks the server (default localhost:7233).
 The one-process demo starts the `temporal` CLI's dev server: the CLI on PATH,

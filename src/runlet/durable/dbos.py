@@ -118,12 +118,12 @@ class DBOSAgent(Generic[DepsT, OutputT]):
 
     @property
     def workflow_name(self) -> str:
-        """The DBOS name of the agent's workflow: `runlet.<agent>.run`."""
-        return f"runlet.{self.name}.run"
+        """The DBOS name of the agent's workflow: `runlet:<agent>.run`."""
+        return f"runlet:{self.name}.run"
 
     def step_name(self, tool: str | None = None) -> str:
-        """The step of the agent's model calls, or of its tool `tool`: `runlet.<agent>.model`, `runlet.<agent>.tool.<tool>`."""
-        return f"runlet.{self.name}.model" if tool is None else f"runlet.{self.name}.tool.{tool}"
+        """The step of the agent's model calls, or of its tool `tool`: `runlet:<agent>.model`, `runlet:<agent>.tool.<tool>`."""
+        return f"runlet:{self.name}.model" if tool is None else f"runlet:{self.name}.tool.{tool}"
 
     @overload
     async def start(

@@ -7,8 +7,8 @@
 
 The loop runs inside the workflow exactly as in a local run (budgeting,
 hooks, limits, retries, events) with two things replaced: its `Executor`,
-which turns each model call into the activity `runlet.<agent>.model` and each
-tool call into `runlet.<agent>.tool.<tool>`, and its `Clock`, which reads
+which turns each model call into the activity `runlet:<agent>.model` and each
+tool call into `runlet:<agent>.tool.<tool>`, and its `Clock`, which reads
 workflow time and Temporal's seeded random, so a replay takes the same path.
 Waiting for a human is the workflow waiting for the `respond` update (for
 days if need be); the `pending` query shows what it waits for.
@@ -57,7 +57,7 @@ __all__ = ["AgentWorkflow", "TemporalAgent", "TemporalRun", "agent_replayer", "a
 DepsT = TypeVar("DepsT", default=None)
 OutputT = TypeVar("OutputT", default=str)
 
-WORKFLOW_NAME = "runlet.agent"
+WORKFLOW_NAME = "runlet:agent"
 """The Temporal name of `AgentWorkflow`, the workflow that runs a registered agent."""
 
 
@@ -136,8 +136,8 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         return self.agent.name
 
     def activity_name(self, tool: str | None = None) -> str:
-        """The activity of the agent's model calls, or of its tool `tool`: `runlet.<agent>.model`, `runlet.<agent>.tool.<tool>`."""
-        return f"runlet.{self.name}.model" if tool is None else f"runlet.{self.name}.tool.{tool}"
+        """The activity of the agent's model calls, or of its tool `tool`: `runlet:<agent>.model`, `runlet:<agent>.tool.<tool>`."""
+        return f"runlet:{self.name}.model" if tool is None else f"runlet:{self.name}.tool.{tool}"
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
