@@ -1,4 +1,4 @@
-"""The durable-execution examples run offline: Temporal on a dev server the example starts, DBOS on SQLite."""
+"""The durable-execution examples and benchmark run offline: Temporal on servers they start, DBOS on SQLite."""
 
 from __future__ import annotations
 
@@ -32,3 +32,12 @@ def test_the_dbos_example_completes_the_run_in_a_second_process() -> None:
     assert "(tool) order_total" not in approve  # recovered: the completed step's result came from the database
     assert "(tool) refund 250" in approve
     assert "output: Answer(reply='refunded 250 on order 9', refunded=250.0)" in approve
+
+
+def test_the_durable_benchmark_runs_quick() -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES.parent / "benchmarks" / "durable.py"), "--quick"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.endswith("ms/step")]
+    assert [row.split("  ")[0] for row in rows] == ["plain Runtime", "Temporal (time-skipping test server)", "DBOS (SQLite)"]
