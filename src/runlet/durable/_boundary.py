@@ -124,7 +124,11 @@ class BoundaryExecutor(Generic[DepsT]):
         self.inline: frozenset[str] = frozenset(inline)
 
     async def complete(self, model: Provider, request: ModelRequest) -> ModelResponse:
-        result = await self.boundary.model_call({"request": model_request_to_json(request)})
+        try:
+            sent = model_request_to_json(request)
+        except (TypeError, ValueError) as error:
+            raise UserError(f"a durable run's model request must be JSON; its options are not ({error})") from None
+        result = await self.boundary.model_call({"request": sent})
         error = result.get("error")
         if error is not None:
             raise provider_error_from_json(error)
