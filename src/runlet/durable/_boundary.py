@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, cast
 
 from typing_extensions import TypeAlias, TypeVar
 
+from runlet.core.agent import Agent
 from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
 from runlet.core.context import RunContext
 from runlet.core.errors import (
@@ -96,6 +97,14 @@ class DepsCodec(Generic[DepsT]):
         return self.adapter.validate(value)
 
 
+def inline_tools(agent: Agent[Any, Any], names: Collection[str]) -> frozenset[str]:
+    """The names of the agent's tools that run in workflow code; a `UserError` for a name it has no tool of."""
+    unknown = set(names) - {t.name for t in agent.tools}
+    if unknown:
+        raise UserError(f"agent {agent.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")
+    return frozenset(names)
+
+
 class Boundary(Protocol):
     """How a durable engine runs one call outside the workflow and records its JSON result."""
 
@@ -126,8 +135,8 @@ class BoundaryExecutor(Generic[DepsT]):
     async def complete(self, model: Provider, request: ModelRequest) -> ModelResponse:
         try:
             sent = model_request_to_json(request)
-        except (TypeError, ValueError) as error:
-            raise UserError(f"a durable run's model request must be JSON; its options are not ({error})") from None
+        except (TypeError, ValueError) as not_json:
+            raise UserError(f"a durable run's model request must be JSON; its options are not ({not_json})") from None
         result = await self.boundary.model_call({"request": sent})
         error = result.get("error")
         if error is not None:

@@ -36,6 +36,7 @@ from runlet.core.messages import Message
 from runlet.core.serialize import human_response_from_json, human_response_to_json, message_from_json, message_to_json
 from runlet.core.tools import Tool
 from runlet.durable._boundary import BoundaryExecutor, DepsCodec, Payload, run_model_call, run_tool_call
+from runlet.durable._boundary import inline_tools as durable_inline_tools
 from runlet.durable._results import input_messages, result_from_json, result_to_json
 from runlet.runtime import Runtime, RunResult
 from runlet.stores.memory import MemoryStore
@@ -99,12 +100,11 @@ class DBOSAgent(Generic[DepsT, OutputT]):
         self.agent: Agent[DepsT, OutputT] = agent
         self.runtime: Runtime = runtime or Runtime()
         self.deps: DepsCodec[DepsT] = DepsCodec[Any](agent.name, type(None) if deps_type is None else deps_type)
-        unknown = set(inline_tools) - {t.name for t in agent.tools}
-        if unknown:
-            raise UserError(f"agent {agent.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")
-        self.inline_tools: frozenset[str] = frozenset(inline_tools)
+        self.inline_tools: frozenset[str] = durable_inline_tools(agent, inline_tools)
+        """Tools that run in workflow code, not as activities or steps."""
         self.wait_seconds: float = wait_seconds
         self.tools: dict[str, Tool[Any]] = {t.name: t for t in agent.tools}
+        """The agent's tools by name, as the steps find them."""
 
         async def run_workflow(start: dict[str, Any]) -> dict[str, Any]:
             return await self._run_workflow(start)

@@ -48,6 +48,7 @@ from runlet.core.serialize import (
     message_to_json,
 )
 from runlet.durable._boundary import BoundaryExecutor, DepsCodec, Payload, run_model_call, run_tool_call
+from runlet.durable._boundary import inline_tools as durable_inline_tools
 from runlet.durable._results import input_messages, result_from_json, result_to_json
 from runlet.runtime import Runtime, RunResult
 from runlet.stores.memory import MemoryStore
@@ -71,8 +72,10 @@ class TemporalAgent(Generic[DepsT, OutputT]):
     policy, timeouts, sinks). `inline_tools` names tools that run in workflow
     code rather than as activities: they must be deterministic (pure, or
     waiting with `asyncio.sleep`, which is then a durable timer).
-    `activity_timeout` bounds one attempt of an activity, so that a lost worker
-    is noticed and the call runs again on another.
+    `activity_timeout` bounds one attempt of an activity whose call the loop
+    gives no timeout of its own (`model_timeout`, a tool's timeout,
+    `tool_timeout`), so that a lost worker is noticed and the call runs again
+    on another.
     """
 
     @overload
@@ -109,10 +112,8 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         self.agent: Agent[DepsT, OutputT] = agent
         self.runtime: Runtime = runtime or Runtime()
         self.deps: DepsCodec[DepsT] = DepsCodec[Any](agent.name, type(None) if deps_type is None else deps_type)
-        unknown = set(inline_tools) - {t.name for t in agent.tools}
-        if unknown:
-            raise UserError(f"agent {agent.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")
-        self.inline_tools: frozenset[str] = frozenset(inline_tools)
+        self.inline_tools: frozenset[str] = durable_inline_tools(agent, inline_tools)
+        """Tools that run in workflow code, not as activities or steps."""
         for sink in self.runtime.sinks:
             if inspect.iscoroutinefunction(sink.emit):
                 raise UserError(
@@ -123,7 +124,7 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         policy = self.runtime.retry
         self.retry_policy: ActivityRetryPolicy = ActivityRetryPolicy(
             initial_interval=timedelta(seconds=policy.initial_delay),
-            backoff_coefficient=policy.multiplier,
+            backoff_coefficient=max(1.0, policy.multiplier),
             maximum_interval=timedelta(seconds=max(policy.max_delay, policy.initial_delay)),
             maximum_attempts=policy.max_attempts,
         )
@@ -362,28 +363,35 @@ def _sandbox() -> SandboxedWorkflowRunner:
 
 
 class _Activities:
-    """The `Boundary` of a workflow: each call is an activity, retried by Temporal only when an attempt is lost."""
+    """The `Boundary` of a workflow: each call is an activity, retried by Temporal only when an attempt is lost.
+
+    An attempt may take as long as the loop allows the call (`model_timeout`,
+    the tool's own timeout or `tool_timeout`), else `activity_timeout`.
+    """
 
     def __init__(self, agent: TemporalAgent[Any, Any]) -> None:
         self.agent = agent
+        self.timeouts: dict[str, float | None] = {
+            t.name: getattr(t, "timeout", None) or agent.runtime.tool_timeout for t in agent.agent.tools
+        }
 
     async def model_call(self, payload: Payload) -> Payload:
         try:
-            return await self._execute(self.agent.activity_name(), payload)
+            return await self._execute(self.agent.activity_name(), payload, self.agent.runtime.model_timeout)
         except ActivityError as error:
             raise ProviderError(f"the model call's activity failed: {error.cause or error}") from error
 
     async def tool_call(self, tool: str, payload: Payload) -> Payload:
         try:
-            return await self._execute(self.agent.activity_name(tool), payload)
+            return await self._execute(self.agent.activity_name(tool), payload, self.timeouts[tool])
         except ActivityError as error:
             raise ToolError(f"the tool's activity failed: {error.cause or error}") from error
 
-    async def _execute(self, name: str, payload: Payload) -> Payload:
+    async def _execute(self, name: str, payload: Payload, seconds: float | None) -> Payload:
         result: Payload = await workflow.execute_activity(
             name,
             payload,
-            start_to_close_timeout=self.agent.activity_timeout,
+            start_to_close_timeout=self.agent.activity_timeout if seconds is None else timedelta(seconds=seconds),
             retry_policy=self.agent.retry_policy,
             result_type=dict,
         )
