@@ -20,7 +20,9 @@ from dbos import DBOS
 
 from durable_app import Answer, Deps, executions
 from durable_dbos_app import dbos_support
-from runlet import InvalidHumanResponse, UserError
+from runlet import Agent, AuthenticationFailed, DurableRunError, InvalidHumanResponse, ModelRequest, UserError
+from runlet.durable.dbos import DBOSAgent
+from runlet.testing import FunctionProvider, Turn
 
 pytestmark = pytest.mark.durable
 
@@ -94,3 +96,17 @@ async def test_starting_a_run_with_the_same_id_is_idempotent(launched: Path) -> 
     again = await dbos_support.start("Where is order 123?", deps=Deps("eu"), id="same")
     assert (await first.result()).output == (await again.result()).output
     assert executions(launched) == ["model0", "lookup", "model1"]
+
+
+async def test_a_failed_run_raises_a_durable_run_error_naming_the_error(launched: Path) -> None:
+    def refusing(request: ModelRequest) -> Turn:
+        raise AuthenticationFailed("bad key", provider="refusing", status_code=401)
+
+    refused = DBOSAgent(Agent(name="refusing", model=FunctionProvider(refusing)))
+    DBOS.destroy()  # a workflow is registered before launch
+    DBOS(config={"name": "runlet-durable-test", "system_database_url": f"sqlite:///{launched.parent / 'refused.sqlite'}"})
+    DBOS.launch()
+    run = await refused.start("hi", id="refused")
+    with pytest.raises(DurableRunError) as failed:
+        await run.result()
+    assert failed.value.error_type == "AuthenticationFailed" and "bad key" in str(failed.value)

@@ -156,8 +156,8 @@ class DBOSAgent(Generic[DepsT, OutputT]):
             budgeter=copy.deepcopy(self.runtime.budgeter),  # a calibration learnt by one run must not change another's recovery
             store=MemoryStore(),  # a checkpoint's claim, kept by the workflow; sessions need a store outside it
         )
-        deps = self.deps.load(start["deps"])
         try:
+            deps = self.deps.load(start["deps"])
             try:
                 result = await runtime.run(self.agent, [message_from_json(m) for m in start["input"]], deps=deps)
             except RunInterrupted as interrupted:

@@ -271,8 +271,8 @@ class AgentWorkflow:
         if agent is None:
             raise ApplicationError(f"no agent {name!r} is registered on this worker (agent_worker(..., agents=...))", non_retryable=True)
         self._agent = agent
-        deps = agent.deps.load(start["deps"])
         try:
+            deps = agent.deps.load(start["deps"])
             try:
                 result = await agent.run([message_from_json(m) for m in start["input"]], deps=deps)
             except RunInterrupted as interrupted:
