@@ -219,6 +219,14 @@ async def test_recorded_histories_replay_against_the_workflow_code(name: str) ->
     assert result.replay_failure is None
 
 
+async def test_a_history_the_code_would_not_make_fails_to_replay() -> None:
+    text = (HISTORIES / "tools.json").read_text(encoding="utf-8")
+    assert "runlet:support.tool.lookup" in text
+    older = WorkflowHistory.from_json("older", text.replace("runlet:support.tool.lookup", "runlet:support.tool.find"))
+    result = await agent_replayer([temporal_support]).replay_workflow(older, raise_on_replay_failure=False)
+    assert result.replay_failure is not None and "Nondeterminism" in str(result.replay_failure)
+
+
 async def test_fresh_histories_replay_too(env: WorkflowEnvironment) -> None:
     async with agent_worker(env.client, "q", [temporal_support]):
         histories = [await _record(env.client, name) for name in SCENARIOS]
