@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HOMES = (
     "runlet",
     "runlet.budget",
+    "runlet.durable.dbos",
+    "runlet.durable.temporal",
     "runlet.events",
     "runlet.hooks",
     "runlet.providers",

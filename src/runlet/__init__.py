@@ -25,6 +25,7 @@ from runlet.core.errors import (
     ContextBudgetExceeded,
     ContextLengthExceeded,
     FatalToolError,
+    DurableRunError,
     HookError,
     InvalidHumanResponse,
     MalformedResponse,
@@ -63,6 +64,7 @@ from runlet.core.state import (
 )
 from runlet.core.tools import FunctionTool, Tool, tool
 from runlet.core.run_state import RunState
+from runlet.loop.clock import Clock, SystemClock
 from runlet.loop.executor import Executor, LocalExecutor
 from runlet.runtime import RetryPolicy, RunResult, RunStream, Runtime
 
@@ -130,9 +132,11 @@ __all__ = [
     "Checkpoint",
     "CheckpointConsumed",
     "CheckpointTampered",
+    "Clock",
     "ContentFiltered",
     "ContextBudgetExceeded",
     "ContextLengthExceeded",
+    "DurableRunError",
     "EditArguments",
     "Executor",
     "FatalToolError",
@@ -184,6 +188,7 @@ __all__ = [
     "StateFormatError",
     "StateVetoed",
     "StreamInterrupted",
+    "SystemClock",
     "TextPart",
     "Tool",
     "ToolCallPart",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, overload
@@ -29,6 +29,7 @@ from runlet.core.limits import Limits
 from runlet.core.messages import Message
 from runlet.core.models import Usage
 from runlet.core.state import StateStore
+from runlet.loop.clock import Clock, SystemClock
 from runlet.loop.driver import new_run, resumed_run
 from runlet.loop.executor import Executor, LocalExecutor
 from runlet.stores.memory import shared_memory_store
@@ -163,10 +164,10 @@ class RetryPolicy:
     the error instead.
     """
 
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (from 1)."""
+    def delay(self, attempt: int, uniform: Callable[[float, float], float] = random.uniform) -> float:
+        """Seconds to wait after failed attempt number `attempt` (from 1); `uniform` draws the jitter (the run's `Clock`)."""
         base = min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1))
-        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
+        return max(0.0, base * (1 + uniform(-self.jitter, self.jitter)))
 
 
 @frozen
@@ -221,6 +222,9 @@ class Runtime:
     store, say in a secrets manager; every runtime that resumes a checkpoint
     needs the key of the one that made it.
     """
+
+    clock: Clock = SystemClock()
+    """Time, ids and jitter for every run; a durable-execution integration replaces it (`runlet.loop.clock`)."""
 
     def __post_init__(self) -> None:
         key = self.checkpoint_key

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from runlet.core._frozen import frozen
 
@@ -223,3 +223,18 @@ class CheckpointTampered(ResumeError):
 
 class InvalidHumanResponse(ResumeError, ValueError):
     """A response does not fit the checkpoint: an unknown request, a response of the wrong kind, a bad answer, or one missing."""
+
+
+class DurableRunError(RunletError):
+    """A run on a durable-execution engine (Temporal, DBOS) failed; `error_type` names the error the run raised."""
+
+    def __init__(self, message: str, *, error_type: str) -> None:
+        self.error_type = error_type
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Callable[..., DurableRunError], tuple[str, str]]:
+        return _durable_run_error, (str(self), self.error_type)  # an engine that pickles errors gets it back whole
+
+
+def _durable_run_error(message: str, error_type: str) -> DurableRunError:
+    return DurableRunError(message, error_type=error_type)

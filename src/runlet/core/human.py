@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import json
 import os
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal, Union, cast
@@ -484,14 +483,15 @@ async def checkpoint_resumed(store: StateStore, checkpoint_id: str) -> bool:
     return bool(await store.load(CLAIM_PREFIX + checkpoint_id))
 
 
-async def claim_checkpoint(store: StateStore, checkpoint: Checkpoint) -> None:
+async def claim_checkpoint(store: StateStore, checkpoint: Checkpoint, *, resumed_at: float) -> None:
     """Record, atomically, that the checkpoint is being resumed; `CheckpointConsumed` if it already was.
 
     The record is one message appended to session `runlet.checkpoint:<id>`
     with `expected_length=0`: the store's own check-and-append, so of two
     resumes racing (tasks or processes sharing the store) exactly one wins.
+    `resumed_at` (seconds since the epoch, from the run's `Clock`) is kept in it.
     """
-    marker = Message.system(json.dumps({"resumed_at": time.time(), "run_id": checkpoint.run_id}))
+    marker = Message.system(json.dumps({"resumed_at": resumed_at, "run_id": checkpoint.run_id}))
     try:
         await store.append(CLAIM_PREFIX + checkpoint.id, (marker,), expected_length=0)
     except SessionConflict:

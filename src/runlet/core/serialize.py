@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
-from runlet.core.models import Usage
+from runlet.core.models import FinishReason, ModelRequest, ModelResponse, OutputSchema, ToolDefinition, Usage
 from runlet.core.run_state import RunState
 from runlet.core.state import StateFormatError, UnsupportedStateVersion
 
@@ -277,7 +277,7 @@ def run_state_to_json(state: RunState) -> dict[str, JsonValue]:
         "instructions": instructions,
         "context": context,
         "completed": [_part_to_json(r) for r in state.completed],
-        "answers": {call_id: [_response_to_json(a) for a in given] for call_id, given in state.answers.items()},
+        "answers": {call_id: [human_response_to_json(a) for a in given] for call_id, given in state.answers.items()},
         "seq": state.seq,
         "spans": state.spans,
         "elapsed": state.elapsed,
@@ -314,7 +314,7 @@ def run_state_from_json(value: object) -> RunState:
         context=_context_from_json(obj, history, new),
         completed=tuple(_result_from_json(r) for r in _list(obj, "completed")),
         answers={
-            call_id: tuple(_response_from_json(a) for a in _list(answers, call_id, "an answers entry"))
+            call_id: tuple(human_response_from_json(a) for a in _list(answers, call_id, "an answers entry"))
             for call_id in answers
         },
         seq=_int(obj, "seq"),
@@ -336,7 +336,7 @@ def checkpoint_content(checkpoint: Checkpoint) -> dict[str, JsonValue]:
         "id": checkpoint.id,
         "created_at": checkpoint.created_at,
         "state": run_state_to_json(checkpoint.state),
-        "requests": [_request_to_json(r) for r in checkpoint.requests],
+        "requests": [human_request_to_json(r) for r in checkpoint.requests],
     }
 
 
@@ -361,7 +361,7 @@ def checkpoint_from_json(value: object) -> Checkpoint:
         id=_string(obj, "id"),
         created_at=_number(obj, "created_at"),
         state=run_state_from_json(obj["state"]),
-        requests=tuple(_request_from_json(r) for r in _list(obj, "requests")),
+        requests=tuple(human_request_from_json(r) for r in _list(obj, "requests")),
         signature=_string(obj, "signature", "a checkpoint") if signed else "",
     )
 
@@ -399,7 +399,7 @@ def _checkpoint_v1(obj: dict[str, object]) -> Checkpoint:
         completed=tuple(_result_from_json(_v1_part(r, "tool_result")) for r in _list(obj, "completed")),
         answers={
             _string(_object(e["call"], "a tool call"), "call_id"): tuple(
-                _response_from_json(a) for a in _list(e, "answers", "a pending call")
+                human_response_from_json(a) for a in _list(e, "answers", "a pending call")
             )
             for e in pending
         },
@@ -407,7 +407,7 @@ def _checkpoint_v1(obj: dict[str, object]) -> Checkpoint:
         spans=_int(obj, "spans"),
         elapsed=_number(obj, "elapsed"),
     )
-    requests = tuple(_request_from_json(e["request"]) for e in pending)
+    requests = tuple(human_request_from_json(e["request"]) for e in pending)
     return Checkpoint(id=_string(obj, "id"), created_at=_number(obj, "created_at"), state=state, requests=requests)
 
 
@@ -435,7 +435,8 @@ def _context_from_json(obj: dict[str, object], history: tuple[Message, ...], new
     return (*((Message.system(instructions),) if instructions is not None else ()), *history, *new)
 
 
-def _request_to_json(request: HumanRequest) -> dict[str, JsonValue]:
+def human_request_to_json(request: HumanRequest) -> dict[str, JsonValue]:
+    """A request waiting for a human as a JSON object (in a checkpoint, or a durable workflow's query)."""
     from runlet.core.human import ApprovalRequest
 
     call = _part_to_json(request.call)
@@ -451,7 +452,8 @@ def _request_to_json(request: HumanRequest) -> dict[str, JsonValue]:
     }
 
 
-def _request_from_json(value: object) -> HumanRequest:
+def human_request_from_json(value: object) -> HumanRequest:
+    """A request from `human_request_to_json`; `StateFormatError` when it is not one."""
     from runlet.core.human import ApprovalRequest, InputRequest
 
     obj = _object(value, "a request")
@@ -467,7 +469,8 @@ def _request_from_json(value: object) -> HumanRequest:
     raise StateFormatError(f"unknown request kind {kind!r}")
 
 
-def _response_to_json(response: HumanResponse) -> dict[str, JsonValue]:
+def human_response_to_json(response: HumanResponse) -> dict[str, JsonValue]:
+    """A human's response as a JSON object (in a run state, or a durable workflow's update)."""
     from runlet.core.human import Approve, EditArguments, Reject
 
     if isinstance(response, Approve):
@@ -479,7 +482,8 @@ def _response_to_json(response: HumanResponse) -> dict[str, JsonValue]:
     return {"kind": "answer", "request_id": response.request_id, "value": response.value}
 
 
-def _response_from_json(value: object) -> HumanResponse:
+def human_response_from_json(value: object) -> HumanResponse:
+    """A response from `human_response_to_json`; `StateFormatError` when it is not one."""
     from runlet.core.human import Answer, Approve, EditArguments, Reject
 
     obj = _object(value, "a response")
@@ -497,6 +501,84 @@ def _response_from_json(value: object) -> HumanResponse:
         _exact(obj, frozenset(("kind", "request_id", "value")), "an answer")
         return Answer(_string(obj, "request_id"), cast(JsonValue, obj["value"]))
     raise StateFormatError(f"unknown response kind {kind!r}")
+
+
+# Model calls, as a durable engine records them (an activity's or a step's input and output)
+
+_FINISH_REASONS: frozenset[str] = frozenset(("stop", "tool_calls", "length", "content_filter", "other"))
+
+
+def model_request_to_json(request: ModelRequest) -> dict[str, JsonValue]:
+    """A model request as one JSON object; `TypeError` when its options are not JSON."""
+    options = json.loads(json.dumps(request.options, allow_nan=False))  # refuses what is not JSON, at once
+    return {
+        "messages": [message_to_json(m) for m in request.messages],
+        "tools": [
+            {"name": t.name, "description": t.description, "parameters": t.parameters, "strict": t.strict}
+            for t in request.tools
+        ],
+        "output": None
+        if request.output is None
+        else {"name": request.output.name, "schema": request.output.schema, "strict": request.output.strict},
+        "max_output_tokens": request.max_output_tokens,
+        "options": cast(JsonValue, options),
+    }
+
+
+def model_request_from_json(value: object) -> ModelRequest:
+    """A model request from `model_request_to_json`; `StateFormatError` when it is not one."""
+    what = "a model request"
+    obj = _object(value, what)
+    _exact(obj, frozenset(("messages", "tools", "output", "max_output_tokens", "options")), what)
+    tools: list[ToolDefinition] = []
+    for item in _list(obj, "tools", what):
+        tool = _object(item, "a tool definition")
+        _exact(tool, frozenset(("name", "description", "parameters", "strict")), "a tool definition")
+        parameters = cast(JsonObject, _object(tool["parameters"], "a tool's parameters"))
+        tools.append(ToolDefinition(_string(tool, "name", what), _string(tool, "description", what), parameters, tool["strict"] is True))
+    output: OutputSchema | None = None
+    if obj["output"] is not None:
+        schema = _object(obj["output"], "an output schema")
+        _exact(schema, frozenset(("name", "schema", "strict")), "an output schema")
+        body = cast(JsonObject, _object(schema["schema"], "an output schema"))
+        output = OutputSchema(_string(schema, "name", what), body, schema["strict"] is True)
+    limit = obj["max_output_tokens"]
+    options = cast("dict[str, Mapping[str, object]]", _object(obj["options"], "a model request's options"))
+    return ModelRequest(
+        messages=_messages(obj, "messages"),
+        tools=tools,
+        output=output,
+        max_output_tokens=None if limit is None else _int(obj, "max_output_tokens", what),
+        options=options,
+    )
+
+
+def model_response_to_json(response: ModelResponse) -> dict[str, JsonValue]:
+    """A model response as one JSON object."""
+    return {
+        "parts": [_part_to_json(p) for p in response.parts],
+        "usage": usage_to_json(response.usage),
+        "finish_reason": response.finish_reason,
+        "model": response.model,
+        "response_id": response.response_id,
+    }
+
+
+def model_response_from_json(value: object) -> ModelResponse:
+    """A model response from `model_response_to_json`; `StateFormatError` when it is not one."""
+    what = "a model response"
+    obj = _object(value, what)
+    _exact(obj, frozenset(("parts", "usage", "finish_reason", "model", "response_id")), what)
+    finish = _string(obj, "finish_reason", what)
+    if finish not in _FINISH_REASONS:
+        raise StateFormatError(f"unknown finish reason {finish!r}")
+    return ModelResponse(
+        parts=tuple(_part_from_json(p) for p in _list(obj, "parts", what)),
+        usage=usage_from_json(obj["usage"]),
+        finish_reason=cast(FinishReason, finish),
+        model=_string(obj, "model", what),
+        response_id=_string(obj, "response_id", what),
+    )
 
 
 def _call_from_json(value: object) -> ToolCallPart:

@@ -9,7 +9,6 @@ raises.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
@@ -87,7 +86,7 @@ def new_run(
         validate_session_id(session)
     messages = (Message.user(input),) if isinstance(input, str) else tuple(input)
     state = RunState(
-        run_id=os.urandom(16).hex(),  # 128 random bits, as a uuid4 (whose module imports `platform`)
+        run_id=runtime.clock.new_id(),
         agent=agent.name,
         session=session,
         history=tuple(history),
@@ -138,7 +137,7 @@ async def _resumed(
     answers = human.match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
     state = replace(checkpoint.state, answers=answers)
     run = Run(runtime, agent, deps, state, streaming=streaming)
-    await human.claim_checkpoint(runtime.store, checkpoint)
+    await human.claim_checkpoint(runtime.store, checkpoint, resumed_at=runtime.clock.time())
     async with aclosing(drive(run, state, Resume(checkpoint))) as loop:
         async for item in loop:
             yield item

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypedDict
 
 from runlet.core.hooks import HookDecision, Replace
+from runlet.loop.clock import Clock
 
 if TYPE_CHECKING:
     from runlet.core import events
@@ -42,7 +42,7 @@ class Emitter:
     once and gets no more events of the run.
     """
 
-    __slots__ = ("run_id", "agent", "streaming", "sinks", "sink_timeout", "listening", "outbox", "seq", "spans", "step", "run_span", "step_span")
+    __slots__ = ("run_id", "agent", "streaming", "sinks", "sink_timeout", "listening", "outbox", "clock", "seq", "spans", "step", "run_span", "step_span")
 
     def __init__(
         self,
@@ -52,6 +52,7 @@ class Emitter:
         *,
         streaming: bool,
         sink_timeout: float,
+        clock: Clock,
         seq: int = 0,
         spans: int = 0,
         step: int = 0,
@@ -65,6 +66,8 @@ class Emitter:
         self.listening: bool = streaming or bool(self.sinks)
         """Whether anyone sees the events."""
         self.outbox: list[Event] = []
+        self.clock: Clock = clock
+        """Where event timestamps come from."""
         self.seq: int = seq
         """The sequence number of the next event."""
         self.spans: int = max(spans, 1)
@@ -91,7 +94,7 @@ class Emitter:
             "agent": self.agent,
             "step": self.step,
             "seq": self.seq - 1,
-            "timestamp": time.time(),
+            "timestamp": self.clock.time(),
             "span_id": span,
             "parent_span_id": parent,
         }

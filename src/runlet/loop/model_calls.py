@@ -9,7 +9,6 @@ Every call goes through the runtime's `Executor`.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -295,7 +294,7 @@ class _Attempts:
         )
         if not error.retryable or attempt >= policy.max_attempts or (shown and not policy.retry_shown_output):
             raise error
-        delay = policy.delay(attempt)
+        delay = policy.delay(attempt, run.runtime.clock.uniform)
         source: Literal["backoff", "retry-after"] = "backoff"
         asked = error.retry_after
         if asked is not None and asked >= delay:
@@ -424,11 +423,12 @@ async def _within(run: Run, awaitable: Awaitable[T], timeout: float) -> T:
 
 async def _bounded(run: Run, stream: AsyncIterator[T], timeout: float) -> AsyncIterator[T]:
     """The items of `stream`, all of them within `timeout` seconds."""
-    end = time.monotonic() + timeout
+    clock = run.runtime.clock
+    end = clock.monotonic() + timeout
     iterator = aiter(stream)
     while True:
         try:
-            item = await _within(run, anext(iterator), max(0.0, end - time.monotonic()))
+            item = await _within(run, anext(iterator), max(0.0, end - clock.monotonic()))
         except StopAsyncIteration:
             return
         yield item

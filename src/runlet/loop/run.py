@@ -9,7 +9,6 @@ event emitter.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
 from runlet.core.context import RunContext
@@ -19,6 +18,7 @@ from runlet.core.models import Capabilities, ToolDefinition
 from runlet.core.output import OutputSpec
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool, tool_definition
+from runlet.loop.clock import Clock
 from runlet.loop.emitter import Emitter
 
 if TYPE_CHECKING:
@@ -33,16 +33,17 @@ else:
 class Deadline:
     """The run's wall-clock budget (`Limits.deadline_seconds`), counted from its start; waiting for a human does not count."""
 
-    __slots__ = ("started", "limit")
+    __slots__ = ("clock", "started", "limit")
 
-    def __init__(self, limit: float | None, elapsed: float = 0.0) -> None:
-        self.started: float = time.monotonic() - elapsed
-        """When the run started, on the monotonic clock."""
+    def __init__(self, limit: float | None, elapsed: float, clock: Clock) -> None:
+        self.clock: Clock = clock
+        self.started: float = clock.monotonic() - elapsed
+        """When the run started, on the clock's monotonic time."""
         self.limit: float | None = limit
 
     def elapsed(self) -> float:
         """Seconds the run has run."""
-        return time.monotonic() - self.started
+        return self.clock.monotonic() - self.started
 
     def time_left(self, timeout: float | None) -> float | None:
         """Seconds an operation may take: its own `timeout`, capped by the deadline; raises once the deadline has passed."""
@@ -68,10 +69,10 @@ class Run:
         self.deps: object = deps
         self.emitter: Emitter = Emitter(
             state.run_id, agent.name, runtime.sinks,
-            streaming=streaming, sink_timeout=runtime.sink_timeout, seq=state.seq, spans=state.spans, step=state.step,
+            streaming=streaming, sink_timeout=runtime.sink_timeout, clock=runtime.clock, seq=state.seq, spans=state.spans, step=state.step,
         )
         self.hooks: HookEngine = HookEngine(runtime.hooks, agent.hooks)
-        self.deadline: Deadline = Deadline(runtime.limits.deadline_seconds, state.elapsed)
+        self.deadline: Deadline = Deadline(runtime.limits.deadline_seconds, state.elapsed, runtime.clock)
         self.capabilities: Capabilities = agent.capabilities or agent.model.capabilities()
         if agent.tools and not self.capabilities.tools:
             raise UserError(

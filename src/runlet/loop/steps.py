@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
-import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Union
@@ -259,14 +257,15 @@ async def finish(run: Run, state: RunState, output: object) -> Step:
 async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) -> Step:
     """Stop the run for humans: `run.suspended`, then `RunInterrupted` with the checkpoint, signed."""
     emitter = run.emitter
-    checkpoint_id = os.urandom(16).hex()
+    clock = run.runtime.clock
+    checkpoint_id = clock.new_id()
     requests = tuple(w.request for w in waiting)
     await emitter.emit(
         lambda: events.RunSuspended(
             **emitter.of_run(), checkpoint_id=checkpoint_id, requests=tuple(r.id for r in requests), usage=state.usage, steps=state.step
         )
     )
-    made = human.Checkpoint(id=checkpoint_id, created_at=time.time(), state=run.snapshot(state), requests=requests)
+    made = human.Checkpoint(id=checkpoint_id, created_at=clock.time(), state=run.snapshot(state), requests=requests)
     checkpoint = human.sign_checkpoint(made, await human.checkpoint_key(run.runtime.store, run.runtime.checkpoint_key))
     for event in emitter.drain():
         yield event

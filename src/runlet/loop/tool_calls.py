@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import traceback
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Union
@@ -323,10 +322,11 @@ def _check_same_call(call: ToolCallPart, replacement: ToolCallPart, decisions: t
 
 async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallPart, span: str, asked: int) -> ToolOutcome:
     """Decode the arguments and call the tool through the executor, within its timeout."""
-    started = time.perf_counter()
+    clock = run.runtime.clock
+    started = clock.monotonic()
 
     def failed(content: str, error: str, error_type: str, raised: Exception | None = None, fatal: bool = False) -> Failed:
-        ms = (time.perf_counter() - started) * 1000
+        ms = (clock.monotonic() - started) * 1000
         result = _result(call, content, True)
         return Failed(
             call=call, result=result, span=span, error=error, error_type=error_type, duration_ms=ms, exception=raised, fatal=fatal
@@ -351,7 +351,7 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
     except HumanInputRequired as ask:
         return Waiting(call=call, span=span, request=human.make_request(call, asked, ask, "tool"))
     except ToolTimeout as error:
-        ms = (time.perf_counter() - started) * 1000
+        ms = (clock.monotonic() - started) * 1000
         return TimedOut(call=call, result=_result(call, f"Error: {error}", True), span=span, timeout=error.timeout, duration_ms=ms)
     except ToolError as error:
         return failed(f"Error: {error}", str(error), type(error).__name__, error)
@@ -363,7 +363,7 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
     if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
         message = f"{call.name!r} returned {type(content).__name__}, not str"
         return failed(f"Error: the tool {message}", message, "TypeError")
-    ms = (time.perf_counter() - started) * 1000
+    ms = (clock.monotonic() - started) * 1000
     return Completed(call=call, result=_result(call, content, False), span=span, duration_ms=ms)
 
 

@@ -1,0 +1,278 @@
+"""What crosses a durable engine's boundary: model calls and tool calls as JSON, their errors, and the deps.
+
+The workflow side (`BoundaryExecutor`, the `Executor` a durable run uses)
+turns each call into a JSON payload and hands it to the engine, which runs it
+as an activity or a step (`run_model_call`, `run_tool_call`, where the
+provider and the tools live) and records the JSON it returns. Errors come
+back as values, not exceptions, so that the engine's own retries are kept for
+lost workers and the runtime's `RetryPolicy` alone retries a provider's
+errors: nothing is retried twice. The workflow side raises them again as the
+same exceptions the loop knows, so a durable run reports a failed call
+exactly as a local run does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Collection, Mapping
+from typing import Any, Generic, Protocol, cast
+
+from typing_extensions import TypeAlias, TypeVar
+
+from runlet.core.agent import Agent
+from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
+from runlet.core.context import RunContext
+from runlet.core.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    ContentFiltered,
+    ContextLengthExceeded,
+    MalformedResponse,
+    ModelTimeout,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    ToolError,
+    ToolTimeout,
+    UserError,
+    ValidationError,
+    ValidationIssue,
+)
+from runlet.core.json import JsonValue
+from runlet.core.models import ModelRequest, ModelResponse, ModelStreamEvent, Provider, ResponseCompleted, TextDelta
+from runlet.core.schema import TypeAdapter, adapter_for
+from runlet.core.serialize import (
+    human_response_from_json,
+    human_response_to_json,
+    message_to_json,
+    message_from_json,
+    model_request_from_json,
+    model_request_to_json,
+    model_response_from_json,
+    model_response_to_json,
+    usage_from_json,
+    usage_to_json,
+)
+from runlet.core.tools import Tool
+
+DepsT = TypeVar("DepsT")
+
+Payload: TypeAlias = "dict[str, Any]"
+"""A JSON object that crosses the boundary: a call's input or its recorded result (engines' converters take dicts)."""
+
+_PROVIDER_ERRORS: dict[str, type[ProviderError]] = {
+    cls.__name__: cls
+    for cls in (
+        ProviderError, ModelTimeout, RateLimited, ProviderUnavailable, AuthenticationFailed, BadRequest,
+        ContextLengthExceeded, ContentFiltered, MalformedResponse,
+    )
+}
+
+
+class DepsCodec(Generic[DepsT]):
+    """An agent's deps as JSON and back, by their declared type.
+
+    Deps cross the boundary when a run starts and with every tool call, so
+    their type must be one Runlet can describe as JSON (what a tool's
+    parameters may be: a dataclass, a TypedDict, a NamedTuple, an Enum, a
+    pydantic model or JSON types; `None` for an agent without deps). The
+    check happens here, when the durable agent is declared, not mid-run.
+    """
+
+    def __init__(self, agent: str, deps_type: type[DepsT]) -> None:
+        try:
+            self.adapter: TypeAdapter[DepsT] = adapter_for(deps_type)
+        except UserError as error:
+            raise UserError(
+                f"agent {agent!r}: its deps type {getattr(deps_type, '__name__', deps_type)!r} cannot cross a durable "
+                f"engine's boundary ({error}); deps must be JSON-describable, so keep clients and connections "
+                "in the worker (module level or the tool's closure) and pass only what names them"
+            ) from None
+
+    def dump(self, deps: DepsT) -> JsonValue:
+        """The deps as JSON."""
+        return self.adapter.dump(deps)
+
+    def load(self, value: JsonValue) -> DepsT:
+        """The deps from `dump`, validated against their type."""
+        return self.adapter.validate(value)
+
+
+def inline_tools(agent: Agent[Any, Any], names: Collection[str]) -> frozenset[str]:
+    """The names of the agent's tools that run in workflow code; a `UserError` for a name it has no tool of."""
+    unknown = set(names) - {t.name for t in agent.tools}
+    if unknown:
+        raise UserError(f"agent {agent.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")
+    return frozenset(names)
+
+
+class Boundary(Protocol):
+    """How a durable engine runs one call outside the workflow and records its JSON result."""
+
+    async def model_call(self, payload: Payload) -> Payload:
+        """The recorded result of `run_model_call` for `payload`."""
+        ...
+
+    async def tool_call(self, tool: str, payload: Payload) -> Payload:
+        """The recorded result of `run_tool_call` of `tool` for `payload`."""
+        ...
+
+
+class BoundaryExecutor(Generic[DepsT]):
+    """The `Executor` of a durable run: every model call and tool call crosses the engine's boundary.
+
+    Tools named in `inline` run in workflow code instead (deterministic
+    tools: pure ones, or ones that wait with `asyncio.sleep`, which is a
+    durable timer under Temporal). A streamed model call is buffered: the
+    engine records whole responses, so the stream is one text delta and the
+    completed response.
+    """
+
+    def __init__(self, boundary: Boundary, deps: DepsCodec[DepsT], inline: Collection[str]) -> None:
+        self.boundary: Boundary = boundary
+        self.deps: DepsCodec[DepsT] = deps
+        self.inline: frozenset[str] = frozenset(inline)
+
+    async def complete(self, model: Provider, request: ModelRequest) -> ModelResponse:
+        try:
+            sent = model_request_to_json(request)
+        except (TypeError, ValueError) as not_json:
+            raise UserError(f"a durable run's model request must be JSON; its options are not ({not_json})") from None
+        result = await self.boundary.model_call({"request": sent})
+        error = result.get("error")
+        if error is not None:
+            raise provider_error_from_json(error)
+        return model_response_from_json(result["response"])
+
+    async def stream(self, model: Provider, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
+        response = await self.complete(model, request)
+        if response.text:
+            yield TextDelta(response.text)
+        yield ResponseCompleted(response)
+
+    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> str:
+        if tool.name in self.inline:
+            return await tool.call(ctx, arguments)
+        answers = current_answers.get()
+        payload: Payload = {
+            "arguments": arguments,
+            "deps": self.deps.dump(ctx.deps),
+            "run_id": ctx.run_id,
+            "agent": ctx.agent_name,
+            "step": ctx.step,
+            "usage": usage_to_json(ctx.usage),
+            "messages": [message_to_json(m) for m in ctx.messages],
+            "answers": [human_response_to_json(a) for a in (answers.answers if answers is not None else ())],
+        }
+        result = await self.boundary.tool_call(tool.name, payload)
+        error = result.get("error")
+        if error is not None:
+            raise tool_error_from_json(cast("Mapping[str, Any]", error))
+        return cast(str, result["content"])
+
+
+# The side that runs the calls (an activity, a step)
+
+
+async def run_model_call(model: Provider, payload: Mapping[str, Any]) -> Payload:
+    """Call the model for a payload of `BoundaryExecutor.complete`; its response, or its `ProviderError`, as JSON."""
+    request = model_request_from_json(payload["request"])
+    try:
+        response = await model.complete(request)
+    except ProviderError as error:
+        return {"error": provider_error_to_json(error)}
+    return {"response": model_response_to_json(response)}
+
+
+async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[str, Any]) -> Payload:
+    """Call the tool for a payload of `BoundaryExecutor.call_tool`; what it returned, or what it raised, as JSON."""
+    ctx = RunContext(
+        deps.load(payload["deps"]),
+        payload["run_id"],
+        payload["agent"],
+        payload["step"],
+        usage_from_json(payload["usage"]),
+        tuple(message_from_json(m) for m in payload["messages"]),
+    )
+    token = current_answers.set(ToolCallAnswers([human_response_from_json(a) for a in payload["answers"]]))
+    try:
+        content = await tool.call(ctx, payload["arguments"])
+    except ValidationError as error:
+        return {"error": {"kind": "validation", "issues": [[i.path, i.message] for i in error.issues]}}
+    except HumanInputRequired as ask:
+        return {"error": {"kind": "human", "ask": ask.kind, "prompt": ask.prompt, "schema": ask.schema}}
+    except ToolTimeout as error:
+        return {"error": {"kind": "timeout", "timeout": error.timeout}}
+    except ToolError as error:
+        return {"error": {"kind": "tool", "message": str(error)}}
+    except Exception as error:
+        return {"error": {"kind": "raised", "type": type(error).__name__, "message": str(error)}}
+    finally:
+        current_answers.reset(token)
+    if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
+        return {"error": {"kind": "raised", "type": "TypeError", "message": f"returned {type(content).__name__}, not str"}}
+    return {"content": content}
+
+
+# Errors as JSON
+
+
+def provider_error_to_json(error: ProviderError) -> Payload:
+    """A provider's error as JSON: its class, message, provider, status code and whether it may be retried."""
+    return {
+        "type": type(error).__name__,
+        "message": str(error),
+        "provider": error.provider,
+        "status_code": error.status_code,
+        "retryable": error.retryable,
+    }
+
+
+def provider_error_from_json(value: Mapping[str, Any]) -> ProviderError:
+    """The error of `provider_error_to_json`: the same Runlet class, or a `ProviderError` keeping the retry flag."""
+    obj = value
+    cls = _PROVIDER_ERRORS.get(obj["type"])
+    error = (cls or ProviderError)(obj["message"], provider=obj["provider"], status_code=obj["status_code"])
+    if cls is None:
+        error.retryable = bool(obj["retryable"])  # a provider's own subclass: its flag, not the base class's
+    return error
+
+
+class ToolRaised(Exception):
+    """What a tool raised on the other side of the boundary, under the name of the original exception's class."""
+
+
+_RAISED: dict[str, type[ToolRaised]] = {}
+
+
+def tool_error_from_json(error: Mapping[str, Any]) -> Exception:
+    """The exception that `run_tool_call` caught, as the loop expects to see it."""
+    kind = error["kind"]
+    if kind == "validation":
+        return ValidationError([ValidationIssue(path, message) for path, message in error["issues"]])
+    if kind == "human":
+        return HumanInputRequired(error["ask"], error["prompt"], error["schema"])
+    if kind == "timeout":
+        return ToolTimeout(error["timeout"])
+    if kind == "tool":
+        return ToolError(error["message"])
+    name: str = error["type"]
+    cls = _RAISED.get(name)
+    if cls is None:  # the loop reports `type(error).__name__`: keep the original name
+        cls = _RAISED[name] = type(name, (ToolRaised,), {"__doc__": ToolRaised.__doc__})
+    return cls(error["message"])
+
+
+
+def workflow_checkpoint_key(given: bytes | None, workflow_id: str) -> bytes:
+    """The key that signs a durable run's checkpoints: the runtime's own, else one derived from the workflow id.
+
+    A durable run's checkpoint never leaves the engine: it is made, kept and
+    resumed inside one workflow, whose recorded history is what the engine
+    protects. The key must be the same on every replay and every worker, and
+    making one (random bytes, a store round trip) would be neither, so it is
+    derived from the workflow id unless the application gives its own.
+    """
+    if given is not None:
+        return given
+    return hashlib.sha256(b"runlet durable checkpoint key\0" + workflow_id.encode()).digest()

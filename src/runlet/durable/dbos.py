@@ -1,0 +1,253 @@
+"""Runlet on DBOS: the agent loop as a DBOS workflow, each model call and tool call a step.
+
+    support = DBOSAgent(agent, deps_type=Deps)     # before DBOS.launch(): registers the workflow
+    DBOS(config={"name": "support", "system_database_url": "sqlite:///support.sqlite"})
+    DBOS.launch()                                  # recovers the runs a crashed process left
+    run = await support.start("Where is order 123?", deps=Deps("eu"), id="order-123")
+    (await run.result()).output                    # an Answer
+
+DBOS checkpoints each step's result in its system database (SQLite for one
+machine, PostgreSQL for many processes). A process that dies mid-run is
+recovered by the next one to launch with the same executor id (or by DBOS
+Conductor or `DBOS.resume_workflow`): the workflow runs again from its start,
+completed steps return their recorded results without running, and the run
+goes on from the first step that had not completed. Waiting for a human is
+the workflow waiting for a message (`respond`), the checkpoint it waits on
+published as an event (`pending`). docs/durable-execution.md tells the rules.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+import time
+from collections.abc import Callable, Collection, Coroutine, Sequence
+from dataclasses import replace
+from typing import Any, Generic, overload
+
+from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
+from typing_extensions import TypeVar
+
+from runlet.core.agent import Agent
+from runlet.core.errors import DurableRunError, RunletError, UserError
+from runlet.core.human import Checkpoint, HumanRequest, HumanResponse, RunInterrupted, match_responses
+from runlet.core.messages import Message
+from runlet.core.serialize import human_response_from_json, human_response_to_json, message_from_json, message_to_json
+from runlet.core.tools import Tool
+from runlet.durable._boundary import BoundaryExecutor, DepsCodec, Payload, run_model_call, run_tool_call, workflow_checkpoint_key
+from runlet.durable._boundary import inline_tools as durable_inline_tools
+from runlet.durable._results import input_messages, result_from_json, result_to_json
+from runlet.runtime import Runtime, RunResult
+from runlet.stores.memory import MemoryStore
+
+__all__ = ["DBOSAgent", "DBOSRun"]
+
+DepsT = TypeVar("DepsT", default=None)
+OutputT = TypeVar("OutputT", default=str)
+
+WAITING = "runlet.waiting"
+"""The workflow event that holds the checkpoint a run waits on (JSON), or `None`."""
+RESPONSES = "runlet.responses"
+"""The topic of the message that carries the humans' responses."""
+
+
+class DBOSAgent(Generic[DepsT, OutputT]):
+    """An agent made durable on DBOS: a typed handle that registers its workflow and starts its runs.
+
+    Create it before `DBOS.launch()`, in every process that runs or recovers
+    its runs. `deps_type` is the type of the deps, which are recorded as JSON
+    with the workflow's input and sent with each tool call: a dataclass, a
+    TypedDict, a pydantic model or JSON types; a type that cannot is a
+    `UserError` here. `runtime` is the configuration the loop runs with.
+    `inline_tools` names tools that run in the workflow rather than as steps:
+    they must be deterministic (pure), since they run again on recovery.
+    `wait_seconds` is how long one wait for a message lasts before the
+    workflow waits again (each wait is recorded; the total is unbounded).
+    """
+
+    @overload
+    def __init__(
+        self,
+        agent: Agent[None, OutputT],
+        *,
+        deps_type: None = None,
+        runtime: Runtime | None = None,
+        inline_tools: Collection[str] = (),
+        wait_seconds: float = 3600.0,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        agent: Agent[DepsT, OutputT],
+        *,
+        deps_type: type[DepsT],
+        runtime: Runtime | None = None,
+        inline_tools: Collection[str] = (),
+        wait_seconds: float = 3600.0,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        agent: Agent[Any, Any],
+        *,
+        deps_type: type[Any] | None = None,
+        runtime: Runtime | None = None,
+        inline_tools: Collection[str] = (),
+        wait_seconds: float = 3600.0,
+    ) -> None:
+        self.agent: Agent[DepsT, OutputT] = agent
+        self.runtime: Runtime = runtime or Runtime()
+        self.deps: DepsCodec[DepsT] = DepsCodec[Any](agent.name, type(None) if deps_type is None else deps_type)
+        self.inline_tools: frozenset[str] = durable_inline_tools(agent, inline_tools)
+        """Tools that run in workflow code, not as activities or steps."""
+        self.wait_seconds: float = wait_seconds
+        self.tools: dict[str, Tool[Any]] = {t.name: t for t in agent.tools}
+        """The agent's tools by name, as the steps find them."""
+
+        async def run_workflow(start: dict[str, Any]) -> dict[str, Any]:
+            return await self._run_workflow(start)
+
+        self._workflow: Callable[[dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]] = DBOS.workflow(name=self.workflow_name)(run_workflow)
+
+    @property
+    def name(self) -> str:
+        """The agent's name, which names its workflow and steps."""
+        return self.agent.name
+
+    @property
+    def workflow_name(self) -> str:
+        """The DBOS name of the agent's workflow: `runlet:<agent>.run`."""
+        return f"runlet:{self.name}.run"
+
+    def step_name(self, tool: str | None = None) -> str:
+        """The step of the agent's model calls, or of its tool `tool`: `runlet:<agent>.model`, `runlet:<agent>.tool.<tool>`."""
+        return f"runlet:{self.name}.model" if tool is None else f"runlet:{self.name}.tool.{tool}"
+
+    @overload
+    async def start(
+        self: DBOSAgent[None, OutputT], input: str | Sequence[Message], *, id: str | None = None, deps: None = None
+    ) -> DBOSRun[OutputT]: ...
+
+    @overload
+    async def start(self, input: str | Sequence[Message], *, id: str | None = None, deps: DepsT) -> DBOSRun[OutputT]: ...
+
+    async def start(self, input: str | Sequence[Message], *, id: str | None = None, deps: Any = None) -> DBOSRun[OutputT]:
+        """Start a run as a DBOS workflow (with workflow id `id`, which makes starting it idempotent)."""
+        start: Payload = {"input": [message_to_json(m) for m in input_messages(input)], "deps": self.deps.dump(deps)}
+        if id is None:
+            handle = await DBOS.start_workflow_async(self._workflow, start)
+        else:
+            with SetWorkflowID(id):
+                handle = await DBOS.start_workflow_async(self._workflow, start)
+        return DBOSRun(self, handle.get_workflow_id())
+
+    def get_run(self, id: str) -> DBOSRun[OutputT]:
+        """The run with workflow id `id` (started in any process sharing the system database)."""
+        return DBOSRun(self, id)
+
+    async def _run_workflow(self, start: dict[str, Any]) -> dict[str, Any]:
+        """The workflow: run the agent, wait for humans as long as it asks; the result as JSON."""
+        runtime = replace(
+            self.runtime,
+            executor=BoundaryExecutor(_Steps(self), self.deps, self.inline_tools),
+            clock=_WorkflowClock(DBOS.workflow_id or ""),
+            budgeter=copy.deepcopy(self.runtime.budgeter),  # a calibration learnt by one run must not change another's recovery
+            store=MemoryStore(),  # a checkpoint's claim, kept by the workflow; sessions need a store outside it
+            checkpoint_key=workflow_checkpoint_key(self.runtime.checkpoint_key, DBOS.workflow_id or ""),
+        )
+        try:
+            deps = self.deps.load(start["deps"])
+            try:
+                result = await runtime.run(self.agent, [message_from_json(m) for m in start["input"]], deps=deps)
+            except RunInterrupted as interrupted:
+                result = await self._until_answered(runtime, interrupted.checkpoint, deps)
+        except RunletError as error:
+            raise DurableRunError(str(error), error_type=type(error).__name__) from None
+        return result_to_json(self.agent.output_type, result)
+
+    async def _until_answered(self, runtime: Runtime, checkpoint: Checkpoint, deps: DepsT) -> RunResult[OutputT]:
+        while True:
+            await DBOS.set_event_async(WAITING, checkpoint.to_json())
+            message: Any = None
+            while message is None:
+                message = await DBOS.recv_async(RESPONSES, timeout_seconds=self.wait_seconds)
+            await DBOS.set_event_async(WAITING, None)
+            responses = [human_response_from_json(r) for r in message]
+            try:
+                return await runtime.resume(self.agent, checkpoint, responses, deps=deps)
+            except RunInterrupted as interrupted:
+                checkpoint = interrupted.checkpoint
+
+
+class DBOSRun(Generic[OutputT]):
+    """A run of an agent on DBOS: its result, what it waits for, the humans' responses."""
+
+    def __init__(self, agent: DBOSAgent[Any, OutputT], id: str) -> None:
+        self.agent: DBOSAgent[Any, OutputT] = agent
+        self.id: str = id
+        """The workflow id."""
+
+    async def result(self, *, poll_seconds: float = 0.1) -> RunResult[OutputT]:
+        """Wait for the run to complete (looking every `poll_seconds`); its result, or `DurableRunError` naming what it raised."""
+        handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(self.id)
+        value = await handle.get_result(polling_interval_sec=poll_seconds)
+        return result_from_json(self.agent.agent.output_type, value)
+
+    async def pending(self, timeout: float = 0.0) -> tuple[HumanRequest, ...]:
+        """The requests the run waits for a human to answer (waiting up to `timeout` seconds for some); empty if none."""
+        checkpoint = await self._waiting(timeout)
+        return () if checkpoint is None else checkpoint.requests
+
+    async def respond(self, responses: Sequence[HumanResponse]) -> None:
+        """Answer every pending request; the run goes on. `InvalidHumanResponse` (sending nothing) when they do not fit."""
+        checkpoint = await self._waiting(0.0)
+        if checkpoint is None:
+            raise UserError(f"run {self.id} is not waiting for a human")
+        match_responses(checkpoint, responses, self.agent.tools)
+        await DBOS.send_async(self.id, [human_response_to_json(r) for r in responses], topic=RESPONSES)
+
+    async def _waiting(self, timeout: float) -> Checkpoint | None:
+        value: Any = await DBOS.get_event_async(self.id, WAITING, timeout_seconds=timeout)
+        return None if value is None else Checkpoint.from_json(value)
+
+
+class _Steps:
+    """The `Boundary` of a DBOS workflow: each call is a step, its result recorded before the run goes on."""
+
+    def __init__(self, agent: DBOSAgent[Any, Any]) -> None:
+        self.agent = agent
+
+    async def model_call(self, payload: Payload) -> Payload:
+        return await DBOS.run_step_async({"name": self.agent.step_name()}, run_model_call, self.agent.agent.model, payload)
+
+    async def tool_call(self, tool: str, payload: Payload) -> Payload:
+        found = self.agent.tools[tool]
+        return await DBOS.run_step_async({"name": self.agent.step_name(tool)}, run_tool_call, found, self.agent.deps, payload)
+
+
+class _WorkflowClock:
+    """Ids and jitter drawn from the workflow id, the same on every recovery; time is the system's.
+
+    A recovered workflow runs again from its start, so its ids must come out
+    the same; its deadline counts from the latest (re)start.
+    """
+
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        self.ids = 0
+        self.random = random.Random(workflow_id)
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def new_id(self) -> str:
+        self.ids += 1
+        return hashlib.sha256(f"{self.workflow_id}/{self.ids}".encode()).hexdigest()[:32]
+
+    def uniform(self, low: float, high: float) -> float:
+        return self.random.uniform(low, high)

