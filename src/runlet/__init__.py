@@ -47,7 +47,14 @@ from runlet.core.json import JsonObject, JsonValue
 from runlet.core.limits import Limits
 from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
 from runlet.core.models import Capabilities, FinishReason, ModelRequest, ModelResponse, OutputSchema, ToolDefinition, Usage
-from runlet.core.state import SessionConflict, StateError, StateFormatError, StateVetoed, UnsupportedStateVersion
+from runlet.core.state import (
+    SessionConflict,
+    StateError,
+    StateFormatError,
+    StateVetoed,
+    StoreUnavailable,
+    UnsupportedStateVersion,
+)
 from runlet.core.tools import FunctionTool, Tool, tool
 from runlet.core.run_state import RunState
 from runlet.loop.executor import Executor, LocalExecutor
@@ -163,6 +170,7 @@ __all__ = [
     "StateError",
     "StateFormatError",
     "StateVetoed",
+    "StoreUnavailable",
     "TextPart",
     "Tool",
     "ToolCallPart",

@@ -1,12 +1,14 @@
-"""State stores: where sessions live. The `StateStore` protocol, `MemoryStore` (the default) and `SQLiteStore`.
+"""State stores: where sessions live. The `StateStore` protocol, `MemoryStore` (the default), `SQLiteStore`, `PostgresStore` and `RedisStore`.
 
 Any class that fits `StateStore` works too; the codec (`message_to_json`,
 `dumps_messages`, `run_state_to_json`, `checkpoint_to_json`, ...) is the JSON
 format Runlet's own stores and checkpoints use, for a store of your own, a
 durable engine, or export. The store
-errors (`SessionConflict`, `StateFormatError`, ...) are `runlet`'s. `SQLiteStore`
-and the codec are imported on first use, so `import runlet` imports neither
-`sqlite3` nor the codec. See docs/state.md.
+errors (`SessionConflict`, `StateFormatError`, ...) are `runlet`'s. The stores
+and the codec are imported on first use, so `import runlet` imports none of
+`sqlite3`, `asyncpg`, `redis` or the codec. `PostgresStore` needs the
+`runlet[postgres]` extra, `RedisStore` the `runlet[redis]` extra. See
+docs/state.md.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
         usage_from_json,
         usage_to_json,
     )
+    from runlet.stores.postgres import PostgresStore
+    from runlet.stores.redis import RedisStore
     from runlet.stores.sqlite import SQLiteStore
 else:
     from runlet.core._deferred import deferred_exports
@@ -40,6 +44,8 @@ else:
     __getattr__, __dir__ = deferred_exports(
         globals(),
         {
+            "PostgresStore": "runlet.stores.postgres",
+            "RedisStore": "runlet.stores.redis",
             "SQLiteStore": "runlet.stores.sqlite",
             **dict.fromkeys(
                 (
@@ -65,6 +71,8 @@ else:
 
 __all__ = [
     "MemoryStore",
+    "PostgresStore",
+    "RedisStore",
     "SQLiteStore",
     "StateStore",
     "checkpoint_from_json",
