@@ -1,7 +1,13 @@
-"""Providers for testing agents offline: scripted turns, or a function of the request.
+"""Testing without a model or a guess: scripted providers, and the conformance suite for state stores.
 
-Both stream: text comes as several deltas and tool calls as started / argument
-delta / done, like a real provider, so `Runtime.stream()` can be tested too.
+`ScriptedProvider` and `FunctionProvider` answer from a script or a function
+of the request. Both stream: text comes as several deltas and tool calls as
+started / argument delta / done, like a real provider, so `Runtime.stream()`
+can be tested too.
+
+`store_checks()` and `check_store()` check that a `StateStore` keeps the
+contract every Runlet store keeps (atomic appends, conflicts, exact round
+trips, ...): the same suite Runlet runs on its own stores.
 """
 
 from __future__ import annotations
@@ -29,8 +35,18 @@ from runlet.core.models import (
     ToolCallStarted,
     Usage,
 )
+from runlet.stores.conformance import StoreCheck, check_store, store_checks
 
-__all__ = ["FunctionProvider", "ScriptExhausted", "ScriptedProvider", "Turn", "call"]
+__all__ = [
+    "FunctionProvider",
+    "ScriptExhausted",
+    "ScriptedProvider",
+    "StoreCheck",
+    "Turn",
+    "call",
+    "check_store",
+    "store_checks",
+]
 
 Turn: TypeAlias = Union[str, Mapping[str, object], ToolCallPart, Sequence[ToolCallPart], ModelResponse]
 """One scripted model turn: text, a JSON object (structured output), tool calls, or a whole response."""
