@@ -193,7 +193,13 @@ class RedisServer:
             time.sleep(0.05)
 
     def start(self) -> None:
+        """Start the server the way it was started, and wait until it answers (it may be loading its data)."""
         subprocess.run(self.command, check=True, capture_output=True, timeout=60)
+        deadline = time.monotonic() + 60
+        while asyncio.run(redis_answers()) is not None:
+            if time.monotonic() > deadline:
+                pytest.fail(f"Redis did not answer after `{' '.join(self.command)}`")
+            time.sleep(0.05)
 
     def ensure(self) -> None:
         """Start the server if it is down."""
@@ -207,14 +213,3 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def wait_until(condition_text: str, check: object, timeout: float = 60.0) -> None:
-    """Poll a zero-argument callable until it returns true; fail naming `condition_text` after `timeout` seconds."""
-    assert callable(check)
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {condition_text}")
-        time.sleep(0.05)
-

@@ -397,7 +397,7 @@ class PostgresStore:
             what = operation if session is None else f"{operation} of session {session!r}"
             raise StateError(f"{self._where()}: the {what} failed: {error}") from error
         finally:
-            await pool.release(db)
+            await _release(pool, db)
         return await self._run(operation, session, work, retry=False, setup=setup)
 
     def _unavailable(self, operation: str, session: str | None, error: BaseException, *, sent: bool) -> StoreUnavailable:
@@ -422,3 +422,11 @@ class PostgresStore:
         if self.url is None:
             return "a given pool"
         return without_password(self.url)
+
+
+async def _release(pool: asyncpg.Pool[asyncpg.Record], db: _Connection) -> None:
+    """Give the connection back; a broken one is closed by the pool, which raises what broke it: not news here."""
+    try:
+        await pool.release(db)
+    except _UNAVAILABLE:
+        pass
