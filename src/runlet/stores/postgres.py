@@ -33,8 +33,8 @@ from typing_extensions import TypeAlias
 try:
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
-except ImportError as error:  # pragma: no cover - the extra is part of the dev install
-    raise ImportError('PostgresStore needs asyncpg: pip install "runlet[postgres]"', name=error.name) from error
+except ImportError as _missing:  # the extra is not installed
+    raise ImportError('PostgresStore needs asyncpg: pip install "runlet[postgres]"', name=_missing.name) from _missing
 
 from runlet.core.json import JsonValue
 from runlet.core.messages import Message

@@ -19,7 +19,7 @@ With `ttl`, both keys of a session expire `ttl` seconds after its last write.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar, cast
 
 try:
@@ -29,8 +29,8 @@ try:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import NoScriptError, RedisError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-except ImportError as error:  # pragma: no cover - the extra is part of the dev install
-    raise ImportError('RedisStore needs redis: pip install "runlet[redis]"', name=error.name) from error
+except ImportError as _missing:  # the extra is not installed
+    raise ImportError('RedisStore needs redis: pip install "runlet[redis]"', name=_missing.name) from _missing
 
 from runlet.core.json import JsonValue
 from runlet.core.messages import Message
@@ -90,11 +90,11 @@ class _Scripts:
         sha = self._sha.get(script)
         if sha is not None:
             try:
-                return cast(object, await client.evalsha(sha, len(keys), *keys, *args))  # type: ignore[no-untyped-call]
+                return cast(object, await client.evalsha(sha, len(keys), *keys, *args))
             except NoScriptError:
                 pass
         self._sha[script] = sha = str(await client.script_load(script))
-        return cast(object, await client.evalsha(sha, len(keys), *keys, *args))  # type: ignore[no-untyped-call]
+        return cast(object, await client.evalsha(sha, len(keys), *keys, *args))
 
 
 class RedisStore:
@@ -129,7 +129,7 @@ class RedisStore:
     ) -> None:
         source: str | Redis
         if client is not None and url is None:
-            if client.get_connection_kwargs().get("decode_responses"):
+            if client.connection_pool.connection_kwargs.get("decode_responses"):
                 raise ValueError(
                     "RedisStore needs a client made with decode_responses=False: it stores bytes "
                     "(UTF-8 JSON, which may hold unpaired surrogates that a decoding client would refuse)"
@@ -207,7 +207,8 @@ class RedisStore:
 
         async def scan(client: Redis) -> set[str]:
             found: set[str] = set()
-            async for key in client.scan_iter(match=pattern, count=1000):
+            keys = cast("AsyncIterator[object]", client.scan_iter(match=pattern, count=1000))  # pyright: ignore[reportUnknownMemberType]
+            async for key in keys:
                 name = stored_bytes(key, "Redis")[len(head) :]
                 for tail in (b"}:messages", b"}:state"):
                     if name.endswith(tail):
@@ -240,7 +241,7 @@ class RedisStore:
     async def _open_client(self) -> Redis:
         if isinstance(self._source, Redis):
             return self._source
-        pool = BlockingConnectionPool.from_url(
+        pool = BlockingConnectionPool.from_url(  # pyright: ignore[reportUnknownMemberType]
             self._source,
             max_connections=self.max_connections,
             timeout=self.timeout,
