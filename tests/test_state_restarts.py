@@ -12,7 +12,7 @@ import uuid
 
 import asyncpg
 import pytest
-import redis.asyncio
+import redis.asyncio as aioredis
 
 from conftest import Server
 from runlet import Message, StoreUnavailable
@@ -75,7 +75,7 @@ async def test_redis_restart_mid_append_raises_store_unavailable_and_the_store_r
         try:
             async with RedisStore(redis_server.url, prefix=redis_server.prefix) as store:
                 await store.append(session, batch("kept", 3), expected_length=0)
-                admin = redis.asyncio.Redis.from_url(redis_server.url)
+                admin = aioredis.Redis.from_url(redis_server.url)
                 await admin.client_pause(60_000, all=False)  # writes wait: the store's append is in flight
                 append = asyncio.ensure_future(store.append(session, batch("lost", 2), expected_length=3))
                 deadline = time.monotonic() + 60
