@@ -382,7 +382,7 @@ class PostgresStore:
         except _UNAVAILABLE as error:
             raise self._unavailable(operation, session, error, sent=False) from error
         except asyncpg.PostgresError as error:
-            raise StateError(f"{self._where()}: could not check the Runlet tables: {error}") from error
+            raise StateError(f"{self._where()}: could not open the store: {error}") from error
         try:
             return await work(db)
         except _UNAVAILABLE as error:
