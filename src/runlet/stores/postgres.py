@@ -193,7 +193,7 @@ class PostgresStore:
             raise ValueError("give PostgresStore a URL or pool=, not both and not neither")
         if schema is not None and not _IDENTIFIER.fullmatch(schema):
             raise ValueError(f"schema must be a plain SQL name (letters, digits, _), not {schema!r}")
-        if table_prefix and not _IDENTIFIER.fullmatch(table_prefix) or len(table_prefix + _LONGEST_TABLE) > 63:
+        if (table_prefix and not _IDENTIFIER.fullmatch(table_prefix)) or len(table_prefix + _LONGEST_TABLE) > 63:
             raise ValueError(
                 f"table_prefix must be empty or a plain SQL name (letters, digits, _) of at most "
                 f"{63 - len(_LONGEST_TABLE)} characters, not {table_prefix!r}"
@@ -273,12 +273,12 @@ class PostgresStore:
 
     async def _append(self, session: str, data: list[bytes], expected_length: int | None) -> int:
         async def append(db: _Connection) -> int:
+            if not data:
+                length = int(await db.fetchval(self._sql.length, session))
+                if expected_length is not None and length != expected_length:
+                    raise SessionConflict(session, expected=expected_length, actual=length)
+                return length
             while True:
-                if not data:
-                    length = int(await db.fetchval(self._sql.length, session))
-                    if expected_length is not None and length != expected_length:
-                        raise SessionConflict(session, expected=expected_length, actual=length)
-                    return length
                 try:
                     row = await db.fetchrow(self._sql.append, session, expected_length, data)
                 except asyncpg.UniqueViolationError:
