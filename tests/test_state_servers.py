@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")
 
 WORKER = Path(__file__).resolve().parent / "store_worker.py"
 KINDS = ("postgres", "redis")
-WORKERS = 6
+WORKERS = 4
 
 
 class Worker:
@@ -166,7 +166,7 @@ async def test_a_process_killed_mid_append_leaves_no_partial_history(kind: str, 
     rng = random.Random(19)
     async with store_for(kind, server) as store:
         batches = 0
-        for _ in range(3):
+        for _ in range(2):
             worker = Worker(kind, server)
             try:
                 assert worker.read() == "READY"
