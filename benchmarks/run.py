@@ -16,8 +16,9 @@ Sections:
 3. stream: in process, a scripted model streaming N text deltas: cost per delta.
 4. imports: `import runlet` (and the peers) in fresh subprocesses: wall time,
    memory, and runlet's own share separated from the stdlib's.
-5. others: `overhead.py`, `budget.py` and `events.py` in this directory, as
-   they are (their own output).
+5. others: `overhead.py`, `budget.py`, `events.py` and `stores.py` (the state
+   stores under load, on the local PostgreSQL and Redis when they answer) in
+   this directory, as they are (their own output).
 
 Every figure is a median over repeated samples. Cases run interleaved (round
 robin, rotating the order each round) after a warm-up, so a change of machine
@@ -72,7 +73,7 @@ from runlet.core.models import (  # noqa: E402
 )
 
 SECTIONS = ("http", "loop", "stream", "imports", "others")
-OTHERS = ("overhead.py", "budget.py", "events.py")
+OTHERS = ("overhead.py", "budget.py", "events.py", "stores.py")
 MODEL = "gpt-5.5"
 PROMPT = peers.PROMPT
 INSTRUCTIONS = peers.INSTRUCTIONS

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -74,3 +76,17 @@ def test_instruction_count_children_run(case: str) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_store_benchmark_runs_quick(tmp_path: Path, postgres: Server, redis: Server) -> None:
+    out = tmp_path / "stores.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "stores.py"), "--quick", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())
+    measured = {(row["store"], row["sessions"]) for row in results["rows"]}
+    stores = ("memory", "sqlite (FULL)", "sqlite (NORMAL)", "postgres", "redis")
+    assert measured == {(store, sessions) for store in stores for sessions in (1, 8)}, results["notes"]
+    assert all(row["appends_per_second"] > 0 and row["append_p99_ms"] >= row["append_p50_ms"] for row in results["rows"])

@@ -138,6 +138,39 @@ def test_the_store_codec_and_sqlite_are_imported_on_first_use() -> None:
     )
 
 
+def test_the_server_stores_import_their_drivers_on_first_use() -> None:
+    _run(
+        """
+        import sys
+        import runlet, runlet.stores, runlet.testing
+        drivers = {"asyncpg", "redis", "runlet.stores.postgres", "runlet.stores.redis"}
+        assert not drivers & set(sys.modules), sorted(drivers & set(sys.modules))
+        assert runlet.stores.PostgresStore.__name__ == "PostgresStore"
+        assert "asyncpg" in sys.modules and "redis" not in sys.modules
+        assert runlet.stores.RedisStore.__name__ == "RedisStore"
+        assert "redis" in sys.modules
+        """
+    )
+
+
+def test_a_missing_driver_says_which_extra_to_install() -> None:
+    _run(
+        """
+        import sys
+        sys.modules["asyncpg"] = None  # as if not installed
+        sys.modules["redis"] = None
+        import runlet.stores
+        for name, extra in (("PostgresStore", "postgres"), ("RedisStore", "redis")):
+            try:
+                getattr(runlet.stores, name)
+            except ImportError as error:
+                assert f'pip install "runlet[{extra}]"' in str(error), error
+            else:
+                raise AssertionError(f"{name} imported without its driver")
+        """
+    )
+
+
 def test_an_unknown_name_is_an_attribute_error_naming_it() -> None:
     with pytest.raises(AttributeError, match=r"module 'runlet' has no attribute 'Agnet'"):
         getattr(runlet, "Agnet")

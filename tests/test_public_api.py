@@ -39,7 +39,7 @@ HOMES = (
 DEEP_ONLY = {
     "CHECKPOINT_VERSION": "the checkpoint format's version, written into every checkpoint",
     "FORMAT_VERSION": "the messages envelope's version, written into every envelope",
-    "SCHEMA_VERSION": "the SQLite file's version, written into every file",
+    "SCHEMA_VERSION": "a store's table version (SQLite, PostgreSQL), written into its tables",
     "ToolCallAnswers": "how the runtime hands a resumed tool its answers",
     "current_answers": "how the runtime hands a resumed tool its answers",
     "FunctionSchema": "the schema engine behind @tool",

@@ -2,18 +2,23 @@
 
 Blocks use top-level `await`, as in `python -m asyncio` or a notebook. The ones
 that use `OpenAIResponsesProvider` reach a local Responses-compatible server
-through `OPENAI_BASE_URL`, as a user's environment would configure it.
+through `OPENAI_BASE_URL`, as a user's environment would configure it. The ones
+that use `PostgresStore` reach the test PostgreSQL server (servers.py) through
+`DATABASE_URL`, in a schema of their own that is dropped afterwards.
 """
 
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import CodeType, ModuleType
 
+import asyncpg
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -54,6 +59,30 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
         yield fake
 
 
+@pytest.fixture
+def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """For a block that uses PostgresStore: DATABASE_URL of a fresh schema on the test server."""
+    if "PostgresStore" not in request.node.callspec.params["code"]:
+        yield
+        return
+    url: str = request.getfixturevalue("postgres").url
+    schema = f"readme_{uuid.uuid4().hex[:12]}"
+    asyncio.run(run_sql(url, f'CREATE SCHEMA "{schema}"'))
+    monkeypatch.setenv("DATABASE_URL", f"{url}{'&' if '?' in url else '?'}search_path={schema}")
+    try:
+        yield
+    finally:
+        asyncio.run(run_sql(url, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+async def run_sql(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
 def compile_block(code: str, line: int) -> CodeType:
     return compile(code, f"README.md:{line}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
@@ -66,7 +95,7 @@ def test_the_readme_has_the_blocks_we_promise() -> None:
 
 @pytest.mark.parametrize(("line", "code"), readme_blocks(), ids=[f"line {line}" for line, _ in readme_blocks()])
 async def test_readme_block_runs(
-    line: int, code: str, server: FakeResponsesServer, monkeypatch: pytest.MonkeyPatch
+    line: int, code: str, server: FakeResponsesServer, database: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     replies = replies_for(code)
     server.add(*replies)

@@ -60,6 +60,7 @@ from runlet.core.state import (
     StateError,
     StateFormatError,
     StateVetoed,
+    StoreUnavailable,
     UnsupportedStateVersion,
 )
 from runlet.core.tools import FunctionTool, Tool, tool
@@ -187,6 +188,7 @@ __all__ = [
     "StateError",
     "StateFormatError",
     "StateVetoed",
+    "StoreUnavailable",
     "StreamInterrupted",
     "SystemClock",
     "TextPart",

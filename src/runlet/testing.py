@@ -1,10 +1,14 @@
-"""Providers for testing agents offline: scripted turns, or a function of the request.
+"""Testing without a model or a guess: scripted providers, and the conformance suite for state stores.
 
 Both stream: text comes as several deltas and tool calls as started / argument
 delta / done, like a real provider, so `Runtime.stream()` can be tested too.
 A turn may also be a fault, to test what a run does about it: a
 `ProviderError` to raise (a `RateLimited` with its `retry_after`, say), or a
 `BrokenStream` that shows some text and then breaks.
+
+`store_checks()` and `check_store()` check that a `StateStore` keeps the
+contract every Runlet store keeps (atomic appends, conflicts, exact round
+trips, ...): the same suite Runlet runs on its own stores.
 """
 
 from __future__ import annotations
@@ -33,8 +37,19 @@ from runlet.core.models import (
     ToolCallStarted,
     Usage,
 )
+from runlet.stores.conformance import StoreCheck, check_store, store_checks
 
-__all__ = ["BrokenStream", "FunctionProvider", "ScriptExhausted", "ScriptedProvider", "Turn", "call"]
+__all__ = [
+    "BrokenStream",
+    "FunctionProvider",
+    "ScriptExhausted",
+    "ScriptedProvider",
+    "StoreCheck",
+    "Turn",
+    "call",
+    "check_store",
+    "store_checks",
+]
 
 
 @frozen

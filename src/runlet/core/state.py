@@ -33,6 +33,7 @@ __all__ = [
     "StateFormatError",
     "StateStore",
     "StateVetoed",
+    "StoreUnavailable",
     "UnsupportedStateVersion",
     "validate_session_id",
 ]
@@ -100,6 +101,25 @@ class SessionConflict(StateError):
             f"session {session!r} holds {actual} messages, but this append extends a history of "
             f"{expected}: another run appended to it meanwhile; nothing was appended"
         )
+
+
+class StoreUnavailable(StateError):
+    """A store could not reach its server, or lost the connection during the operation.
+
+    Nothing the store had committed before is lost. A failed `load`,
+    `get_state` or `set_state` changed nothing and can simply be tried again;
+    an `append` whose connection broke after it was sent may or may not have
+    been stored, so load the session to find out before appending again (an
+    append with `expected_length` never stores twice: a second attempt raises
+    `SessionConflict` if the first one went through).
+    """
+
+    def __init__(self, message: str, *, operation: str, session: str | None = None) -> None:
+        self.operation = operation
+        """The store method that failed: `"load"`, `"append"`, `"get_state"`, `"set_state"`, ..."""
+        self.session = session
+        """The session it was for, if any."""
+        super().__init__(message)
 
 
 class StateVetoed(StateError):

@@ -1,4 +1,4 @@
-"""State stores: where sessions live. The `StateStore` protocol, `MemoryStore` (the default) and `SQLiteStore`.
+"""State stores: where sessions live. The `StateStore` protocol, `MemoryStore` (the default), `SQLiteStore`, `PostgresStore` and `RedisStore`.
 
 Any class that fits `StateStore` works too; the codec (`message_to_json`,
 `dumps_messages`, `run_state_to_json`, `checkpoint_to_json`, ...) is the JSON
@@ -6,9 +6,10 @@ format Runlet's own stores and checkpoints use, for a store of your own, a
 durable engine, or export. The store
 errors (`SessionConflict`, `StateFormatError`, ...) are `runlet`'s; a store of
 your own checks every session id with `validate_session_id`, the rule all
-stores share. `SQLiteStore`
-and the codec are imported on first use, so `import runlet` imports neither
-`sqlite3` nor the codec. See docs/state.md.
+stores share. The stores and the codec are imported on first use, so `import
+runlet` imports none of `sqlite3`, `asyncpg`, `redis` or the codec.
+`PostgresStore` needs the `runlet[postgres]` extra, `RedisStore` the
+`runlet[redis]` extra. See docs/state.md.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
         usage_from_json,
         usage_to_json,
     )
+    from runlet.stores.postgres import PostgresStore
+    from runlet.stores.redis import RedisStore
     from runlet.stores.sqlite import SQLiteStore
 else:
     from runlet.core._deferred import deferred_exports
@@ -42,6 +45,8 @@ else:
     __getattr__, __dir__ = deferred_exports(
         globals(),
         {
+            "PostgresStore": "runlet.stores.postgres",
+            "RedisStore": "runlet.stores.redis",
             "SQLiteStore": "runlet.stores.sqlite",
             **dict.fromkeys(
                 (
@@ -68,6 +73,8 @@ else:
 __all__ = [
     "MAX_SESSION_ID_LENGTH",
     "MemoryStore",
+    "PostgresStore",
+    "RedisStore",
     "SQLiteStore",
     "StateStore",
     "checkpoint_from_json",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from runlet import Agent, Message, Runtime
-from runlet.stores import MemoryStore, SQLiteStore, StateStore
-from runlet.testing import ScriptedProvider
+from runlet.stores import MemoryStore, PostgresStore, RedisStore, SQLiteStore, StateStore
+from runlet.testing import ScriptedProvider, check_store
 
 agent: Agent[None, str] = Agent(name="chat", model=ScriptedProvider(["hi"]))
 
@@ -51,3 +51,10 @@ async def misuse(store: MemoryStore) -> None:
     await store.set_state("s", "k", object())  # expect-error
     await store.set_state("s", "k", {1: "int keys"})  # expect-error
     SQLiteStore("chat.db", synchronous="OFF")  # expect-error
+    PostgresStore("postgresql://app@db/app", pool="a pool")  # expect-error
+    PostgresStore("postgresql://app@db/app", table_prefix=None)  # expect-error
+    RedisStore("redis://cache", client="a client")  # expect-error
+    RedisStore("redis://cache", ttl="1 day")  # expect-error
+    await check_store("not a store")  # expect-error
+    with PostgresStore("postgresql://app@db/app"):  # expect-error
+        pass

@@ -7,11 +7,28 @@ from dataclasses import dataclass
 
 from typing_extensions import assert_type
 
-from runlet import Agent, InvalidSessionId, JsonValue, Message, RunContext, RunResult, Runtime, SessionConflict, StateError, tool
+import asyncpg
+import redis.asyncio
+
+from runlet import (
+    Agent,
+    InvalidSessionId,
+    JsonValue,
+    Message,
+    RunContext,
+    RunResult,
+    Runtime,
+    SessionConflict,
+    StateError,
+    StoreUnavailable,
+    tool,
+)
 from runlet.events import StateSaved
 from runlet.stores import (
     MAX_SESSION_ID_LENGTH,
     MemoryStore,
+    PostgresStore,
+    RedisStore,
     SQLiteStore,
     StateStore,
     dumps_messages,
@@ -20,7 +37,7 @@ from runlet.stores import (
     message_to_json,
     validate_session_id,
 )
-from runlet.testing import ScriptedProvider
+from runlet.testing import ScriptedProvider, StoreCheck, check_store, store_checks
 
 agent: Agent[None, str] = Agent(name="chat", model=ScriptedProvider(["hi"]))
 
@@ -44,10 +61,42 @@ class MyStore:
         await self.inner.set_state(session, key, value)
 
 
-stores: list[StateStore] = [MemoryStore(), SQLiteStore("chat.db"), MyStore()]
+stores: list[StateStore] = [
+    MemoryStore(),
+    SQLiteStore("chat.db"),
+    PostgresStore("postgresql://app@db/app"),
+    RedisStore("redis://cache:6379/0"),
+    MyStore(),
+]
 longest: int = MAX_SESSION_ID_LENGTH
 assert_type(validate_session_id("abc"), str)
 bad_id: StateError = InvalidSessionId("empty")
+
+
+async def many_hosts(pool: asyncpg.Pool[asyncpg.Record], client: redis.asyncio.Redis) -> None:
+    async with PostgresStore("postgresql://app@db/app", schema="chat", table_prefix="app_", max_size=20) as postgres:
+        assert_type(await postgres.setup(), int)
+        assert_type(await postgres.sessions(), tuple[str, ...])
+        await postgres.delete_session("abc")
+    shared = PostgresStore(pool=pool, create_tables=False)
+    cache = RedisStore(client=client, prefix="chat:", ttl=86_400)
+    try:
+        await Runtime(store=cache).run(agent, "hi", session="abc")
+    except StoreUnavailable as error:
+        assert_type(error.operation, str)
+        assert_type(error.session, str | None)
+    await shared.close()
+    await cache.close()
+
+
+async def conformance(store: StateStore) -> None:
+    checks = store_checks()
+    assert_type(checks, tuple[StoreCheck, ...])
+    for check in checks:
+        assert_type(check.name, str)
+        await check(store)
+        await check(store, MyStore())
+    await check_store(MyStore())
 
 
 async def chat(store: StateStore) -> None:
