@@ -47,7 +47,7 @@ T = TypeVar("T")
 
 @frozen
 class ModelTurn:
-    """What one model call left: the state after it (usage, counters, a compressed context), the response, the tools offered."""
+    """What one model call left: the state after it (usage, counters, a compressed context, the model's turn added), the response, the tools offered."""
 
     state: RunState
     response: ModelResponse
@@ -220,7 +220,14 @@ async def _after(
         await run.emitter.report_hooks(after.decisions)
         if isinstance(after, Proceed):
             response = after.value
-    state = replace(state, usage=state.usage + response.usage, model_requests=requests)
+    message = response.message  # the model's turn joins the conversation
+    state = replace(
+        state,
+        usage=state.usage + response.usage,
+        model_requests=requests,
+        new=(*state.new, message),
+        context=(*state.context, message),
+    )
     run.runtime.limits.check_usage(state.usage)
     final = response
     emitter = run.emitter
@@ -241,7 +248,8 @@ async def _after(
         partial = run.output.partial()
         if partial is not None and partial.feed(final.text):
             await _partial_output(run, span, partial)
-    return ModelTurn(state, response, frozenset(tool.name for tool in request.tools))
+    offered = run.offered if request.tools is run.tool_definitions else frozenset(tool.name for tool in request.tools)
+    return ModelTurn(state, response, offered)
 
 
 async def _partial_output(run: Run, span: str, partial: PartialOutput) -> None:

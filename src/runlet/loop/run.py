@@ -60,7 +60,7 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "tools", "tool_definitions", "output", "semaphore",
+        "tools", "tool_definitions", "offered", "output", "semaphore",
     )
 
     def __init__(self, runtime: Runtime, agent: Agent[Any, Any], deps: object, state: RunState, *, streaming: bool) -> None:
@@ -84,6 +84,8 @@ class Run:
         """Whether model calls stream: `stream()` asked for it and the model can (else one call, one delta)."""
         self.tools: dict[str, Tool[Any]] = {t.name: t for t in agent.tools}
         self.tool_definitions: tuple[ToolDefinition, ...] = tuple(tool_definition(t) for t in agent.tools)
+        self.offered: frozenset[str] = frozenset(t.name for t in self.tool_definitions)
+        """The names of the tools every step offers, unless a hook changes a request's tools."""
         self.output: OutputSpec[Any] = OutputSpec(agent.output_type)
         parallel = runtime.max_parallel_tools if self.capabilities.parallel_tool_calls else 1
         self.semaphore: asyncio.Semaphore | None = asyncio.Semaphore(parallel) if parallel else None

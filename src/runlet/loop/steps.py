@@ -175,8 +175,7 @@ async def ask_model(run: Run, state: RunState) -> Step:
         assert turn is not None, "stream_model ends with the turn"
     else:
         turn = await call_model(run, state)
-    response = turn.response
-    state = turn.state.appended(response.message)
+    response, state = turn.response, turn.state
     calls = response.tool_calls
     if calls:
         yield Transition(state, RunTools(calls, turn.offered))
