@@ -38,6 +38,9 @@ from runlet.core.errors import (
     ToolError,
     ToolRetry,
     ToolTimeout,
+    UnsupportedContent,
+    UnsupportedFeature,
+    UnsupportedSetting,
     UsageLimitExceeded,
     UserError,
     ValidationError,
@@ -45,10 +48,24 @@ from runlet.core.errors import (
 )
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.limits import Limits
-from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    ImageDetail,
+    ImagePart,
+    MediaKind,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import Capabilities, FinishReason, ModelRequest, ModelResponse, OutputSchema, ToolDefinition, Usage
 from runlet.core.state import SessionConflict, StateError, StateFormatError, StateVetoed, UnsupportedStateVersion
-from runlet.core.tools import FunctionTool, Tool, tool
+from runlet.core.tools import FunctionTool, Tool, ToolContent, tool
 from runlet.core.run_state import RunState
 from runlet.loop.executor import Executor, LocalExecutor
 from runlet.runtime import RetryPolicy, RunResult, Runtime
@@ -111,6 +128,7 @@ __all__ = [
     "Answer",
     "ApprovalRequest",
     "Approve",
+    "AudioPart",
     "AuthenticationFailed",
     "BadRequest",
     "Capabilities",
@@ -119,6 +137,7 @@ __all__ = [
     "ContentFiltered",
     "ContextBudgetExceeded",
     "ContextLengthExceeded",
+    "DocumentPart",
     "EditArguments",
     "Executor",
     "FinishReason",
@@ -127,6 +146,8 @@ __all__ = [
     "HumanInputRequired",
     "HumanRequest",
     "HumanResponse",
+    "ImageDetail",
+    "ImagePart",
     "InputRequest",
     "Interruption",
     "InvalidHumanResponse",
@@ -136,6 +157,8 @@ __all__ = [
     "LocalExecutor",
     "MalformedResponse",
     "MaxStepsExceeded",
+    "MediaKind",
+    "MediaPart",
     "Message",
     "ModelCallVetoed",
     "ModelRequest",
@@ -166,11 +189,15 @@ __all__ = [
     "TextPart",
     "Tool",
     "ToolCallPart",
+    "ToolContent",
     "ToolDefinition",
     "ToolError",
     "ToolResultPart",
     "ToolRetry",
     "ToolTimeout",
+    "UnsupportedContent",
+    "UnsupportedFeature",
+    "UnsupportedSetting",
     "UnsupportedStateVersion",
     "Usage",
     "UsageLimitExceeded",

@@ -16,7 +16,16 @@ from typing_extensions import TypeAlias, assert_never
 
 from runlet.core.budget import TokenBudgeter, estimate_tokens
 from runlet.core.errors import ProviderError
-from runlet.core.messages import Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    ImagePart,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import (
     Capabilities,
     ModelRequest,
@@ -35,7 +44,10 @@ __all__ = ["FunctionProvider", "ScriptExhausted", "ScriptedProvider", "Turn", "c
 Turn: TypeAlias = Union[str, Mapping[str, object], ToolCallPart, Sequence[ToolCallPart], ModelResponse]
 """One scripted model turn: text, a JSON object (structured output), tool calls, or a whole response."""
 
-DEFAULT_CAPABILITIES = Capabilities(context_window=128_000, max_output_tokens=4_096)
+DEFAULT_CAPABILITIES = Capabilities(
+    context_window=128_000, max_output_tokens=4_096, media=frozenset({"image", "audio", "document"})
+)
+"""A large window, and every kind of media accepted."""
 
 _call_ids = itertools.count(1)
 
@@ -173,7 +185,7 @@ def _visible_text(part: Part) -> str:
             return part.text
         case ToolCallPart():
             return part.name + part.arguments
-        case ToolResultPart() | ReasoningPart():
+        case ToolResultPart() | ReasoningPart() | ImagePart() | AudioPart() | DocumentPart():
             return ""
         case _:
             assert_never(part)

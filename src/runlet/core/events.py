@@ -101,6 +101,8 @@ class RunStarted(EventBase):
     type: ClassVar[Literal["run.started"]] = "run.started"
     input: str
     """The text of the last input message."""
+    media: tuple[Mapping[str, JsonValue], ...] = ()
+    """The images, audio and documents of the last input message, summarised (`kind`, `media_type`, `size`, `sha256`, or `url`); never their bytes."""
 
 
 @frozen(kw_only=True)
@@ -280,6 +282,8 @@ class ToolCompleted(EventBase):
     result: str
     duration_ms: float
     """Wall-clock time of the call."""
+    media: tuple[Mapping[str, JsonValue], ...] = ()
+    """The images, audio and documents the tool returned, summarised as in `run.started`; never their bytes."""
 
 
 @frozen(kw_only=True)

@@ -9,8 +9,9 @@ from typing import Literal, Protocol, Union
 from typing_extensions import TypeAlias
 
 from runlet.core._frozen import frozen
+from runlet.core.errors import UnsupportedContent
 from runlet.core.json import JsonObject
-from runlet.core.messages import Message, Part, TextPart, ToolCallPart
+from runlet.core.messages import MEDIA_PARTS, MediaKind, MediaPart, Message, Part, TextPart, ToolCallPart, ToolResultPart
 
 FinishReason: TypeAlias = Literal["stop", "tool_calls", "length", "content_filter", "other"]
 """Why the model stopped: a final answer, tool calls, the output limit, a filter, or else."""
@@ -51,6 +52,11 @@ class Capabilities:
     tools: bool = True
     structured_output: bool = True
     parallel_tool_calls: bool = True
+    media: frozenset[MediaKind] = frozenset()
+    """The kinds of media the model takes as input besides text (`"image"`, `"audio"`, `"document"`).
+
+    A request with any other kind is refused before it is sent (`check_content`).
+    """
 
 
 @frozen
@@ -178,6 +184,48 @@ ModelStreamEvent: TypeAlias = Union[
     TextDelta, ReasoningDelta, ToolCallStarted, ToolCallDelta, ToolCallDone, ResponseCompleted
 ]
 """What `Provider.stream()` yields. A stream that ends without `ResponseCompleted` is an error."""
+
+
+def check_content(messages: Sequence[Message], capabilities: Capabilities, *, model: str) -> None:
+    """Refuse media the model does not accept, or media where no message may carry it, before anything is sent.
+
+    Images, audio and documents go in user messages and in tool results; a
+    kind the model's `Capabilities.media` leaves out raises `UnsupportedContent`
+    naming the kind and the fix. The runtime checks every request, and the
+    shipped providers check what they are given.
+    """
+    accepted = capabilities.media
+    for message in messages:
+        for part in message.parts:
+            if isinstance(part, MEDIA_PARTS):
+                if message.role != "user":
+                    raise UnsupportedContent(
+                        f"a {message.role} message carries {_a(part.kind)}: images, audio and documents go in "
+                        "user messages and in tool results (ToolResultPart.media)",
+                        feature=f"{part.kind} input",
+                        provider=model,
+                    )
+                if part.kind not in accepted:
+                    raise _refused(part, accepted, model)
+            elif isinstance(part, ToolResultPart):
+                for media in part.media:
+                    if media.kind not in accepted:
+                        raise _refused(media, accepted, model)
+
+
+def _refused(part: MediaPart, accepted: frozenset[MediaKind], model: str) -> UnsupportedContent:
+    takes = ", ".join(sorted(accepted)) or "text only"
+    return UnsupportedContent(
+        f"{model} does not accept {part.kind} input (its Capabilities.media: {takes}); nothing was sent. "
+        f"Use a model that does, declare what the model takes with capabilities=Capabilities(..., "
+        f'media=frozenset({{"{part.kind}", ...}})), or leave the {part.kind} out',
+        feature=f"{part.kind} input",
+        provider=model,
+    )
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 class Provider(Protocol):

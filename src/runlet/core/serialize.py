@@ -15,6 +15,15 @@ One message is a JSON object:
         {"kind": "reasoning", "provider": "openai", "data": {...}, "summary": ""}]}
     {"role": "tool", "parts": [
         {"kind": "tool_result", "call_id": "c1", "name": "lookup", "content": "ok", "is_error": false}]}
+    {"role": "user", "parts": [
+        {"kind": "text", "text": "What is on this invoice?"},
+        {"kind": "image", "media_type": "image/png", "data": "iVBORw0KGgo...", "url": null, "detail": "auto"},
+        {"kind": "document", "media_type": "application/pdf", "data": null, "url": "https://...", "filename": ""},
+        {"kind": "audio", "media_type": "audio/wav", "data": "UklGR...", "url": null}]}
+
+Media bytes are written as base64 (a third larger than the bytes); a tool
+result that returned media has a `"media"` array of such parts, and no
+`"media"` key when it returned none, so what Runlet 0.3 wrote reads the same.
 
 A list of messages saved on its own (`dumps_messages`) is wrapped in an
 envelope with a format version: `{"format": "runlet.messages", "version": 1,
@@ -28,12 +37,29 @@ and infinities are not JSON and are refused (`ValueError`).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from typing_extensions import assert_never
+
 from runlet.core.json import JsonObject, JsonValue
-from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    ImageDetail,
+    ImagePart,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import Usage
 from runlet.core.run_state import RunState
 from runlet.core.state import StateFormatError, UnsupportedStateVersion
@@ -73,21 +99,43 @@ def message_to_json(message: Message) -> dict[str, JsonValue]:
 
 
 def _part_to_json(part: Part) -> dict[str, JsonValue]:
-    if isinstance(part, TextPart):
-        return {"kind": "text", "text": part.text}
-    if isinstance(part, ToolCallPart):
-        return {"kind": "tool_call", "call_id": part.call_id, "name": part.name, "arguments": part.arguments}
-    if isinstance(part, ToolResultPart):
-        return {
-            "kind": "tool_result",
-            "call_id": part.call_id,
-            "name": part.name,
-            "content": part.content,
-            "is_error": part.is_error,
-        }
-    if isinstance(part, ReasoningPart):  # pyright: ignore[reportUnnecessaryIsInstance]  # the last member, checked
-        return {"kind": "reasoning", "provider": part.provider, "data": part.data, "summary": part.summary}
-    raise TypeError(f"not a message part: {type(part).__name__}")
+    match part:
+        case TextPart():
+            return {"kind": "text", "text": part.text}
+        case ToolCallPart():
+            return {"kind": "tool_call", "call_id": part.call_id, "name": part.name, "arguments": part.arguments}
+        case ToolResultPart():
+            result: dict[str, JsonValue] = {
+                "kind": "tool_result",
+                "call_id": part.call_id,
+                "name": part.name,
+                "content": part.content,
+                "is_error": part.is_error,
+            }
+            if part.media:
+                result["media"] = [_media_to_json(m) for m in part.media]
+            return result
+        case ReasoningPart():
+            return {"kind": "reasoning", "provider": part.provider, "data": part.data, "summary": part.summary}
+        case ImagePart() | AudioPart() | DocumentPart():
+            return _media_to_json(part)
+        case _:
+            assert_never(part)
+
+
+def _media_to_json(part: MediaPart) -> dict[str, JsonValue]:
+    data = base64.b64encode(part.data).decode("ascii") if part.data is not None else None
+    obj: dict[str, JsonValue] = {"kind": part.kind, "media_type": part.media_type, "data": data, "url": part.url}
+    match part:
+        case ImagePart():
+            obj["detail"] = part.detail
+        case DocumentPart():
+            obj["filename"] = part.filename
+        case AudioPart():
+            pass
+        case _:
+            assert_never(part)
+    return obj
 
 
 def message_from_json(value: object) -> Message:
@@ -118,11 +166,14 @@ def _part_from_json(value: object) -> Part:
         _fields(obj, ("kind", "call_id", "name", "arguments"))
         return ToolCallPart(_str(obj, "call_id"), _str(obj, "name"), _str(obj, "arguments"))
     if kind == "tool_result":
-        _fields(obj, ("kind", "call_id", "name", "content", "is_error"))
+        _fields(obj, ("kind", "call_id", "name", "content", "is_error", "media") if "media" in obj else _RESULT)
         is_error = obj["is_error"]
         if not isinstance(is_error, bool):
             raise StateFormatError(f"a tool_result part's is_error must be a boolean, not {_kind(is_error)}")
-        return ToolResultPart(_str(obj, "call_id"), _str(obj, "name"), _str(obj, "content"), is_error)
+        media = tuple(_media_from_json(m) for m in _list(obj, "media", "a tool_result part")) if "media" in obj else ()
+        return ToolResultPart(_str(obj, "call_id"), _str(obj, "name"), _str(obj, "content"), is_error, media)
+    if kind in ("image", "audio", "document"):
+        return _media_from_json(obj)
     if kind == "reasoning":
         _fields(obj, ("kind", "provider", "data", "summary"))
         data = obj["data"]
@@ -130,6 +181,45 @@ def _part_from_json(value: object) -> Part:
             raise StateFormatError(f"a reasoning part's data must be a JSON object, not {_kind(data)}")
         return ReasoningPart(_str(obj, "provider"), cast(JsonObject, data), _str(obj, "summary"))
     raise StateFormatError(f"unknown message part kind {kind!r}")
+
+
+_DETAILS: dict[object, ImageDetail] = {"auto": "auto", "low": "low", "high": "high"}
+_RESULT = ("kind", "call_id", "name", "content", "is_error")
+_MEDIA_FIELDS = {
+    "image": ("kind", "media_type", "data", "url", "detail"),
+    "audio": ("kind", "media_type", "data", "url"),
+    "document": ("kind", "media_type", "data", "url", "filename"),
+}
+
+
+def _media_from_json(value: object) -> MediaPart:
+    obj = _object(value, "a media part")
+    kind = obj.get("kind")
+    names = _MEDIA_FIELDS.get(kind) if isinstance(kind, str) else None
+    if names is None:
+        raise StateFormatError(f"unknown media part kind {kind!r}")
+    _fields(obj, names)
+    encoded, url = obj["data"], obj["url"]
+    if encoded is not None and not isinstance(encoded, str):
+        raise StateFormatError(f"a {kind} part's data must be base64 text or null, not {_kind(encoded)}")
+    if url is not None and not isinstance(url, str):
+        raise StateFormatError(f"a {kind} part's url must be a string or null, not {_kind(url)}")
+    try:
+        data = base64.b64decode(encoded, validate=True) if encoded is not None else None
+    except binascii.Error as error:
+        raise StateFormatError(f"a {kind} part's data is not valid base64: {error}") from None
+    media_type = _str(obj, "media_type")
+    detail = _DETAILS.get(obj.get("detail", "auto"))
+    if detail is None:
+        raise StateFormatError(f'an image part\'s detail must be "auto", "low" or "high", not {obj["detail"]!r}')
+    try:
+        if kind == "image":
+            return ImagePart(data, media_type, url, detail)
+        if kind == "audio":
+            return AudioPart(data, media_type, url)
+        return DocumentPart(data, media_type, url, _str(obj, "filename"))
+    except ValueError as error:
+        raise StateFormatError(f"a stored {kind} part is not valid: {error}") from None
 
 
 _KEYS: dict[tuple[str, ...], frozenset[str]] = {}
@@ -142,8 +232,9 @@ def _fields(obj: dict[str, object], names: tuple[str, ...]) -> None:
     if obj.keys() != keys:
         missing = [name for name in names if name not in obj]
         extra = sorted(name for name in obj if name not in names)
+        kind = str(obj.get("kind"))
         raise StateFormatError(
-            f"a {obj.get('kind')} part needs exactly the fields {', '.join(names)}"
+            f"{'an' if kind[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {kind} part needs exactly the fields {', '.join(names)}"
             + (f"; missing {missing}" if missing else "")
             + (f"; unknown {extra}" if extra else "")
         )

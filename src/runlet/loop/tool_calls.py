@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 from typing_extensions import TypeAlias, assert_never
 
@@ -21,7 +21,7 @@ from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answ
 from runlet.core.context import RunContext
 from runlet.core.errors import HookError, ToolError, ToolTimeout, ValidationError
 from runlet.core.hooks import HookDecision, HookOutcome, Interrupted, Proceed, Vetoed
-from runlet.core.messages import Message, ToolCallPart, ToolResultPart
+from runlet.core.messages import MEDIA_PARTS, MediaPart, Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool
 from runlet.loop.run import Run
@@ -166,7 +166,14 @@ def _event(run: Run, outcome: ToolOutcome) -> events.Event:
     call = outcome.call
     match outcome:
         case Completed(result=result, duration_ms=duration_ms):
-            return events.ToolCompleted(**meta, tool=call.name, call_id=call.call_id, result=result.content, duration_ms=duration_ms)
+            return events.ToolCompleted(
+                **meta,
+                tool=call.name,
+                call_id=call.call_id,
+                result=result.content,
+                duration_ms=duration_ms,
+                media=tuple(part.summary() for part in result.media),
+            )
         case Failed(error=error, error_type=error_type, duration_ms=duration_ms):
             return events.ToolFailed(
                 **meta, tool=call.name, call_id=call.call_id, error=error, error_type=error_type, duration_ms=duration_ms
@@ -303,11 +310,27 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
     except Exception as error:
         message = f"{call.name!r} raised {type(error).__name__}: {error}"
         return failed(f"Error: the tool {message}", message, type(error).__name__)
-    if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
-        message = f"{call.name!r} returned {type(content).__name__}, not str"
-        return failed(f"Error: the tool {message}", message, "TypeError")
+    if isinstance(content, str):
+        result = _result(call, content, False)
+    else:
+        media = _media(content)
+        if media is None:
+            message = f"{call.name!r} returned {type(content).__name__}, not str or a tuple of str and media parts"
+            return failed(f"Error: the tool {message}", message, "TypeError")
+        texts = "\n".join(item for item in content if isinstance(item, str))
+        result = ToolResultPart(call.call_id, call.name, texts, False, media)
     ms = (time.perf_counter() - started) * 1000
-    return Completed(call=call, result=_result(call, content, False), span=span, duration_ms=ms)
+    return Completed(call=call, result=result, span=span, duration_ms=ms)
+
+
+def _media(content: object) -> tuple[MediaPart, ...] | None:
+    """The media parts of a tool's content (a tuple of texts and media), or `None` when it is not one (a tool typed loosely)."""
+    if not isinstance(content, tuple):
+        return None
+    items = cast("tuple[object, ...]", content)
+    if not all(isinstance(item, (str, *MEDIA_PARTS)) for item in items):
+        return None
+    return tuple(item for item in items if isinstance(item, MEDIA_PARTS))
 
 
 def _result(call: ToolCallPart, content: str, is_error: bool) -> ToolResultPart:

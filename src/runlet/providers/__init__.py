@@ -5,7 +5,8 @@ imports a model SDK, so `openai` and `anthropic` stay optional extras (`pip
 install "runlet[openai]"`, `pip install "runlet[anthropic]"`). A provider of
 your own fits `Provider` by shape; its `stream()` yields `ModelStreamEvent`s
 (`TextDelta`, `ReasoningDelta`, `ToolCallStarted`, `ToolCallDelta`,
-`ToolCallDone`, then `ResponseCompleted`). See docs/providers.md.
+`ToolCallDone`, then `ResponseCompleted`); `check_content` refuses media
+the model does not take before anything is sent. See docs/providers.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from runlet.core.models import (
     ToolCallDelta,
     ToolCallDone,
     ToolCallStarted,
+    check_content,
 )
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ __all__ = [
     "ToolCallDelta",
     "ToolCallDone",
     "ToolCallStarted",
+    "check_content",
 ]
 
 

@@ -54,14 +54,28 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
-from runlet.core.errors import MalformedResponse, ProviderError, ProviderUnavailable, UserError
+from typing_extensions import assert_never
+
+from runlet.core.errors import MalformedResponse, ProviderError, ProviderUnavailable, UnsupportedContent, UserError
 from runlet.core.json import JsonObject
-from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    ImagePart,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import (
     Capabilities,
     FinishReason,
@@ -77,10 +91,11 @@ from runlet.core.models import (
     ToolCallStarted,
     ToolDefinition,
     Usage,
+    check_content,
 )
 from runlet.providers._connection import Redactor, api_key_or_placeholder, reject_settings_beside_client
 from runlet.providers._envelope import Envelope, Sdk, body_message, status_error
-from runlet.providers._model_table import CLAUDE_MODELS
+from runlet.providers._model_table import CLAUDE_MODELS, VISION
 from runlet.providers._options import CallOptions, api_parameters, apply_options
 from runlet.providers.strict_schema import schema_to_send
 
@@ -106,9 +121,9 @@ PROVIDER = "anthropic"
 OUTPUT_TOOL_NAME = "runlet_output"
 """The tool that carries the final answer when `structured_output="tool"`."""
 
-DEFAULT_CAPABILITIES = Capabilities(context_window=200_000, max_output_tokens=8_192)
+DEFAULT_CAPABILITIES = Capabilities(context_window=200_000, max_output_tokens=8_192, media=VISION)
 """For models the table of Claude models does not know. Every current Claude model takes 200k
-tokens; the output limit is kept small so a default `max_tokens` is always accepted."""
+tokens, images and PDFs; the output limit is kept small so a default `max_tokens` is always accepted."""
 
 # The HTTP status an error type stands for, for `error` events inside a 200 stream.
 _TYPE_STATUS: Mapping[str, int] = {
@@ -231,6 +246,7 @@ class AnthropicProvider:
         return None
 
     def _build_call(self, request: ModelRequest) -> tuple[MessageCreateParamsBase, CallOptions]:
+        check_content(request.messages, self.capabilities(), model=repr(self))
         system, messages = _messages(request.messages)
         max_tokens = request.max_output_tokens or self.capabilities().max_output_tokens
         params: MessageCreateParamsBase = {"model": self.model, "max_tokens": max_tokens, "messages": messages}
@@ -549,22 +565,25 @@ def _messages(messages: Sequence[Message]) -> tuple[str, list[MessageParam]]:
         results: list[dict[str, object]] = []
         blocks: list[dict[str, object]] = []
         for part in message.parts:
-            if isinstance(part, TextPart):
-                if part.text:
-                    blocks.append({"type": "text", "text": part.text})
-            elif isinstance(part, ToolCallPart):
-                if role != "assistant":
-                    raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
-                blocks.append({"type": "tool_use", "id": part.call_id, "name": part.name, "input": _tool_input(part)})
-            elif isinstance(part, ToolResultPart):
-                result: dict[str, object] = {"type": "tool_result", "tool_use_id": part.call_id, "content": part.content}
-                if part.is_error:
-                    result["is_error"] = True
-                if role == "assistant":
-                    raise UserError(f"an assistant message cannot carry a tool result ({part.call_id!r})")
-                results.append(result)
-            elif part.provider == PROVIDER and role == "assistant":
-                blocks.append(dict(part.data))  # thinking, sent back exactly as received
+            match part:
+                case TextPart():
+                    if part.text:
+                        blocks.append({"type": "text", "text": part.text})
+                case ToolCallPart():
+                    if role != "assistant":
+                        raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
+                    blocks.append({"type": "tool_use", "id": part.call_id, "name": part.name, "input": _tool_input(part)})
+                case ToolResultPart():
+                    if role == "assistant":
+                        raise UserError(f"an assistant message cannot carry a tool result ({part.call_id!r})")
+                    results.append(_tool_result(part))
+                case ReasoningPart():
+                    if part.provider == PROVIDER and role == "assistant":
+                        blocks.append(dict(part.data))  # thinking, sent back exactly as received
+                case ImagePart() | AudioPart() | DocumentPart():
+                    blocks.append(_media_block(part))
+                case _:
+                    assert_never(part)
         if not results and not blocks:
             continue
         if turns and turns[-1][0] == role:
@@ -578,6 +597,65 @@ def _messages(messages: Sequence[Message]) -> tuple[str, list[MessageParam]]:
         if content:
             out.append(cast("MessageParam", {"role": role, "content": content}))
     return "\n\n".join(system), out
+
+
+def _tool_result(part: ToolResultPart) -> dict[str, object]:
+    """A `tool_result` block: the text, or the text and the media the tool returned as content blocks."""
+    content: object = part.content
+    if part.media:
+        text: list[dict[str, object]] = [{"type": "text", "text": part.content}] if part.content else []
+        content = [*text, *(_media_block(media) for media in part.media)]
+    result: dict[str, object] = {"type": "tool_result", "tool_use_id": part.call_id, "content": content}
+    if part.is_error:
+        result["is_error"] = True
+    return result
+
+
+_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+def _media_block(part: MediaPart) -> dict[str, object]:
+    """An `image` or `document` block, from the part's bytes (base64, or text for a text document) or its URL."""
+    match part:
+        case ImagePart():
+            if part.data is None:
+                return {"type": "image", "source": {"type": "url", "url": part.url}}
+            if part.media_type not in _IMAGE_TYPES:
+                raise UnsupportedContent(
+                    f"Anthropic takes JPEG, PNG, GIF and WebP images, not {part.media_type}: convert the image first",
+                    feature="image input",
+                    provider="AnthropicProvider",
+                )
+            return {"type": "image", "source": {"type": "base64", "media_type": part.media_type, "data": _base64(part.data)}}
+        case DocumentPart():
+            block: dict[str, object] = {"type": "document"}
+            if part.data is None:
+                block["source"] = {"type": "url", "url": part.url}
+            elif part.media_type == "application/pdf":
+                block["source"] = {"type": "base64", "media_type": "application/pdf", "data": _base64(part.data)}
+            elif part.media_type.startswith("text/"):
+                block["source"] = {"type": "text", "media_type": "text/plain", "data": part.data.decode("utf-8", "replace")}
+            else:
+                raise UnsupportedContent(
+                    f"Anthropic takes PDF and text documents, not {part.media_type}: convert the document first",
+                    feature="document input",
+                    provider="AnthropicProvider",
+                )
+            if part.filename:
+                block["title"] = part.filename
+            return block
+        case AudioPart():
+            raise UnsupportedContent(
+                "Anthropic's Messages API takes no audio: transcribe the recording first, or use a model that takes audio",
+                feature="audio input",
+                provider="AnthropicProvider",
+            )
+        case _:
+            assert_never(part)
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _tool_input(part: ToolCallPart) -> dict[str, object]:

@@ -36,11 +36,23 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
-from runlet.core.errors import MalformedResponse, ProviderError
-from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from typing_extensions import assert_never
+
+from runlet.core.errors import MalformedResponse, ProviderError, UnsupportedContent
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import (
     Capabilities,
     FinishReason,
@@ -56,11 +68,12 @@ from runlet.core.models import (
     ToolCallStarted,
     ToolDefinition,
     Usage,
+    check_content,
 )
 from runlet.providers._connection import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
 from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
-from runlet.providers._openai import OPENAI, int_attr, error_for_code, openai_client, openai_sdk, schema_name
+from runlet.providers._openai import OPENAI, data_url, error_for_code, int_attr, openai_client, openai_sdk, schema_name
 from runlet.providers._options import CallOptions, api_parameters, apply_options
 from runlet.providers.strict_schema import schema_to_send
 
@@ -70,7 +83,11 @@ if TYPE_CHECKING:
         FunctionToolParam,
         Response,
         ResponseFunctionToolCall,
+        ResponseFunctionCallOutputItemParam,
         ResponseFunctionToolCallParam,
+        ResponseInputContentParam,
+        ResponseInputFileParam,
+        ResponseInputImageParam,
         ResponseInputItemParam,
         ResponseOutputItem,
         ResponseOutputTextParam,
@@ -150,8 +167,11 @@ class OpenAIResponsesProvider:
     # -- Provider protocol -------------------------------------------------
 
     def capabilities(self) -> Capabilities:
-        """The `capabilities=` given, else the known family's, else `DEFAULT_CAPABILITIES`."""
-        return OPENAI_MODELS.capabilities(self.model, given=self._capabilities, default=DEFAULT_CAPABILITIES)
+        """The `capabilities=` given, else the known family's (without audio, which the API does not take), else `DEFAULT_CAPABILITIES`."""
+        capabilities = OPENAI_MODELS.capabilities(self.model, given=self._capabilities, default=DEFAULT_CAPABILITIES)
+        if self._capabilities is None and "audio" in capabilities.media:
+            return replace(capabilities, media=capabilities.media - {"audio"})
+        return capabilities
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send the request with `client.responses.create()` and map the whole response."""
@@ -178,6 +198,7 @@ class OpenAIResponsesProvider:
     # -- request -------------------------------------------------------------
 
     def _build_call(self, request: ModelRequest) -> tuple[ResponseCreateParamsBase, CallOptions]:
+        check_content(request.messages, self.capabilities(), model=repr(self))
         instructions, items = _input_items(request.messages)
         params: ResponseCreateParamsBase = {"model": self.model, "input": items}
         if instructions:
@@ -359,32 +380,40 @@ def _input_items(messages: Sequence[Message]) -> tuple[str, list[ResponseInputIt
                 instructions.append(message.text)
             continue
         role = "assistant" if message.role == "assistant" else "user"
-        texts: list[str] = []
+        content: list[TextPart | ImagePart | DocumentPart] = []
         parts = message.parts
         for index, part in enumerate(parts):
-            if isinstance(part, TextPart):
-                texts.append(part.text)
-                continue
-            _flush_text(items, role, texts)
-            if isinstance(part, ToolCallPart):
-                call: ResponseFunctionToolCallParam = {
-                    "type": "function_call",
-                    "call_id": part.call_id,
-                    "name": part.name,
-                    "arguments": part.arguments,
-                }
-                items.append(call)
-            elif isinstance(part, ToolResultPart):
-                result: FunctionCallOutput = {
-                    "type": "function_call_output",
-                    "call_id": part.call_id,
-                    "output": part.content,
-                }
-                items.append(result)
-            elif part.provider == PROVIDER and _has_following_item(parts[index + 1 :]):
-                # Sent back as the API returned it; it must come right before its item.
-                items.append(cast("ResponseInputItemParam", dict(part.data)))
-        _flush_text(items, role, texts)
+            match part:
+                case TextPart() | ImagePart() | DocumentPart():
+                    content.append(part)
+                    continue
+                case AudioPart():
+                    raise UnsupportedContent(
+                        "the OpenAI Responses API takes no audio input; use OpenAIChatCompletionsProvider "
+                        "with an audio model (gpt-audio) for audio",
+                        feature="audio input",
+                        provider="OpenAIResponsesProvider",
+                    )
+                case ToolCallPart():
+                    _flush(items, role, content)
+                    call: ResponseFunctionToolCallParam = {
+                        "type": "function_call",
+                        "call_id": part.call_id,
+                        "name": part.name,
+                        "arguments": part.arguments,
+                    }
+                    items.append(call)
+                case ToolResultPart():
+                    _flush(items, role, content)
+                    items.append(_function_output(part))
+                case ReasoningPart():
+                    _flush(items, role, content)
+                    if part.provider == PROVIDER and _has_following_item(parts[index + 1 :]):
+                        # Sent back as the API returned it; it must come right before its item.
+                        items.append(cast("ResponseInputItemParam", dict(part.data)))
+                case _:
+                    assert_never(part)
+        _flush(items, role, content)
     return "\n\n".join(instructions), items
 
 
@@ -393,9 +422,11 @@ def _has_following_item(rest: Sequence[Part]) -> bool:
     return any(isinstance(part, (TextPart, ToolCallPart)) for part in rest)
 
 
-def _flush_text(items: list[ResponseInputItemParam], role: str, texts: list[str]) -> None:
-    if not texts:
+def _flush(items: list[ResponseInputItemParam], role: str, content: list[TextPart | ImagePart | DocumentPart]) -> None:
+    """The pending text and media as one message item: text alone as a string, with media as a content list."""
+    if not content:
         return
+    texts = [part.text for part in content if isinstance(part, TextPart)]
     if role == "assistant":
         contents: list[ResponseOutputTextParam] = [
             {"type": "output_text", "text": text, "annotations": []} for text in texts if text
@@ -409,9 +440,39 @@ def _flush_text(items: list[ResponseInputItemParam], role: str, texts: list[str]
                     {"type": "message", "role": "assistant", "content": contents},
                 )
             )
-    else:
+    elif len(texts) == len(content):
         items.append({"type": "message", "role": "user", "content": "".join(texts)})
-    texts.clear()
+    else:
+        parts: list[ResponseInputContentParam] = [
+            {"type": "input_text", "text": part.text} if isinstance(part, TextPart) else _media(part) for part in content
+        ]
+        items.append({"type": "message", "role": "user", "content": parts})
+    content.clear()
+
+
+def _media(part: ImagePart | DocumentPart) -> ResponseInputImageParam | ResponseInputFileParam:
+    """An image as `input_image`, a document as `input_file` (its bytes as a data URL, or its URL)."""
+    if isinstance(part, ImagePart):
+        return {"type": "input_image", "image_url": data_url(part), "detail": part.detail}
+    if part.data is None:
+        return {"type": "input_file", "file_url": part.url or ""}
+    return {"type": "input_file", "file_data": data_url(part), "filename": part.name}
+
+
+def _function_output(result: ToolResultPart) -> FunctionCallOutput:
+    """A tool result: its text, or its text and media as a list of input contents."""
+    if not result.media:
+        return {"type": "function_call_output", "call_id": result.call_id, "output": result.content}
+    output: list[ResponseFunctionCallOutputItemParam] = [{"type": "input_text", "text": result.content}]
+    for media in result.media:
+        if isinstance(media, AudioPart):
+            raise UnsupportedContent(
+                f"tool {result.name!r} returned audio, which the OpenAI Responses API does not take",
+                feature="audio input",
+                provider="OpenAIResponsesProvider",
+            )
+        output.append(cast("ResponseFunctionCallOutputItemParam", _media(media)))
+    return {"type": "function_call_output", "call_id": result.call_id, "output": output}
 
 
 def _tool_param(tool: ToolDefinition) -> FunctionToolParam:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from typing import IO
 
 from typing_extensions import assert_never
@@ -52,12 +53,32 @@ from runlet.core.events import (
     ToolStarted,
     ToolTimedOut,
 )
+from runlet.core.json import JsonValue
 from runlet.core.models import Usage
 
 
 def _cut(text: str, limit: int) -> str:
     text = text.replace("\r", "").replace("\n", " \u21b5 ")
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "\u2026"
+
+
+def _media(media: Sequence[Mapping[str, JsonValue]]) -> str:
+    """Media summaries as the console shows them: ` [image image/png 12.3 KB sha256:9f86d081]`, never the bytes."""
+    shown: list[str] = []
+    for summary in media:
+        size, digest = summary.get("size"), summary.get("sha256")
+        if isinstance(size, int) and isinstance(digest, str):
+            where = f"{_size(size)} sha256:{digest[:8]}"
+        else:
+            where = _cut(str(summary.get("url")), 60)
+        shown.append(f" [{summary.get('kind')} {summary.get('media_type') or '?'} {where}]")
+    return "".join(shown)
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):.1f} MB"
 
 
 def _usage(usage: Usage) -> str:
@@ -97,8 +118,8 @@ class ConsoleSink:
         cut = self.max_chars
         line: str | None = None
         match event:
-            case RunStarted(input=text):
-                line = f"\u25b6 {event.agent}: {_cut(text, cut)}"
+            case RunStarted(input=text, media=media):
+                line = f"\u25b6 {event.agent}: {_cut(text, cut)}{_media(media)}"
             case StepStarted(step=step):
                 line = f"  step {step}"
             case ModelStreamDelta(delta=delta):
@@ -120,8 +141,8 @@ class ConsoleSink:
                 line = f"  ~ retrying the model call in {delay:.1f}s (attempt {attempt})"
             case ToolStarted(tool=tool, arguments=arguments):
                 line = f"  \u2192 {tool}({_cut(arguments, cut)})"
-            case ToolCompleted(tool=tool, result=result, duration_ms=ms):
-                line = f"  \u2190 {tool}: {_cut(result, cut)} ({ms:.0f} ms)"
+            case ToolCompleted(tool=tool, result=result, duration_ms=ms, media=media):
+                line = f"  \u2190 {tool}: {_cut(result, cut)}{_media(media)} ({ms:.0f} ms)"
             case ToolFailed(tool=tool, error=error):
                 line = f"  ! {tool} failed: {_cut(error, cut)}"
             case ToolTimedOut(tool=tool, timeout_seconds=timeout):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
@@ -109,6 +110,8 @@ RUNLET_STEP = "runlet.step"
 RUNLET_PROVIDER = "runlet.provider"
 RUNLET_STREAMING = "runlet.streaming"
 RUNLET_STEPS = "runlet.steps"
+RUNLET_TOOL_CALL_MEDIA = "runlet.tool.call.media"
+"""The media a tool returned, as a JSON array of summaries (never the bytes); only with `capture_content`."""
 
 _CONTENT_KEYS: dict[str, tuple[str, ...]] = {"output.validation_failed": ("error",)}
 """Payload keys of span events that may quote message content: left out unless content is captured."""
@@ -158,9 +161,20 @@ def _usage(usage: Usage) -> dict[str, AttributeValue]:
     return attributes
 
 
-def _messages(role: str, text: str) -> str:
-    """One text message in the GenAI conventions' JSON shape for input and output messages."""
-    return json.dumps([{"role": role, "parts": [{"type": "text", "content": text}]}], ensure_ascii=False)
+def _messages(role: str, text: str, media: Sequence[Mapping[str, JsonValue]] = ()) -> str:
+    """One message in the GenAI conventions' JSON shape for input and output messages.
+
+    Media appear as their summaries: `{"type": "uri", "modality", "mime_type", "uri"}` for a URL, and
+    `{"type": "image" | "audio" | "document", "mime_type", "size", "sha256"}` for bytes, never the bytes.
+    """
+    parts: list[dict[str, JsonValue]] = [{"type": "text", "content": text}]
+    for summary in media:
+        kind, mime_type = summary.get("kind"), summary.get("media_type")
+        if "url" in summary:
+            parts.append({"type": "uri", "modality": kind, "mime_type": mime_type, "uri": summary["url"]})
+        else:
+            parts.append({"type": kind, "mime_type": mime_type, "size": summary.get("size"), "sha256": summary.get("sha256")})
+    return json.dumps([{"role": role, "parts": parts}], ensure_ascii=False)
 
 
 class OpenTelemetrySink:
@@ -258,13 +272,13 @@ class OpenTelemetrySink:
     def _handle(self, event: Event) -> None:
         content = self.capture_content
         match event:
-            case RunStarted(agent=agent, input=text):
+            case RunStarted(agent=agent, input=text, media=media):
                 attributes: dict[str, AttributeValue] = {
                     GEN_AI_OPERATION_NAME: INVOKE_AGENT,
                     GEN_AI_AGENT_NAME: agent,
                 }
                 if content:
-                    attributes[GEN_AI_INPUT_MESSAGES] = _messages("user", text)
+                    attributes[GEN_AI_INPUT_MESSAGES] = _messages("user", text, media)
                 self._start(event, f"{INVOKE_AGENT} {agent}", SpanKind.INTERNAL, attributes)
             case RunCompleted(output=output, usage=usage, steps=steps):
                 opened = self._open(event)
@@ -352,10 +366,12 @@ class OpenTelemetrySink:
                 if content:
                     attributes[GEN_AI_TOOL_CALL_ARGUMENTS] = arguments
                 self._start(event, f"{EXECUTE_TOOL} {tool}", SpanKind.INTERNAL, attributes)
-            case ToolCompleted(result=result):
+            case ToolCompleted(result=result, media=media):
                 opened = self._open(event)
                 if opened is not None and content:
                     opened.span.set_attribute(GEN_AI_TOOL_CALL_RESULT, result)
+                    if media:
+                        opened.span.set_attribute(RUNLET_TOOL_CALL_MEDIA, json.dumps(media))
                 self._end(event)
             case ToolFailed(error=error, error_type=error_type):
                 self._end(event, (error_type, error))

@@ -21,6 +21,7 @@ from runlet import (
     RunState,
     Runtime,
     Tool,
+    ToolContent,
     ToolRetry,
     Usage,
     UsageLimitExceeded,
@@ -77,7 +78,7 @@ class CountingExecutor:
         self.calls += 1
         return self.local.stream(model, request)
 
-    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> str:
+    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
         self.calls += 1
         return await self.local.call_tool(tool, ctx, arguments)
 
