@@ -63,7 +63,20 @@ from runlet.core.messages import (
     ToolCallPart,
     ToolResultPart,
 )
-from runlet.core.models import Capabilities, FinishReason, ModelRequest, ModelResponse, OutputSchema, ToolDefinition, Usage
+from runlet.core.models import (
+    Capabilities,
+    FinishReason,
+    ModelRequest,
+    ModelResponse,
+    ModelSettings,
+    OutputSchema,
+    PromptCacheRetention,
+    ReasoningEffort,
+    ToolChoice,
+    ToolDefinition,
+    Usage,
+    UseTool,
+)
 from runlet.core.state import SessionConflict, StateError, StateFormatError, StateVetoed, UnsupportedStateVersion
 from runlet.core.tools import FunctionTool, Tool, ToolContent, tool
 from runlet.core.run_state import RunState
@@ -163,14 +176,17 @@ __all__ = [
     "ModelCallVetoed",
     "ModelRequest",
     "ModelResponse",
+    "ModelSettings",
     "ModelTimeout",
     "OutputSchema",
     "OutputValidationError",
     "Part",
     "PendingCall",
+    "PromptCacheRetention",
     "ProviderError",
     "ProviderUnavailable",
     "RateLimited",
+    "ReasoningEffort",
     "ReasoningPart",
     "Reject",
     "ResumeError",
@@ -189,6 +205,7 @@ __all__ = [
     "TextPart",
     "Tool",
     "ToolCallPart",
+    "ToolChoice",
     "ToolContent",
     "ToolDefinition",
     "ToolError",
@@ -201,6 +218,7 @@ __all__ = [
     "UnsupportedStateVersion",
     "Usage",
     "UsageLimitExceeded",
+    "UseTool",
     "UserError",
     "ValidationError",
     "ValidationIssue",

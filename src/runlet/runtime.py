@@ -25,7 +25,7 @@ from runlet.core.budget import Budgeter, TokenBudgeter
 from runlet.core.hooks import AnyHook
 from runlet.core.limits import Limits
 from runlet.core.messages import Message
-from runlet.core.models import Usage
+from runlet.core.models import ModelSettings, Usage
 from runlet.core.state import StateStore
 from runlet.loop.driver import new_run, resumed_run
 from runlet.loop.executor import Executor, LocalExecutor
@@ -123,6 +123,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     @overload
@@ -134,6 +135,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     async def run(
@@ -144,14 +146,16 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[Any]:
         """Run the agent on `input` until it gives a final answer; return it with the conversation and usage.
 
         With `session`, the session's history is loaded from `store` first and the run's
         new messages are appended to it once the run completes (nothing for a failed or
         cancelled run); without it the run is stateless. `history` and `session` do not mix.
+        `settings` are this run's model settings, merged over the agent's (`ModelSettings`).
         """
-        return await _result(new_run(self, agent, input, deps, history, session, streaming=False))
+        return await _result(new_run(self, agent, input, deps, history, session, streaming=False, settings=settings))
 
     @overload
     def stream(
@@ -162,6 +166,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> AsyncGenerator[events.Event, None]: ...
 
     @overload
@@ -173,6 +178,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> AsyncGenerator[events.Event, None]: ...
 
     def stream(
@@ -183,6 +189,7 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> AsyncGenerator[events.Event, None]:
         """Run the agent with a streamed model, yielding every event as it happens.
 
@@ -190,7 +197,7 @@ class Runtime:
         (or `run.failed`, after which the error is raised). Leaving the loop
         early cancels the run.
         """
-        return _events(new_run(self, agent, input, deps, history, session, streaming=True))
+        return _events(new_run(self, agent, input, deps, history, session, streaming=True, settings=settings))
 
     @overload
     def run_sync(
@@ -201,6 +208,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     @overload
@@ -212,6 +220,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     def run_sync(
@@ -222,9 +231,10 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[Any]:
         """`run()` for scripts: starts an event loop, so not for use inside one."""
-        return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session))
+        return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session, settings=settings))
 
     @overload
     async def resume(
@@ -234,6 +244,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     @overload
@@ -244,6 +255,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: DepsT,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     async def resume(
@@ -253,6 +265,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: Any = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[Any]:
         """Continue an interrupted run (`RunInterrupted.checkpoint`) with one response per pending request.
 
@@ -260,9 +273,10 @@ class Runtime:
         ones run with the new arguments; the turn's other calls are not run again.
         The responses are checked first (`InvalidHumanResponse`), then the checkpoint
         is claimed in `store` (`CheckpointConsumed` when it was already resumed):
-        either error changes nothing. The run may be interrupted again.
+        either error changes nothing. The run may be interrupted again. A run's
+        `settings=` are not kept in the checkpoint: give them again, as the deps.
         """
-        return await _result(resumed_run(self, agent, checkpoint, responses, deps, streaming=False))
+        return await _result(resumed_run(self, agent, checkpoint, responses, deps, streaming=False, settings=settings))
 
     @overload
     def resume_stream(
@@ -272,6 +286,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: None = None,
+        settings: ModelSettings | None = None,
     ) -> AsyncGenerator[events.Event, None]: ...
 
     @overload
@@ -282,6 +297,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: DepsT,
+        settings: ModelSettings | None = None,
     ) -> AsyncGenerator[events.Event, None]: ...
 
     def resume_stream(
@@ -291,12 +307,13 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: Any = None,
+        settings: ModelSettings | None = None,
     ) -> AsyncGenerator[events.Event, None]:
         """`resume()` with a streamed model, yielding every event; the first is `run.resumed`.
 
         Bad responses raise at the call; a consumed checkpoint raises before the first event.
         """
-        return _events(resumed_run(self, agent, checkpoint, responses, deps, streaming=True))
+        return _events(resumed_run(self, agent, checkpoint, responses, deps, streaming=True, settings=settings))
 
 
 async def _result(loop: AsyncGenerator[events.Event | RunResult[Any], None]) -> RunResult[Any]:

@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
 from runlet.core.hooks import AnyHook
-from runlet.core.models import Capabilities, Provider
+from runlet.core.models import Capabilities, ModelSettings, Provider
 from runlet.core.tools import Tool
 
 DepsT_contra = TypeVar("DepsT_contra", contravariant=True, default=None)
@@ -52,6 +52,11 @@ class Agent(Generic[DepsT_contra, OutputT]):
     """Output tokens to ask for and to reserve in the context window; default: the model's maximum."""
     capabilities: Capabilities | None
     """Overrides the provider's capabilities (context window, maximum output)."""
+    settings: ModelSettings | None
+    """Model settings for every request of the agent's runs; a run's `settings=` and `prepare_settings` win."""
+    prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]] | None
+    """Called before every model call with the run context: the step's own settings (merged over the agent's
+    and the run's), or `None` for none. May be `async def`."""
 
     @overload
     def __init__(
@@ -68,6 +73,9 @@ class Agent(Generic[DepsT_contra, OutputT]):
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
         max_output_tokens: int | None = None,
         capabilities: Capabilities | None = None,
+        settings: ModelSettings | None = None,
+        prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]]
+        | None = None,
     ) -> None: ...
 
     @overload
@@ -85,6 +93,9 @@ class Agent(Generic[DepsT_contra, OutputT]):
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
         max_output_tokens: int | None = None,
         capabilities: Capabilities | None = None,
+        settings: ModelSettings | None = None,
+        prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]]
+        | None = None,
     ) -> None: ...
 
     def __init__(
@@ -101,6 +112,9 @@ class Agent(Generic[DepsT_contra, OutputT]):
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
         max_output_tokens: int | None = None,
         capabilities: Capabilities | None = None,
+        settings: ModelSettings | None = None,
+        prepare_settings: Callable[[RunContext[Any]], ModelSettings | None | Awaitable[ModelSettings | None]]
+        | None = None,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
@@ -122,3 +136,5 @@ class Agent(Generic[DepsT_contra, OutputT]):
         set_field(self, "options", options)
         set_field(self, "max_output_tokens", max_output_tokens)
         set_field(self, "capabilities", capabilities)
+        set_field(self, "settings", settings)
+        set_field(self, "prepare_settings", prepare_settings)

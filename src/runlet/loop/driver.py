@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
 from runlet.core.messages import Message
+from runlet.core.models import ModelSettings
 from runlet.core.run_state import RunState
 from runlet.loop.run import Run
 from runlet.loop.steps import Done, Next, Resume, Start, Transition, step
@@ -74,6 +75,7 @@ def new_run(
     session: str | None,
     *,
     streaming: bool,
+    settings: ModelSettings | None = None,
 ) -> AsyncGenerator[events.Event | RunResult[Any], None]:
     """The loop of a new run; raises `UserError` at once for arguments that do not fit."""
     if session is not None and history:
@@ -89,7 +91,7 @@ def new_run(
         new=messages,
         context=(*history, *messages),
     )
-    run = Run(runtime, agent, deps, state, streaming=streaming)
+    run = Run(runtime, agent, deps, state, streaming=streaming, settings=settings)
     return drive(run, state, Start(messages[-1].text if messages else ""))
 
 
@@ -101,6 +103,7 @@ def resumed_run(
     deps: object,
     *,
     streaming: bool,
+    settings: ModelSettings | None = None,
 ) -> AsyncGenerator[events.Event | RunResult[Any], None]:
     """The loop that continues `checkpoint`; raises at once (changing nothing) when the responses do not fit it."""
     if not isinstance(checkpoint, human.Checkpoint):  # pyright: ignore[reportUnnecessaryIsInstance]
@@ -111,7 +114,7 @@ def resumed_run(
         )
     answers = human.match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
     state = replace(checkpoint.state, answers=answers)
-    run = Run(runtime, agent, deps, state, streaming=streaming)
+    run = Run(runtime, agent, deps, state, streaming=streaming, settings=settings)
     return _claimed(run, state, checkpoint)
 
 

@@ -98,12 +98,14 @@ class _Sending:
 async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
     """The request, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
     agent = run.agent
+    settings = await run.step_settings(state)
     request = ModelRequest(
         messages=state.context,
         tools=run.tool_definitions,
         output=run.output.schema,
-        max_output_tokens=agent.max_output_tokens,
+        max_output_tokens=settings.max_output_tokens,
         options=agent.options,
+        settings=settings,
     )
     request, state = await _fit(run, state, request)
     answer = await _before(run, state, request)

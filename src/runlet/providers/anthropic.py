@@ -81,6 +81,7 @@ from runlet.core.models import (
     FinishReason,
     ModelRequest,
     ModelResponse,
+    ModelSettings,
     ModelStreamEvent,
     OutputSchema,
     ReasoningDelta,
@@ -97,6 +98,7 @@ from runlet.providers._connection import Redactor, api_key_or_placeholder, rejec
 from runlet.providers._envelope import Envelope, Sdk, body_message, status_error
 from runlet.providers._model_table import CLAUDE_MODELS, VISION
 from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers._settings import tool_choice, unsupported
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
@@ -138,6 +140,9 @@ _TYPE_STATUS: Mapping[str, int] = {
     "timeout_error": 504,
     "overloaded_error": 529,
 }
+
+_TOOL_CHOICES: Mapping[str, dict[str, object]] = {"auto": {"type": "auto"}, "none": {"type": "none"}, "required": {"type": "any"}}
+"""`ModelSettings.tool_choice` as Anthropic's `tool_choice` types."""
 
 _STOP: Mapping[str, FinishReason] = {
     "end_turn": "stop",
@@ -264,6 +269,7 @@ class AnthropicProvider:
                 params["tool_choice"] = choice
         if tools:
             params["tools"] = tools
+        self._apply_settings(params, request.settings, [tool["name"] for tool in tools])
         options = apply_options(
             request.options.get(PROVIDER),
             cast("dict[str, object]", params),
@@ -273,6 +279,58 @@ class AnthropicProvider:
             merge=frozenset({"output_config"}),
         )
         return params, options
+
+    def _apply_settings(self, params: MessageCreateParamsBase, settings: ModelSettings, tools: list[str]) -> None:
+        """`ModelSettings` as `messages.create()` parameters; see docs/providers.md for what has no equivalent."""
+        owner = "AnthropicProvider"
+        for name in ("temperature", "top_p"):
+            value: float | None = getattr(settings, name)
+            if value is None:
+                continue
+            if name not in self._api_parameters:
+                raise unsupported(
+                    owner,
+                    name,
+                    "the installed anthropic SDK's messages.create() takes no such parameter (recent Claude models fix it)",
+                    f'Leave it out, or send options={{"anthropic": {{"extra_body": {{"{name}": ...}}}}}} to a model that takes it.',
+                )
+            cast("dict[str, object]", params)[name] = value
+        choice = tool_choice(settings, tools, owner)
+        parallel = settings.parallel_tool_calls
+        if choice is not None or (parallel is not None and tools):
+            chosen: dict[str, object] = dict(params.get("tool_choice") or {"type": "auto"})
+            if choice is not None:
+                chosen = _TOOL_CHOICES[choice] if isinstance(choice, str) else {"type": "tool", "name": choice.name}
+            if parallel is not None and chosen["type"] != "none":
+                chosen["disable_parallel_tool_use"] = not parallel
+            params["tool_choice"] = cast("ToolChoiceParam", chosen)
+        if settings.seed is not None:
+            raise unsupported(owner, "seed", "the Messages API takes no seed", "Leave it out.")
+        if settings.stop is not None:
+            params["stop_sequences"] = list(settings.stop)
+        effort = settings.reasoning_effort
+        if effort is not None:
+            if effort == "none" or effort == "minimal":
+                raise unsupported(
+                    owner, f"reasoning_effort={effort!r}", "Claude's efforts are low, medium, high, xhigh and max", "Use one of those."
+                )
+            params["output_config"] = {**params.get("output_config", {}), "effort": effort}
+        # prompt_cache_key has no Anthropic equivalent (its cache matches prompt prefixes): a documented no-op.
+        if settings.prompt_cache_retention is not None:
+            if "cache_control" not in self._api_parameters:
+                raise unsupported(
+                    owner, "prompt_cache_retention", "the installed anthropic SDK takes no top-level cache_control", "Upgrade the SDK, or leave it out."
+                )
+            ttl: Literal["5m", "1h"] = "5m" if settings.prompt_cache_retention == "short" else "1h"
+            params["cache_control"] = {"type": "ephemeral", "ttl": ttl}
+        tier = settings.service_tier
+        if tier is not None:
+            if tier == "auto":
+                params["service_tier"] = "auto"
+            elif tier == "standard_only":
+                params["service_tier"] = "standard_only"
+            else:
+                raise unsupported(owner, f"service_tier={tier!r}", 'Anthropic\'s tiers are "auto" and "standard_only"', "Use one of those.")
 
     # -- response ------------------------------------------------------------
 

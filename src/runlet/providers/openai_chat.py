@@ -76,6 +76,7 @@ from runlet.core.models import (
     FinishReason,
     ModelRequest,
     ModelResponse,
+    ModelSettings,
     ModelStreamEvent,
     OutputSchema,
     ReasoningDelta,
@@ -86,12 +87,14 @@ from runlet.core.models import (
     ToolCallStarted,
     ToolDefinition,
     Usage,
+    UseTool,
     check_content,
 )
 from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
 from runlet.providers._openai import OPENAI, data_url, int_attr, openai_client, openai_sdk, schema_name
 from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers._settings import OPENAI_CACHE_RETENTION, tool_choice
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
@@ -249,6 +252,7 @@ class OpenAIChatCompletionsProvider:
             params[self._max_tokens_parameter] = request.max_output_tokens
         if stream and self._stream_usage:
             params["stream_options"] = {"include_usage": True}
+        _apply_settings(params, request.settings, [tool.name for tool in request.tools])
         body = cast("dict[str, object]", params)
         derived_limit = self._max_tokens_parameter
         other_limit = "max_completion_tokens" if derived_limit == "max_tokens" else "max_tokens"
@@ -597,6 +601,33 @@ def _assistant_messages(parts: Sequence[Part]) -> list[ChatCompletionMessagePara
     else:
         message = {"role": "assistant", "content": text}
     return [message, *results]
+
+
+def _apply_settings(params: CompletionCreateParamsBase, settings: ModelSettings, tools: list[str]) -> None:
+    """`ModelSettings` as `chat.completions.create()` parameters (`parallel_tool_calls` only with tools, which the API requires)."""
+    if settings.temperature is not None:
+        params["temperature"] = settings.temperature
+    if settings.top_p is not None:
+        params["top_p"] = settings.top_p
+    choice = tool_choice(settings, tools, "OpenAIChatCompletionsProvider")
+    if choice is not None:
+        params["tool_choice"] = (
+            {"type": "function", "function": {"name": choice.name}} if isinstance(choice, UseTool) else choice
+        )
+    if settings.parallel_tool_calls is not None and tools:
+        params["parallel_tool_calls"] = settings.parallel_tool_calls
+    if settings.seed is not None:
+        params["seed"] = settings.seed
+    if settings.stop is not None:
+        params["stop"] = list(settings.stop)
+    if settings.reasoning_effort is not None:
+        params["reasoning_effort"] = settings.reasoning_effort
+    if settings.prompt_cache_key is not None:
+        params["prompt_cache_key"] = settings.prompt_cache_key
+    if settings.prompt_cache_retention is not None:
+        params["prompt_cache_retention"] = OPENAI_CACHE_RETENTION[settings.prompt_cache_retention]
+    if settings.service_tier is not None:
+        params["service_tier"] = cast("Literal['auto', 'default', 'flex', 'scale', 'priority', 'fast']", settings.service_tier)
 
 
 def _tool_param(tool: ToolDefinition) -> ChatCompletionFunctionToolParam:

@@ -58,6 +58,7 @@ from runlet.core.models import (
     FinishReason,
     ModelRequest,
     ModelResponse,
+    ModelSettings,
     ModelStreamEvent,
     OutputSchema,
     ReasoningDelta,
@@ -68,6 +69,7 @@ from runlet.core.models import (
     ToolCallStarted,
     ToolDefinition,
     Usage,
+    UseTool,
     check_content,
 )
 from runlet.providers._connection import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
@@ -75,6 +77,7 @@ from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
 from runlet.providers._openai import OPENAI, data_url, error_for_code, int_attr, openai_client, openai_sdk, schema_name
 from runlet.providers._options import CallOptions, api_parameters, apply_options
+from runlet.providers._settings import OPENAI_CACHE_RETENTION, tool_choice, unsupported
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
@@ -95,6 +98,7 @@ if TYPE_CHECKING:
         ResponseStreamEvent,
         ResponseTextConfigParam,
     )
+    from openai.types.responses import ServiceTier
     from openai.types.responses.response_create_params import ResponseCreateParamsBase
     from openai.types.responses.response_input_item_param import FunctionCallOutput
 
@@ -209,6 +213,7 @@ class OpenAIResponsesProvider:
             params["text"] = _text_format(request.output)
         if request.max_output_tokens is not None:
             params["max_output_tokens"] = request.max_output_tokens
+        _apply_settings(params, request.settings, [tool.name for tool in request.tools])
 
         options = apply_options(
             request.options.get(PROVIDER),
@@ -216,7 +221,7 @@ class OpenAIResponsesProvider:
             key=PROVIDER,
             parameters=self._api_parameters,
             method="openai.AsyncOpenAI().responses.create()",
-            merge=frozenset({"text"}),
+            merge=frozenset({"text", "reasoning"}),
         )
         return params, options
 
@@ -473,6 +478,32 @@ def _function_output(result: ToolResultPart) -> FunctionCallOutput:
             )
         output.append(cast("ResponseFunctionCallOutputItemParam", _media(media)))
     return {"type": "function_call_output", "call_id": result.call_id, "output": output}
+
+
+def _apply_settings(params: ResponseCreateParamsBase, settings: ModelSettings, tools: list[str]) -> None:
+    """`ModelSettings` as `responses.create()` parameters; seed and stop sequences do not exist there."""
+    owner = "OpenAIResponsesProvider"
+    if settings.temperature is not None:
+        params["temperature"] = settings.temperature
+    if settings.top_p is not None:
+        params["top_p"] = settings.top_p
+    choice = tool_choice(settings, tools, owner)
+    if choice is not None:
+        params["tool_choice"] = {"type": "function", "name": choice.name} if isinstance(choice, UseTool) else choice
+    if settings.parallel_tool_calls is not None and tools:
+        params["parallel_tool_calls"] = settings.parallel_tool_calls
+    if settings.seed is not None:
+        raise unsupported(owner, "seed", "the Responses API takes no seed", "Leave it out, or use OpenAIChatCompletionsProvider.")
+    if settings.stop is not None:
+        raise unsupported(owner, "stop", "the Responses API takes no stop sequences", "Leave it out, or use OpenAIChatCompletionsProvider.")
+    if settings.reasoning_effort is not None:
+        params["reasoning"] = {"effort": settings.reasoning_effort}
+    if settings.prompt_cache_key is not None:
+        params["prompt_cache_key"] = settings.prompt_cache_key
+    if settings.prompt_cache_retention is not None:
+        params["prompt_cache_retention"] = OPENAI_CACHE_RETENTION[settings.prompt_cache_retention]
+    if settings.service_tier is not None:
+        params["service_tier"] = cast("ServiceTier", settings.service_tier)
 
 
 def _tool_param(tool: ToolDefinition) -> FunctionToolParam:
