@@ -28,6 +28,7 @@ from runlet.core.json import JsonValue
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImagePart,
     MediaPart,
     Message,
@@ -83,6 +84,7 @@ parts: st.SearchStrategy[Part] = st.one_of(
     st.builds(ToolCallPart, text, text, text),
     st.builds(ToolResultPart, text, text, any_text, st.booleans(), st.lists(media, max_size=2).map(tuple)),
     st.builds(ReasoningPart, text, st.dictionaries(text, json_values, max_size=4), text),
+    st.builds(HostedToolPart, text, text, text, st.dictionaries(text, json_values, max_size=4), st.booleans(), text),
     media,
 )
 

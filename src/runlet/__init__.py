@@ -46,11 +46,13 @@ from runlet.core.errors import (
     ValidationError,
     ValidationIssue,
 )
+from runlet.core.hosted import CodeInterpreter, FileSearch, HostedTool, WebSearch
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.limits import Limits
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImageDetail,
     ImagePart,
     MediaKind,
@@ -147,15 +149,19 @@ __all__ = [
     "Capabilities",
     "Checkpoint",
     "CheckpointConsumed",
+    "CodeInterpreter",
     "ContentFiltered",
     "ContextBudgetExceeded",
     "ContextLengthExceeded",
     "DocumentPart",
     "EditArguments",
     "Executor",
+    "FileSearch",
     "FinishReason",
     "FunctionTool",
     "HookError",
+    "HostedTool",
+    "HostedToolPart",
     "HumanInputRequired",
     "HumanRequest",
     "HumanResponse",
@@ -222,6 +228,7 @@ __all__ = [
     "UserError",
     "ValidationError",
     "ValidationIssue",
+    "WebSearch",
     "__version__",
     "ask_human",
     "checkpoint_resumed",

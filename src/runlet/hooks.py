@@ -48,6 +48,7 @@ from runlet.core.hooks import (
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImagePart,
     Message,
     ReasoningPart,
@@ -417,6 +418,8 @@ def _message_text(message: Message) -> str:
                 texts.append(part.content)
             case ReasoningPart():
                 texts.append(part.summary + json.dumps(part.data))
+            case HostedToolPart():
+                texts.append(json.dumps(part.data))
             case ImagePart() | AudioPart() | DocumentPart():
                 pass  # counted by media_tokens
             case _:

@@ -19,6 +19,7 @@ from runlet.core.errors import ProviderError
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImagePart,
     Part,
     ReasoningPart,
@@ -185,7 +186,7 @@ def _visible_text(part: Part) -> str:
             return part.text
         case ToolCallPart():
             return part.name + part.arguments
-        case ToolResultPart() | ReasoningPart() | ImagePart() | AudioPart() | DocumentPart():
+        case ToolResultPart() | ReasoningPart() | HostedToolPart() | ImagePart() | AudioPart() | DocumentPart():
             return ""
         case _:
             assert_never(part)

@@ -10,6 +10,7 @@ from typing_extensions import TypeVar
 from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
 from runlet.core.hooks import AnyHook
+from runlet.core.hosted import HOSTED_TOOLS, HostedTool
 from runlet.core.models import Capabilities, ModelSettings, Provider
 from runlet.core.tools import Tool
 
@@ -38,6 +39,9 @@ class Agent(Generic[DepsT_contra, OutputT]):
     instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]]
     """A string, or a function (sync or async) of the run context called at the start of a run."""
     tools: tuple[Tool[DepsT_contra], ...]
+    """The function tools: the ones the runtime calls."""
+    hosted_tools: tuple[HostedTool, ...]
+    """Tools the provider runs itself (`WebSearch`, `FileSearch`, `CodeInterpreter`), given in `tools=` too."""
     output_type: type[OutputT]
     """The type of the final answer: `str`, a dataclass, a TypedDict, a primitive, or a pydantic model."""
     hooks: tuple[AnyHook[DepsT_contra], ...]
@@ -65,7 +69,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT_contra]] | None = None,
+        tools: Sequence[Tool[DepsT_contra] | HostedTool] | None = None,
         output_type: None = None,
         hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
         max_steps: int = 25,
@@ -85,7 +89,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT_contra]] | None = None,
+        tools: Sequence[Tool[DepsT_contra] | HostedTool] | None = None,
         output_type: type[OutputT],
         hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
         max_steps: int = 25,
@@ -104,7 +108,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[Any]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[Any]] | None = None,
+        tools: Sequence[Tool[Any] | HostedTool] | None = None,
         output_type: type[Any] | None = None,
         hooks: Sequence[AnyHook[Any]] | None = None,
         max_steps: int = 25,
@@ -124,11 +128,14 @@ class Agent(Generic[DepsT_contra, OutputT]):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"agent {name!r} has more than one tool named {', '.join(map(repr, duplicates))}")
+        hosted = tuple(t for t in tools or () if isinstance(t, HOSTED_TOOLS))
+        function_tools = tuple(t for t in tools or () if not isinstance(t, HOSTED_TOOLS))
         set_field = object.__setattr__
         set_field(self, "name", name)
         set_field(self, "model", model)
         set_field(self, "instructions", instructions)
-        set_field(self, "tools", tuple(tools or ()))
+        set_field(self, "tools", function_tools)
+        set_field(self, "hosted_tools", hosted)
         set_field(self, "output_type", str if output_type is None else output_type)
         set_field(self, "hooks", tuple(hooks or ()))
         set_field(self, "max_steps", max_steps)

@@ -32,6 +32,7 @@ from runlet.core._media import image_size, pdf_pages, wav_seconds
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImageDetail,
     ImagePart,
     MediaPart,
@@ -526,6 +527,9 @@ def _render(message: Message, max_chars: int) -> str:
             case ReasoningPart():
                 if part.summary:
                     pieces.append(f"[thinking: {part.summary}]")
+            case HostedToolPart():
+                if not part.result:
+                    pieces.append(f"[ran {part.name}{f': {part.detail}' if part.detail else ''}]")
             case ImagePart() | AudioPart() | DocumentPart():
                 pieces.append(f"[{_describe(part)}]")
             case _:
@@ -657,6 +661,7 @@ class TokenBudgeter:
 
     def _extras(self, request: ModelRequest) -> int:
         tools = sum(self._tool(tool) for tool in request.tools)
+        tools += sum(MESSAGE_OVERHEAD + self._counter(tool.name) for tool in request.hosted_tools)
         return tools + (self._output(request.output) if request.output is not None else 0)
 
     def _message(self, message: Message) -> int:
@@ -693,7 +698,7 @@ class TokenBudgeter:
             case ToolResultPart():
                 media = sum(self._media_counter(m) for m in part.media) if part.media else 0
                 return MESSAGE_OVERHEAD + self._counter(part.content) + media
-            case ReasoningPart():
+            case ReasoningPart() | HostedToolPart():
                 return self._counter(json.dumps(part.data))
             case ImagePart() | AudioPart() | DocumentPart():
                 return self._media_counter(part)

@@ -189,6 +189,8 @@ class ModelCompleted(EventBase):
     """The answer's text (empty when it only calls tools)."""
     tool_calls: tuple[str, ...]
     """The names of the tools the model asks for."""
+    hosted_tool_calls: tuple[str, ...] = ()
+    """The names of the hosted tools the provider ran during the call (`web_search`, ...), one per call."""
 
 
 @frozen(kw_only=True)

@@ -210,7 +210,30 @@ class ReasoningPart:
     kind: Literal["reasoning"] = field(default="reasoning", init=False, repr=False)
 
 
-Part: TypeAlias = Union[TextPart, ToolCallPart, ToolResultPart, ReasoningPart, ImagePart, AudioPart, DocumentPart]
+@frozen
+class HostedToolPart:
+    """What a hosted tool did (a web search, a file search, code run), as the provider reports it.
+
+    The provider ran it on its own side; the part is kept in the history so
+    it goes back on the next turn. `data` is the provider's own item, sent
+    back as received; `provider` names whose it is, and other providers skip it.
+    """
+
+    provider: str
+    name: str
+    """The tool: `web_search`, `file_search`, `code_interpreter`, `code_execution`, ..."""
+    call_id: str
+    data: JsonObject
+    result: bool = False
+    """Whether this is the tool's output, which some providers (Anthropic) send apart from the call."""
+    detail: str = ""
+    """What it did, for people and events: the search query, the code."""
+    kind: Literal["hosted_tool"] = field(default="hosted_tool", init=False, repr=False)
+
+
+Part: TypeAlias = Union[
+    TextPart, ToolCallPart, ToolResultPart, ReasoningPart, HostedToolPart, ImagePart, AudioPart, DocumentPart
+]
 """Any part of a message."""
 
 

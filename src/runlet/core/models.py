@@ -10,6 +10,7 @@ from typing_extensions import TypeAlias
 
 from runlet.core._frozen import frozen
 from runlet.core.errors import UnsupportedContent
+from runlet.core.hosted import HostedTool
 from runlet.core.json import JsonObject
 from runlet.core.messages import MEDIA_PARTS, MediaKind, MediaPart, Message, Part, TextPart, ToolCallPart, ToolResultPart
 
@@ -174,7 +175,9 @@ _SETTING_NAMES = tuple(f.name for f in fields(ModelSettings))
 class ModelRequest:
     """One call to a model.
 
-    `settings` are the model settings every provider maps (`ModelSettings`);
+    `hosted_tools` are tools the provider runs itself (web search, ...), sent
+    beside the function tools of `tools`. `settings` are the model settings
+    every provider maps (`ModelSettings`);
     the output limit is `max_output_tokens` (a `settings.max_output_tokens`
     is copied there). Provider-specific options live under the provider's own
     key, for example `options={"openai": {"extra_body": {...}}}`; providers
@@ -187,10 +190,13 @@ class ModelRequest:
     max_output_tokens: int | None = None
     options: Mapping[str, Mapping[str, object]] = field(default_factory=dict[str, Mapping[str, object]])
     settings: ModelSettings = _NO_SETTINGS
+    hosted_tools: Sequence[HostedTool] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "messages", tuple(self.messages))
         object.__setattr__(self, "tools", tuple(self.tools))
+        if self.hosted_tools:
+            object.__setattr__(self, "hosted_tools", tuple(self.hosted_tools))
         limit = self.settings.max_output_tokens
         if limit is not None and limit != self.max_output_tokens:
             if self.max_output_tokens is not None:

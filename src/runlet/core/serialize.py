@@ -12,7 +12,9 @@ One message is a JSON object:
     {"role": "assistant", "parts": [
         {"kind": "text", "text": "Let me look."},
         {"kind": "tool_call", "call_id": "c1", "name": "lookup", "arguments": "{\\"id\\": 1}"},
-        {"kind": "reasoning", "provider": "openai", "data": {...}, "summary": ""}]}
+        {"kind": "reasoning", "provider": "openai", "data": {...}, "summary": ""},
+        {"kind": "hosted_tool", "provider": "openai", "name": "web_search", "call_id": "ws_1",
+         "data": {...}, "result": false, "detail": "weather in Paris"}]}
     {"role": "tool", "parts": [
         {"kind": "tool_result", "call_id": "c1", "name": "lookup", "content": "ok", "is_error": false}]}
     {"role": "user", "parts": [
@@ -49,6 +51,7 @@ from runlet.core.json import JsonObject, JsonValue
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImageDetail,
     ImagePart,
     MediaPart,
@@ -117,6 +120,16 @@ def _part_to_json(part: Part) -> dict[str, JsonValue]:
             return result
         case ReasoningPart():
             return {"kind": "reasoning", "provider": part.provider, "data": part.data, "summary": part.summary}
+        case HostedToolPart():
+            return {
+                "kind": "hosted_tool",
+                "provider": part.provider,
+                "name": part.name,
+                "call_id": part.call_id,
+                "data": part.data,
+                "result": part.result,
+                "detail": part.detail,
+            }
         case ImagePart() | AudioPart() | DocumentPart():
             return _media_to_json(part)
         case _:
@@ -172,6 +185,16 @@ def _part_from_json(value: object) -> Part:
             raise StateFormatError(f"a tool_result part's is_error must be a boolean, not {_kind(is_error)}")
         media = tuple(_media_from_json(m) for m in _list(obj, "media", "a tool_result part")) if "media" in obj else ()
         return ToolResultPart(_str(obj, "call_id"), _str(obj, "name"), _str(obj, "content"), is_error, media)
+    if kind == "hosted_tool":
+        _fields(obj, ("kind", "provider", "name", "call_id", "data", "result", "detail"))
+        data, result = obj["data"], obj["result"]
+        if not isinstance(data, dict):
+            raise StateFormatError(f"a hosted_tool part's data must be a JSON object, not {_kind(data)}")
+        if not isinstance(result, bool):
+            raise StateFormatError(f"a hosted_tool part's result must be a boolean, not {_kind(result)}")
+        return HostedToolPart(
+            _str(obj, "provider"), _str(obj, "name"), _str(obj, "call_id"), cast(JsonObject, data), result, _str(obj, "detail")
+        )
     if kind in ("image", "audio", "document"):
         return _media_from_json(obj)
     if kind == "reasoning":

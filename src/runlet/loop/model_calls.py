@@ -19,6 +19,7 @@ from typing_extensions import assert_never
 from runlet.core._frozen import frozen
 from runlet.core.errors import ContextBudgetExceeded, MalformedResponse, ModelCallVetoed, ModelTimeout, ProviderError
 from runlet.core.hooks import Interrupted, Proceed, Vetoed
+from runlet.core.messages import HostedToolPart
 from runlet.core.models import (
     ModelRequest,
     check_content,
@@ -106,6 +107,7 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
         max_output_tokens=settings.max_output_tokens,
         options=agent.options,
         settings=settings,
+        hosted_tools=agent.hosted_tools,
     )
     request, state = await _fit(run, state, request)
     answer = await _before(run, state, request)
@@ -236,6 +238,7 @@ async def _after(
             usage=final.usage,
             text=final.text,
             tool_calls=tuple(call.name for call in final.tool_calls),
+            hosted_tool_calls=tuple(p.name for p in final.parts if isinstance(p, HostedToolPart) and not p.result),
         )
     )
     if emitter.streaming and not run.streaming and final.text:

@@ -93,9 +93,10 @@ class Run:
         self.hooks: HookEngine = HookEngine(runtime.hooks, agent.hooks)
         self.deadline: Deadline = Deadline(runtime.limits.deadline_seconds, state.elapsed)
         self.capabilities: Capabilities = agent.capabilities or agent.model.capabilities()
-        if agent.tools and not self.capabilities.tools:
+        if (agent.tools or agent.hosted_tools) and not self.capabilities.tools:
+            names = [t.name for t in (*agent.tools, *agent.hosted_tools)]
             raise UserError(
-                f"agent {agent.name!r} has tools ({', '.join(t.name for t in agent.tools)}) but its model "
+                f"agent {agent.name!r} has tools ({', '.join(names)}) but its model "
                 f"{type(agent.model).__name__} does not support tool calling (Capabilities.tools is False): "
                 "use a model that does, or an agent without tools"
             )

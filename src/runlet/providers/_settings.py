@@ -25,11 +25,12 @@ def unsupported(provider: str, setting: str, why: str, fix: str) -> UnsupportedS
     )
 
 
-def tool_choice(settings: ModelSettings, tools: Collection[str], provider: str) -> ToolChoice | None:
+def tool_choice(settings: ModelSettings, tools: Collection[str], provider: str, *, hosted: bool) -> ToolChoice | None:
     """The tool choice to send; `None` for none, or for `"auto"` and `"none"` without tools (nothing to choose from).
 
-    `tools` names every tool the request offers. A forced choice without
-    tools, or a named tool the request does not offer, raises `UnsupportedSetting`.
+    `tools` names the function tools the request offers, `hosted` says whether
+    it offers hosted tools too. A forced choice without tools, or a named tool
+    the request does not offer as a function tool, raises `UnsupportedSetting`.
     """
     choice = settings.tool_choice
     if choice is None:
@@ -41,7 +42,7 @@ def tool_choice(settings: ModelSettings, tools: Collection[str], provider: str) 
             f"the request offers no tool of that name (its tools: {', '.join(sorted(tools)) or 'none'})",
             "Name a tool the agent has.",
         )
-    if not tools:
+    if not tools and not hosted:
         if choice == "required":
             raise unsupported(provider, 'tool_choice="required"', "the request offers no tools", "Give the agent tools, or leave tool_choice out.")
         return None

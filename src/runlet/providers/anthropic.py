@@ -62,11 +62,20 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from typing_extensions import assert_never
 
-from runlet.core.errors import MalformedResponse, ProviderError, ProviderUnavailable, UnsupportedContent, UserError
+from runlet.core.errors import (
+    MalformedResponse,
+    ProviderError,
+    ProviderUnavailable,
+    UnsupportedContent,
+    UnsupportedFeature,
+    UserError,
+)
+from runlet.core.hosted import CodeInterpreter, FileSearch, HostedTool, WebSearch
 from runlet.core.json import JsonObject
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImagePart,
     MediaPart,
     Message,
@@ -112,6 +121,8 @@ if TYPE_CHECKING:
         RawMessageStreamEvent,
         ToolChoiceParam,
         ToolParam,
+        ToolUnionParam,
+        WebSearchTool20250305Param,
     )
     from anthropic.types.message_create_params import MessageCreateParamsBase
 
@@ -257,7 +268,9 @@ class AnthropicProvider:
         params: MessageCreateParamsBase = {"model": self.model, "max_tokens": max_tokens, "messages": messages}
         if system:
             params["system"] = system
-        tools: list[ToolParam] = [_tool_param(tool) for tool in request.tools]
+        tools: list[ToolUnionParam] = [_tool_param(tool) for tool in request.tools]
+        for hosted in request.hosted_tools:
+            tools.append(_server_tool(hosted, params))
         if request.output is not None:
             if self._structured_output == "native":
                 params["output_config"] = {"format": {"type": "json_schema", "schema": _output_schema(request.output)}}
@@ -269,7 +282,8 @@ class AnthropicProvider:
                 params["tool_choice"] = choice
         if tools:
             params["tools"] = tools
-        self._apply_settings(params, request.settings, [tool["name"] for tool in tools])
+        names = [tool.name for tool in request.tools] + [str(tool.get("name", "")) for tool in tools[len(request.tools) :]]
+        self._apply_settings(params, request.settings, names)
         options = apply_options(
             request.options.get(PROVIDER),
             cast("dict[str, object]", params),
@@ -295,7 +309,7 @@ class AnthropicProvider:
                     f'Leave it out, or send options={{"anthropic": {{"extra_body": {{"{name}": ...}}}}}} to a model that takes it.',
                 )
             cast("dict[str, object]", params)[name] = value
-        choice = tool_choice(settings, tools, owner)
+        choice = tool_choice(settings, tools, owner, hosted=False)  # hosted tools are in `tools` here
         parallel = settings.parallel_tool_calls
         if choice is not None or (parallel is not None and tools):
             chosen: dict[str, object] = dict(params.get("tool_choice") or {"type": "auto"})
@@ -447,7 +461,7 @@ class _Block:
         return cls(block.type, cast("dict[str, object]", block.model_dump(mode="json", exclude_none=True)))
 
     def part(self, output_tool: str | None) -> Part | None:
-        """The part the block is, or `None` for server tools' blocks (they run on Anthropic's side)."""
+        """The part the block is; server tools' calls and results are `HostedToolPart`s; `None` for other blocks."""
         data = self.data
         if self.type == "text":
             return TextPart(str(data.get("text", "")) + "".join(self.text))
@@ -469,7 +483,24 @@ class _Block:
             if name == output_tool:
                 return TextPart(arguments)
             return ToolCallPart(call_id, name, arguments)
+        if self.type == "server_tool_use":
+            return self._server_call()
+        if self.type.endswith("_tool_result") and isinstance(data.get("tool_use_id"), str):
+            name = self.type.removesuffix("_tool_result")
+            return HostedToolPart(PROVIDER, name, str(data["tool_use_id"]), cast(JsonObject, data), result=True)
         return None
+
+    def _server_call(self) -> HostedToolPart:
+        """A server tool's call (web search, code execution), its streamed input put back into the block."""
+        data = dict(self.data)
+        if self.text:
+            data["input"] = json.loads("".join(self.text))
+        call_id, name, given = data.get("id"), data.get("name"), data.get("input")
+        if not isinstance(call_id, str) or not isinstance(name, str):
+            raise MalformedResponse(f"Anthropic server_tool_use block without id or name: {data!r}", provider=PROVIDER)
+        inputs = cast("dict[str, object]", given) if isinstance(given, dict) else {}
+        detail = next((str(inputs[key]) for key in ("query", "code", "command", "url") if key in inputs), "")
+        return HostedToolPart(PROVIDER, name, call_id, cast(JsonObject, data), detail=detail)
 
 
 @dataclass
@@ -534,7 +565,7 @@ class _StreamState:
             return []
         if delta.type == "input_json_delta":
             current.text.append(delta.partial_json)
-            if not delta.partial_json:
+            if not delta.partial_json or current.type == "server_tool_use":
                 return []
             if current.data.get("name") == self.output_tool:
                 return [TextDelta(delta.partial_json)]
@@ -635,9 +666,9 @@ def _messages(messages: Sequence[Message]) -> tuple[str, list[MessageParam]]:
                     if role == "assistant":
                         raise UserError(f"an assistant message cannot carry a tool result ({part.call_id!r})")
                     results.append(_tool_result(part))
-                case ReasoningPart():
+                case ReasoningPart() | HostedToolPart():
                     if part.provider == PROVIDER and role == "assistant":
-                        blocks.append(dict(part.data))  # thinking, sent back exactly as received
+                        blocks.append(dict(part.data))  # thinking and server tools' blocks, sent back as received
                 case ImagePart() | AudioPart() | DocumentPart():
                     blocks.append(_media_block(part))
                 case _:
@@ -655,6 +686,34 @@ def _messages(messages: Sequence[Message]) -> tuple[str, list[MessageParam]]:
         if content:
             out.append(cast("MessageParam", {"role": role, "content": content}))
     return "\n\n".join(system), out
+
+
+def _server_tool(tool: HostedTool, params: MessageCreateParamsBase) -> ToolUnionParam:
+    """A hosted tool as Anthropic's server tool (`web_search_20250305`, `code_execution_20250825`)."""
+    match tool:
+        case WebSearch():
+            if tool.search_context_size is not None:
+                raise _no_server_tool("WebSearch(search_context_size=...) is the Responses API's; leave it out", "web_search search_context_size")
+            search: WebSearchTool20250305Param = {"type": "web_search_20250305", "name": "web_search"}
+            if tool.allowed_domains:
+                search["allowed_domains"] = list(tool.allowed_domains)
+            if tool.max_uses is not None:
+                search["max_uses"] = tool.max_uses
+            return search
+        case CodeInterpreter():
+            if tool.file_ids:
+                raise _no_server_tool("CodeInterpreter(file_ids=...) is the Responses API's; leave it out", "code_interpreter file_ids")
+            if tool.container is not None:
+                params["container"] = tool.container
+            return {"type": "code_execution_20250825", "name": "code_execution"}
+        case FileSearch():
+            raise _no_server_tool("Anthropic has no hosted file search: use OpenAIResponsesProvider, or a function tool", "file_search")
+        case _:
+            assert_never(tool)
+
+
+def _no_server_tool(message: str, feature: str) -> UnsupportedFeature:
+    return UnsupportedFeature(f"AnthropicProvider: {message}; nothing was sent", feature=feature, provider="AnthropicProvider")
 
 
 def _tool_result(part: ToolResultPart) -> dict[str, object]:

@@ -58,10 +58,11 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from typing_extensions import assert_never
 
-from runlet.core.errors import MalformedResponse, UnsupportedContent, UserError
+from runlet.core.errors import MalformedResponse, UnsupportedContent, UnsupportedFeature, UserError
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImagePart,
     MediaPart,
     Message,
@@ -238,6 +239,14 @@ class OpenAIChatCompletionsProvider:
 
     def _build_call(self, request: ModelRequest, *, stream: bool) -> tuple[CompletionCreateParamsBase, CallOptions]:
         check_content(request.messages, self.capabilities(), model=repr(self))
+        if request.hosted_tools:
+            names = ", ".join(tool.name for tool in request.hosted_tools)
+            raise UnsupportedFeature(
+                f"Chat Completions has no hosted tools ({names}); nothing was sent. Use OpenAIResponsesProvider "
+                "or AnthropicProvider for them, or a function tool",
+                feature="hosted tools",
+                provider="OpenAIChatCompletionsProvider",
+            )
         structured = request.output is not None and self.capabilities().structured_output
         schema_note = None if request.output is None or structured else _schema_instructions(request.output)
         params: CompletionCreateParamsBase = {
@@ -500,8 +509,8 @@ def _chat_messages(messages: Sequence[Message], schema_note: str | None) -> list
                         returned.append(part)
                 case ToolCallPart():
                     raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
-                case ReasoningPart():
-                    pass  # reasoning in a user or tool message is nobody's
+                case ReasoningPart() | HostedToolPart():
+                    pass  # reasoning and hosted tools' items in a user or tool message are nobody's
                 case _:
                     assert_never(part)
         _flush_user(out, pending)
@@ -585,8 +594,10 @@ def _assistant_messages(parts: Sequence[Part]) -> list[ChatCompletionMessagePara
                 )
             case ToolResultPart():
                 results.append({"role": "tool", "tool_call_id": part.call_id, "content": part.content})
-            case ReasoningPart() | ImagePart() | AudioPart() | DocumentPart():
-                pass  # reasoning is not sent back (the servers that send it ask not to); media: check_content refuses it here
+            case ReasoningPart() | HostedToolPart() | ImagePart() | AudioPart() | DocumentPart():
+                # Reasoning is not sent back (the servers that send it ask not to), hosted tools' items are
+                # other providers' (Chat Completions has none), media: check_content refuses it here.
+                pass
             case _:
                 assert_never(part)
     text = "".join(texts)
@@ -609,7 +620,7 @@ def _apply_settings(params: CompletionCreateParamsBase, settings: ModelSettings,
         params["temperature"] = settings.temperature
     if settings.top_p is not None:
         params["top_p"] = settings.top_p
-    choice = tool_choice(settings, tools, "OpenAIChatCompletionsProvider")
+    choice = tool_choice(settings, tools, "OpenAIChatCompletionsProvider", hosted=False)
     if choice is not None:
         params["tool_choice"] = (
             {"type": "function", "function": {"name": choice.name}} if isinstance(choice, UseTool) else choice

@@ -41,10 +41,12 @@ from typing import TYPE_CHECKING, cast
 
 from typing_extensions import assert_never
 
-from runlet.core.errors import MalformedResponse, ProviderError, UnsupportedContent
+from runlet.core.errors import MalformedResponse, ProviderError, UnsupportedContent, UnsupportedFeature
+from runlet.core.hosted import CodeInterpreter, FileSearch, HostedTool, WebSearch
 from runlet.core.messages import (
     AudioPart,
     DocumentPart,
+    HostedToolPart,
     ImagePart,
     Message,
     Part,
@@ -83,8 +85,12 @@ from runlet.providers.strict_schema import schema_to_send
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
     from openai.types.responses import (
+        FileSearchToolParam,
         FunctionToolParam,
         Response,
+        ResponseCodeInterpreterToolCall,
+        ResponseFileSearchToolCall,
+        ResponseFunctionWebSearch,
         ResponseFunctionToolCall,
         ResponseFunctionCallOutputItemParam,
         ResponseFunctionToolCallParam,
@@ -97,7 +103,10 @@ if TYPE_CHECKING:
         ResponseReasoningItem,
         ResponseStreamEvent,
         ResponseTextConfigParam,
+        ToolParam,
+        WebSearchToolParam,
     )
+    from openai.types.responses.tool_param import CodeInterpreterContainerCodeInterpreterToolAuto
     from openai.types.responses import ServiceTier
     from openai.types.responses.response_create_params import ResponseCreateParamsBase
     from openai.types.responses.response_input_item_param import FunctionCallOutput
@@ -207,13 +216,13 @@ class OpenAIResponsesProvider:
         params: ResponseCreateParamsBase = {"model": self.model, "input": items}
         if instructions:
             params["instructions"] = instructions
-        if request.tools:
-            params["tools"] = [_tool_param(tool) for tool in request.tools]
+        if request.tools or request.hosted_tools:
+            params["tools"] = [*(_tool_param(tool) for tool in request.tools), *map(_hosted_param, request.hosted_tools)]
         if request.output is not None:
             params["text"] = _text_format(request.output)
         if request.max_output_tokens is not None:
             params["max_output_tokens"] = request.max_output_tokens
-        _apply_settings(params, request.settings, [tool.name for tool in request.tools])
+        _apply_settings(params, request.settings, [tool.name for tool in request.tools], hosted=bool(request.hosted_tools))
 
         options = apply_options(
             request.options.get(PROVIDER),
@@ -264,7 +273,9 @@ class OpenAIResponsesProvider:
                 has_tool_calls = True
             elif item.type == "reasoning":
                 parts.append(_reasoning_part(item))
-            # Hosted tools' items (web search, file search, ...) run on OpenAI's side: skipped.
+            elif item.type == "web_search_call" or item.type == "file_search_call" or item.type == "code_interpreter_call":
+                parts.append(_hosted_part(item))
+            # Other items (image generation, MCP, ...) come from tools Runlet does not offer: skipped.
 
         finish: FinishReason
         if status == "incomplete":
@@ -416,6 +427,10 @@ def _input_items(messages: Sequence[Message]) -> tuple[str, list[ResponseInputIt
                     if part.provider == PROVIDER and _has_following_item(parts[index + 1 :]):
                         # Sent back as the API returned it; it must come right before its item.
                         items.append(cast("ResponseInputItemParam", dict(part.data)))
+                case HostedToolPart():
+                    _flush(items, role, content)
+                    if part.provider == PROVIDER:
+                        items.append(cast("ResponseInputItemParam", dict(part.data)))  # as the API returned it
                 case _:
                     assert_never(part)
         _flush(items, role, content)
@@ -424,7 +439,7 @@ def _input_items(messages: Sequence[Message]) -> tuple[str, list[ResponseInputIt
 
 def _has_following_item(rest: Sequence[Part]) -> bool:
     """Whether a reasoning item is followed by the output it led to (the API requires it)."""
-    return any(isinstance(part, (TextPart, ToolCallPart)) for part in rest)
+    return any(isinstance(part, (TextPart, ToolCallPart, HostedToolPart)) for part in rest)
 
 
 def _flush(items: list[ResponseInputItemParam], role: str, content: list[TextPart | ImagePart | DocumentPart]) -> None:
@@ -480,17 +495,17 @@ def _function_output(result: ToolResultPart) -> FunctionCallOutput:
     return {"type": "function_call_output", "call_id": result.call_id, "output": output}
 
 
-def _apply_settings(params: ResponseCreateParamsBase, settings: ModelSettings, tools: list[str]) -> None:
+def _apply_settings(params: ResponseCreateParamsBase, settings: ModelSettings, tools: list[str], *, hosted: bool) -> None:
     """`ModelSettings` as `responses.create()` parameters; seed and stop sequences do not exist there."""
     owner = "OpenAIResponsesProvider"
     if settings.temperature is not None:
         params["temperature"] = settings.temperature
     if settings.top_p is not None:
         params["top_p"] = settings.top_p
-    choice = tool_choice(settings, tools, owner)
+    choice = tool_choice(settings, tools, owner, hosted=hosted)
     if choice is not None:
         params["tool_choice"] = {"type": "function", "name": choice.name} if isinstance(choice, UseTool) else choice
-    if settings.parallel_tool_calls is not None and tools:
+    if settings.parallel_tool_calls is not None and (tools or hosted):
         params["parallel_tool_calls"] = settings.parallel_tool_calls
     if settings.seed is not None:
         raise unsupported(owner, "seed", "the Responses API takes no seed", "Leave it out, or use OpenAIChatCompletionsProvider.")
@@ -529,6 +544,55 @@ def _tool_call_part(item: ResponseFunctionToolCall) -> ToolCallPart:
             f"OpenAI function call without call_id or name: {item.id!r}", provider=PROVIDER
         )
     return ToolCallPart(call_id=item.call_id, name=item.name, arguments=item.arguments or "{}")
+
+
+def _hosted_param(tool: HostedTool) -> ToolParam:
+    """A hosted tool as the Responses API's `web_search`, `file_search` or `code_interpreter` tool."""
+    match tool:
+        case WebSearch():
+            if tool.max_uses is not None:
+                raise UnsupportedFeature(
+                    "WebSearch(max_uses=...) is Anthropic's; the Responses API bounds a request's tool calls with "
+                    'options={"openai": {"max_tool_calls": ...}}',
+                    feature="web_search max_uses",
+                    provider="OpenAIResponsesProvider",
+                )
+            search: WebSearchToolParam = {"type": "web_search"}
+            if tool.allowed_domains:
+                search["filters"] = {"allowed_domains": list(tool.allowed_domains)}
+            if tool.search_context_size is not None:
+                search["search_context_size"] = tool.search_context_size
+            return search
+        case FileSearch():
+            files: FileSearchToolParam = {"type": "file_search", "vector_store_ids": list(tool.vector_store_ids)}
+            if tool.max_num_results is not None:
+                files["max_num_results"] = tool.max_num_results
+            return files
+        case CodeInterpreter():
+            if tool.container is not None:
+                return {"type": "code_interpreter", "container": tool.container}
+            container: CodeInterpreterContainerCodeInterpreterToolAuto = {"type": "auto"}
+            if tool.file_ids:
+                container["file_ids"] = list(tool.file_ids)
+            return {"type": "code_interpreter", "container": container}
+        case _:
+            assert_never(tool)
+
+
+_HOSTED_NAMES = {"web_search_call": "web_search", "file_search_call": "file_search", "code_interpreter_call": "code_interpreter"}
+
+
+def _hosted_part(item: ResponseFunctionWebSearch | ResponseFileSearchToolCall | ResponseCodeInterpreterToolCall) -> HostedToolPart:
+    """A hosted tool's call item, kept whole so it goes back as the API returned it."""
+    data = item.model_dump(mode="json", exclude_none=True, by_alias=True)
+    if item.type == "web_search_call":
+        query: object = getattr(item.action, "query", None)
+        detail = query if isinstance(query, str) else ""
+    elif item.type == "file_search_call":
+        detail = "; ".join(item.queries)
+    else:
+        detail = item.code or ""
+    return HostedToolPart(provider=PROVIDER, name=_HOSTED_NAMES[item.type], call_id=item.id, data=data, detail=detail)
 
 
 def _reasoning_part(item: ResponseReasoningItem) -> ReasoningPart:

@@ -129,12 +129,15 @@ class ConsoleSink:
                 if self.show_reasoning:
                     self._inline_text(out, event, delta)
                 return
-            case ModelCompleted(model=model, finish_reason=reason, usage=usage, text=text, tool_calls=calls):
+            case ModelCompleted(
+                model=model, finish_reason=reason, usage=usage, text=text, tool_calls=calls, hosted_tool_calls=hosted
+            ):
                 streamed = (event.run_id, event.span_id) in self._streamed
                 self._streamed.discard((event.run_id, event.span_id))
                 said = "" if streamed or not text else f": {_cut(text, cut)}"
+                ran = f" [ran {', '.join(hosted)}]" if hosted else ""
                 wants = f" -> calls {', '.join(calls)}" if calls else ""
-                line = f"  model {model} ({reason}, {_usage(usage)}){wants}{said}"
+                line = f"  model {model} ({reason}, {_usage(usage)}){ran}{wants}{said}"
             case ModelFailed(error_type=kind, message=message, attempt=attempt):
                 line = f"  ! model call failed (attempt {attempt}): {kind}: {_cut(message, cut)}"
             case ModelRetried(attempt=attempt, delay_seconds=delay):

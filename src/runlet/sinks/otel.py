@@ -110,6 +110,8 @@ RUNLET_STEP = "runlet.step"
 RUNLET_PROVIDER = "runlet.provider"
 RUNLET_STREAMING = "runlet.streaming"
 RUNLET_STEPS = "runlet.steps"
+RUNLET_HOSTED_TOOL_CALLS = "runlet.hosted_tool_calls"
+"""The hosted tools (web search, ...) the provider ran during a model call, one name per call."""
 RUNLET_TOOL_CALL_MEDIA = "runlet.tool.call.media"
 """The media a tool returned, as a JSON array of summaries (never the bytes); only with `capture_content`."""
 
@@ -327,7 +329,7 @@ class OpenTelemetrySink:
                         RUNLET_STEP: event.step,
                     },
                 )
-            case ModelCompleted(model=model, finish_reason=reason, usage=usage, text=text):
+            case ModelCompleted(model=model, finish_reason=reason, usage=usage, text=text, hosted_tool_calls=hosted):
                 opened = self._open(event)
                 if opened is None:  # answered by a hook: no request was sent
                     self._start(event, CHAT, SpanKind.CLIENT, {GEN_AI_OPERATION_NAME: CHAT, RUNLET_STEP: event.step})
@@ -337,6 +339,8 @@ class OpenTelemetrySink:
                 span.set_attributes(_usage(usage))
                 span.set_attribute(GEN_AI_RESPONSE_MODEL, model)
                 span.set_attribute(GEN_AI_RESPONSE_FINISH_REASONS, [reason])
+                if hosted:
+                    span.set_attribute(RUNLET_HOSTED_TOOL_CALLS, list(hosted))
                 if content:
                     span.set_attribute(GEN_AI_OUTPUT_MESSAGES, _messages("assistant", text))
                 self._end(event)

@@ -74,3 +74,11 @@ def other_settings(ctx: RunContext[OtherDeps]) -> ModelSettings:
 
 
 Agent[Deps, str](name="a", model=provider, prepare_settings=other_settings)  # expect-error
+
+
+# Hosted tools are instances of the three classes, with typed fields.
+from runlet import FileSearch, WebSearch  # noqa: E402
+
+Agent(name="a", model=provider, tools=(WebSearch,))  # expect-error
+WebSearch(search_context_size="huge")  # expect-error
+FileSearch()  # expect-error

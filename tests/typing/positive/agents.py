@@ -154,3 +154,17 @@ assert_type(ModelSettings().merged(ModelSettings(seed=1)), ModelSettings)
 async def tuned_run() -> None:
     result = await Runtime().run(tuned, "go", deps=Deps(OrderDb()), settings=ModelSettings(max_output_tokens=100))
     assert_type(result, RunResult[str])
+
+
+# Hosted tools go in tools= beside function tools.
+from runlet import CodeInterpreter, HostedTool, WebSearch  # noqa: E402
+
+
+@tool
+def lookup_plain(order_id: str) -> str:
+    """Look an order up."""
+    return order_id
+
+
+searching = Agent(name="search", model=provider, tools=(lookup_plain, WebSearch(allowed_domains=["example.com"]), CodeInterpreter()))
+assert_type(searching.hosted_tools, tuple[HostedTool, ...])
