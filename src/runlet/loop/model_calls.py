@@ -22,7 +22,6 @@ from runlet.core.hooks import Interrupted, Proceed, Vetoed
 from runlet.core.messages import HostedToolPart
 from runlet.core.models import (
     ModelRequest,
-    check_content,
     ModelResponse,
     ReasoningDelta,
     ResponseCompleted,
@@ -114,7 +113,7 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
     span = run.emitter.span()
     if isinstance(answer, ModelResponse):
         return await _after(run, state, request, answer, span, state.model_requests)
-    check_content(answer.messages, run.capabilities, model=type(agent.model).__name__)
+    run.check_content(tuple(answer.messages))
     emitter = run.emitter
     await emitter.emit(
         lambda: events.ModelRequested(

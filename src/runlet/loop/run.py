@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from runlet.core.context import RunContext
 from runlet.core.errors import UsageLimitExceeded, UserError
 from runlet.core.hooks import HookEngine
-from runlet.core.models import Capabilities, ModelSettings, ToolDefinition, UseTool
+from runlet.core.messages import Message
+from runlet.core.models import Capabilities, ModelSettings, ToolDefinition, UseTool, check_content
 from runlet.core.output import OutputSpec
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool, tool_definition
@@ -70,7 +71,7 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "tools", "tool_definitions", "output", "semaphore", "settings",
+        "tools", "tool_definitions", "output", "semaphore", "settings", "_checked",
     )
 
     def __init__(
@@ -111,6 +112,7 @@ class Run:
         self.settings: ModelSettings = ModelSettings(max_output_tokens=agent.max_output_tokens).merged(agent.settings).merged(settings)
         """The agent's settings with the run's over them; each step may add its own (`step_settings`)."""
         self._check_tool_choice(self.settings)
+        self._checked: tuple[Message, ...] = ()
 
     def context(self, state: RunState) -> RunContext[Any]:
         """What tools, hooks and instructions see of the run at `state`."""
@@ -131,6 +133,17 @@ class Run:
                 self._check_tool_choice(own)
                 settings = settings.merged(own)
         return settings
+
+    def check_content(self, messages: tuple[Message, ...]) -> None:
+        """`runlet.core.models.check_content` for the model, over the messages this run has not checked yet.
+
+        The context grows by appending, so a request whose messages start with
+        the ones checked last time checks only the rest.
+        """
+        checked = self._checked
+        start = len(checked) if len(messages) >= len(checked) and messages[: len(checked)] == checked else 0
+        check_content(messages[start:], self.capabilities, model=type(self.agent.model).__name__)
+        self._checked = messages
 
     def _check_tool_choice(self, settings: ModelSettings) -> None:
         choice = settings.tool_choice
