@@ -19,13 +19,16 @@ from openai_server import FakeResponsesServer, JsonReply, text_response  # noqa:
 from provider_cases import LOOKUP, ask  # noqa: E402
 from runlet import (  # noqa: E402
     Agent,
+    Approve,
     ModelRequest,
     ModelSettings,
     RunContext,
+    RunInterrupted,
     Runtime,
     UnsupportedSetting,
     UserError,
     UseTool,
+    require_approval,
     tool,
 )
 from runlet.providers import AnthropicProvider, OpenAIChatCompletionsProvider, OpenAIResponsesProvider  # noqa: E402
@@ -143,6 +146,23 @@ async def test_a_named_tool_the_agent_does_not_have_is_refused_at_once() -> None
     agent = Agent(name="a", model=ScriptedProvider(["never"]), tools=(lookup,))
     with pytest.raises(UserError, match=r"UseTool\('refnud'\) names no tool of agent 'a' \(its tools: lookup\)"):
         await Runtime().run(agent, "go", settings=ModelSettings(tool_choice=UseTool("refnud")))
+
+
+async def test_a_resumed_run_takes_its_settings_again() -> None:
+    @tool
+    def refund(order_id: str) -> str:
+        """Refund an order, with a human's approval."""
+        require_approval(f"refund {order_id}")
+        return "refunded"
+
+    provider = ScriptedProvider([call("refund", order_id="1"), "Refunded."])
+    agent = Agent(name="a", model=provider, tools=(refund,))
+    runtime = Runtime()
+    with pytest.raises(RunInterrupted) as stopped:
+        await runtime.run(agent, "Refund order 1", settings=ModelSettings(temperature=0.4))
+    checkpoint = stopped.value.checkpoint
+    await runtime.resume(agent, checkpoint, [Approve(checkpoint.requests[0].id)], settings=ModelSettings(seed=3))
+    assert [r.settings for r in provider.requests] == [ModelSettings(temperature=0.4), ModelSettings(seed=3)]
 
 
 # -- what the providers send ---------------------------------------------------------------
