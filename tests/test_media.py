@@ -368,3 +368,17 @@ def test_media_goes_in_user_messages_and_tool_results_only() -> None:
         with pytest.raises(UnsupportedContent, match=f"a {role} message carries an image"):
             check_content([Message(role, (ImagePart(PNG),))], everything, model="m")  # type: ignore[arg-type]
     check_content([Message.user("x", ImagePart(PNG)), Message.tool_result("c", "x", media=(AudioPart(media_cases.wav(1)),))], everything, model="m")
+
+
+async def test_a_fallback_provider_takes_the_media_every_provider_takes() -> None:
+    from runlet.providers import FallbackProvider
+    from runlet.testing import ScriptedProvider as Scripted
+
+    both = Capabilities(context_window=8_000, max_output_tokens=500, media=frozenset({"image", "document"}))
+    images = Capabilities(context_window=8_000, max_output_tokens=500, media=frozenset({"image"}))
+    model = FallbackProvider(Scripted(["A square."], capabilities=both), Scripted(["never"], capabilities=images))
+    assert model.capabilities().media == frozenset({"image"})
+    result = await Runtime().run(Agent(name="vision", model=model), [Message.user("What is it?", ImagePart(PNG))])
+    assert result.output == "A square."
+    with pytest.raises(UnsupportedContent):
+        await Runtime().run(Agent(name="vision", model=model), [Message.user("Read it.", DocumentPart(media_cases.pdf(1)))])
