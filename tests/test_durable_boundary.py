@@ -14,27 +14,53 @@ from typing import Any
 
 import pytest
 
+import media_cases
 from durable_app import Deps, agent
 from runlet import (
     Agent,
+    AudioPart,
+    CodeInterpreter,
+    DocumentPart,
+    FileSearch,
+    ImagePart,
     Message,
     ModelRequest,
     ModelResponse,
+    ModelSettings,
     OutputSchema,
     ProviderError,
     RateLimited,
     RunInterrupted,
     Runtime,
+    StateFormatError,
     TextPart,
     ToolCallPart,
     ToolDefinition,
     Usage,
     UserError,
+    UseTool,
+    WebSearch,
+    tool,
 )
-from runlet.core.serialize import model_request_from_json, model_request_to_json, model_response_from_json, model_response_to_json
-from runlet.durable._boundary import BoundaryExecutor, DepsCodec, Payload, provider_error_from_json, run_model_call, run_tool_call
+from runlet.core.serialize import (
+    model_request_from_json,
+    model_request_to_json,
+    model_response_from_json,
+    model_response_to_json,
+    usage_to_json,
+)
+from runlet.durable._boundary import (
+    BoundaryExecutor,
+    DepsCodec,
+    Payload,
+    provider_error_from_json,
+    run_model_call,
+    run_tool_call,
+    tool_content_from_json,
+    tool_content_to_json,
+)
 from runlet.sinks import MemorySink
-from runlet.testing import FunctionProvider, Turn
+from runlet.testing import FunctionProvider, ScriptedProvider, Turn, call
 
 pytestmark = pytest.mark.durable
 
@@ -156,3 +182,61 @@ def test_deps_that_cannot_cross_are_refused_at_once() -> None:
         DepsCodec("a", Connection)
     codec = DepsCodec("a", Deps)
     assert codec.load(json.loads(json.dumps(codec.dump(Deps("eu"))))) == Deps("eu")
+
+
+@tool
+def chart(metric: str) -> list[str | ImagePart | DocumentPart]:
+    """Draw a chart of a metric, with its data as a PDF."""
+    return [f"Chart of {metric}", ImagePart(media_cases.png(8, 8)), "and its data", DocumentPart(media_cases.pdf(1), filename="data.pdf")]
+
+
+async def test_a_tools_media_cross_the_boundary_exactly() -> None:
+    local_provider = ScriptedProvider([call("chart", metric="sales"), "Done."])
+    durable_provider = ScriptedProvider([call("chart", metric="sales"), "Done."])
+    local_sink, durable_sink = MemorySink(), MemorySink()
+    local_agent = Agent(name="analyst", model=local_provider, tools=(chart,))
+    durable_agent = Agent(name="analyst", model=durable_provider, tools=(chart,))
+    await Runtime(sinks=(local_sink,)).run(local_agent, "Show me sales")
+    boundary = InProcess(durable_agent, DepsCodec(durable_agent.name, type(None)))
+    runtime = Runtime(sinks=(durable_sink,), executor=BoundaryExecutor(boundary, boundary.deps, ()))
+    await runtime.run(durable_agent, "Show me sales")
+    assert boundary.calls == ["model", "chart", "model"]
+    (result,) = durable_provider.requests[1].messages[-1].tool_results
+    assert result.content == "Chart of sales\nand its data"
+    assert result.media == (ImagePart(media_cases.png(8, 8)), DocumentPart(media_cases.pdf(1), filename="data.pdf"))
+    assert same(durable_provider.requests[1].messages) == same(local_provider.requests[1].messages)
+    assert shape(durable_sink) == shape(local_sink)
+
+
+def test_tool_content_round_trips_through_json_and_other_values_are_refused() -> None:
+    content = ("text", ImagePart(media_cases.png(2, 2), detail="low"), AudioPart(media_cases.wav(0.1)), ImagePart(url="https://example.com/a.png"))
+    assert tool_content_from_json(json.loads(json.dumps(tool_content_to_json(content)))) == content
+    assert tool_content_from_json(json.loads(json.dumps(tool_content_to_json("plain")))) == "plain"
+    assert tool_content_to_json(["a list"]) is None and tool_content_to_json(("text", 3)) is None
+
+
+def test_a_requests_settings_and_hosted_tools_cross_the_boundary() -> None:
+    request = ModelRequest(
+        messages=(Message.user("hi", ImagePart(media_cases.png(2, 2))),),
+        settings=ModelSettings(temperature=0.5, tool_choice=UseTool("f"), stop=("END",), reasoning_effort="low", seed=7),
+        hosted_tools=(WebSearch(allowed_domains=("example.com",), max_uses=2), FileSearch(vector_store_ids=("vs_1",)), CodeInterpreter()),
+    )
+    assert model_request_from_json(json.loads(json.dumps(model_request_to_json(request)))) == request
+    for choice in ("auto", "none", "required"):
+        plain = ModelRequest(messages=(), settings=ModelSettings(tool_choice=choice))
+        assert model_request_from_json(json.loads(json.dumps(model_request_to_json(plain)))) == plain
+    assert "settings" not in model_request_to_json(ModelRequest(messages=()))  # what older payloads hold still reads
+    with pytest.raises(StateFormatError, match="unknown hosted tool"):
+        model_request_from_json({**model_request_to_json(ModelRequest(messages=())), "hosted_tools": [{"name": "nope"}]})
+
+
+async def test_a_tool_that_returns_something_else_is_a_type_error_across_the_boundary() -> None:
+    class Loose:
+        name = "loose"
+
+        async def call(self, ctx: object, arguments: object) -> object:
+            return ["text", ImagePart(media_cases.png(2, 2))]  # a list, not a tuple: not `ToolContent`
+
+    payload: Payload = {"arguments": {}, "deps": None, "run_id": "r", "agent": "a", "step": 1, "usage": usage_to_json(Usage()), "messages": [], "answers": []}
+    result = await run_tool_call(Loose(), DepsCodec("a", type(None)), payload)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    assert result["error"]["type"] == "TypeError" and "not str or a tuple of str and media parts" in result["error"]["message"]

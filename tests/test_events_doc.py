@@ -87,6 +87,10 @@ SHAPES: dict[str, tuple[str, object]] = {
     ),
     'Literal["replace", "veto"]': ('"replace" or "veto"', "veto"),
     'Literal["backoff", "retry-after"]': ('"backoff" or "retry-after"', "retry-after"),
+    "tuple[Mapping[str, JsonValue], ...]": (
+        "array of objects: kind, media_type, and size and sha256 (bytes) or url",
+        ({"kind": "image", "media_type": "image/png", "size": 2048, "sha256": "9f86d081884c7d65"},),
+    ),
 }
 
 

@@ -25,7 +25,19 @@ from runlet.core.human import (
     Reject,
 )
 from runlet.core.json import JsonValue
-from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    HostedToolPart,
+    ImagePart,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import Usage
 from runlet.core.run_state import RunState
 from runlet.core.serialize import (
@@ -57,11 +69,23 @@ json_values: st.SearchStrategy[JsonValue] = st.recursive(
     max_leaves=12,
 )
 
+media_bytes = st.binary(max_size=64)
+urls = text.map(lambda path: f"https://example.com/{path}")
+media: st.SearchStrategy[MediaPart] = st.one_of(
+    st.builds(ImagePart, media_bytes, st.just("image/png"), st.none(), st.sampled_from(["auto", "low", "high"])),
+    st.builds(ImagePart, url=urls),
+    st.builds(AudioPart, media_bytes, st.sampled_from(["audio/wav", "audio/mpeg"])),
+    st.builds(DocumentPart, media_bytes, st.sampled_from(["application/pdf", "text/plain"]), st.none(), text),
+    st.builds(DocumentPart, url=urls, filename=text),
+)
+
 parts: st.SearchStrategy[Part] = st.one_of(
     st.builds(TextPart, any_text),
     st.builds(ToolCallPart, text, text, text),
-    st.builds(ToolResultPart, text, text, any_text, st.booleans()),
+    st.builds(ToolResultPart, text, text, any_text, st.booleans(), st.lists(media, max_size=2).map(tuple)),
     st.builds(ReasoningPart, text, st.dictionaries(text, json_values, max_size=4), text),
+    st.builds(HostedToolPart, text, text, text, st.dictionaries(text, json_values, max_size=4), st.booleans(), text),
+    media,
 )
 
 messages = st.builds(

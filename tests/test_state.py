@@ -231,9 +231,9 @@ async def test_a_future_version_is_refused_clearly(tmp_path: Path) -> None:
 
 
 async def test_a_damaged_row_is_a_state_format_error(tmp_path: Path) -> None:
-    make_db(tmp_path / "bad.db", V1_SQL + "INSERT INTO runlet_messages VALUES ('s', 4, '{\"role\":\"user\",\"parts\":[{\"kind\":\"image\"}]}');")
+    make_db(tmp_path / "bad.db", V1_SQL + "INSERT INTO runlet_messages VALUES ('s', 4, '{\"role\":\"user\",\"parts\":[{\"kind\":\"video\"}]}');")
     with SQLiteStore(tmp_path / "bad.db") as store:
-        with pytest.raises(StateFormatError, match="unknown message part kind 'image'"):
+        with pytest.raises(StateFormatError, match="unknown message part kind 'video'"):
             await store.load("s")
         make_db(tmp_path / "bad.db", "INSERT INTO runlet_messages VALUES ('t', 0, 'not json');")
         with pytest.raises(StateFormatError, match="not valid JSON"):

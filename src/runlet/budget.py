@@ -7,45 +7,64 @@ runtime = Runtime(budgeter=TokenBudgeter(strategies=(TrimToolResults(), Summariz
 ```
 
 Also what a strategy or a budgeter of your own needs (`CompressionStrategy`,
-`Compression`, `TokenCount`, `units`, `report_usage`, `estimate_tokens`).
+`Compression`, `TokenCount`, `units`, `report_usage`, `estimate_tokens`), and
+what images, audio and documents cost (`media_tokens`, each provider's rule).
 Exact token counts for OpenAI models are in `runlet.tokenizers`. See
 docs/budgeting.md.
 """
 
 from runlet.core.budget import (
+    AUDIO_SECOND_TOKENS,
+    DOCUMENT_PAGE_TOKENS,
     MESSAGE_OVERHEAD,
     SUMMARY_INSTRUCTIONS,
     SUMMARY_PREFIX,
+    UNKNOWN_AUDIO_SECONDS,
     Budgeter,
     Compression,
     CompressionStrategy,
     CountSource,
     DropOldestTurns,
+    MediaCounter,
     SummarizeOlderTurns,
     TokenBudgeter,
     TokenCount,
     TokenCounter,
     TrimToolResults,
+    anthropic_image_tokens,
+    anthropic_media_tokens,
     estimate_tokens,
+    media_tokens,
+    openai_image_tokens,
+    openai_media_tokens,
     report_usage,
     units,
 )
 
 __all__ = [
+    "AUDIO_SECOND_TOKENS",
+    "DOCUMENT_PAGE_TOKENS",
     "MESSAGE_OVERHEAD",
     "SUMMARY_INSTRUCTIONS",
     "SUMMARY_PREFIX",
+    "UNKNOWN_AUDIO_SECONDS",
     "Budgeter",
     "Compression",
     "CompressionStrategy",
     "CountSource",
     "DropOldestTurns",
+    "MediaCounter",
     "SummarizeOlderTurns",
     "TokenBudgeter",
     "TokenCount",
     "TokenCounter",
     "TrimToolResults",
+    "anthropic_image_tokens",
+    "anthropic_media_tokens",
     "estimate_tokens",
+    "media_tokens",
+    "openai_image_tokens",
+    "openai_media_tokens",
     "report_usage",
     "units",
 ]

@@ -28,9 +28,9 @@ import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from typing import Generic, Union, cast
 
-from typing_extensions import TypeAlias
+from typing_extensions import TypeAlias, assert_never
 
-from runlet.core.budget import estimate_tokens
+from runlet.core.budget import estimate_tokens, media_tokens
 from runlet.core.context import RunContext
 from runlet.core.hooks import (
     AnyHook,
@@ -45,7 +45,17 @@ from runlet.core.hooks import (
     StateOperation,
     Veto,
 )
-from runlet.core.messages import Message, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    HostedToolPart,
+    ImagePart,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import ModelRequest, ModelResponse, Usage
 
 __all__ = [
@@ -273,6 +283,7 @@ class ResponseCache(BaseHook[object]):
     A hit is answered from `before_model_call`: no `model.requested` event, no
     stream deltas, and the response's usage counts as zero (nothing was spent).
     A hit emits a `hook.decided` event (`replace`, reason `cache hit`).
+    Media bytes enter the key by their SHA-256.
 
     Keep one cache per model: the request does not name the model. `store`
     may be any mutable mapping (a dict by default; bring a bounded one or
@@ -316,6 +327,8 @@ def _jsonable(value: object) -> object:
     """A JSON-ready form of frozen data: dataclasses as objects, mappings with sorted string keys."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, bytes):  # media: its hash stands for it
+        return {"sha256": hashlib.sha256(value).hexdigest()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "kind"
@@ -389,18 +402,26 @@ class BudgetGuard(BaseHook[object]):
 def _request_tokens(request: ModelRequest) -> int:
     text = "".join(_message_text(m) for m in request.messages)
     tools = "".join(t.name + t.description + json.dumps(t.parameters) for t in request.tools)
-    return estimate_tokens(text + tools)
+    media = sum(media_tokens(part) for m in request.messages for part in m.media)
+    return estimate_tokens(text + tools) + media
 
 
 def _message_text(message: Message) -> str:
     texts: list[str] = []
     for part in message.parts:
-        if isinstance(part, TextPart):
-            texts.append(part.text)
-        elif isinstance(part, ToolCallPart):
-            texts.append(part.name + part.arguments)
-        elif isinstance(part, ToolResultPart):
-            texts.append(part.content)
-        else:
-            texts.append(part.summary + json.dumps(part.data))
+        match part:
+            case TextPart():
+                texts.append(part.text)
+            case ToolCallPart():
+                texts.append(part.name + part.arguments)
+            case ToolResultPart():
+                texts.append(part.content)
+            case ReasoningPart():
+                texts.append(part.summary + json.dumps(part.data))
+            case HostedToolPart():
+                texts.append(json.dumps(part.data))
+            case ImagePart() | AudioPart() | DocumentPart():
+                pass  # counted by media_tokens
+            case _:
+                assert_never(part)
     return "".join(texts)

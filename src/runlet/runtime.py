@@ -27,7 +27,7 @@ from runlet.core.hooks import AnyHook
 from runlet.core.json import JsonValue
 from runlet.core.limits import Limits
 from runlet.core.messages import Message
-from runlet.core.models import Usage
+from runlet.core.models import ModelSettings, Usage
 from runlet.core.state import StateStore
 from runlet.loop.clock import Clock, SystemClock
 from runlet.loop.driver import new_run, resumed_run
@@ -247,6 +247,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     @overload
@@ -258,6 +259,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     async def run(
@@ -268,14 +270,16 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[Any]:
         """Run the agent on `input` until it gives a final answer; return it with the conversation and usage.
 
         With `session`, the session's history is loaded from `store` first and the run's
         new messages are appended to it once the run completes (nothing for a failed or
         cancelled run); without it the run is stateless. `history` and `session` do not mix.
+        `settings` are this run's model settings, merged over the agent's (`ModelSettings`).
         """
-        return await _result(new_run(self, agent, input, deps, history, session, streaming=False))
+        return await _result(new_run(self, agent, input, deps, history, session, streaming=False, settings=settings))
 
     @overload
     def stream(
@@ -286,6 +290,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunStream[OutputT]: ...
 
     @overload
@@ -297,6 +302,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunStream[OutputT]: ...
 
     def stream(
@@ -307,6 +313,7 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunStream[Any]:
         """Run the agent with a streamed model: a `RunStream` of every event as it happens, then the result.
 
@@ -315,7 +322,7 @@ class Runtime:
         `RunStream.result` is the typed `RunResult`. Leaving the loop early
         cancels the run.
         """
-        return RunStream(new_run(self, agent, input, deps, history, session, streaming=True))
+        return RunStream(new_run(self, agent, input, deps, history, session, streaming=True, settings=settings))
 
     @overload
     def run_sync(
@@ -326,6 +333,7 @@ class Runtime:
         deps: None = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     @overload
@@ -337,6 +345,7 @@ class Runtime:
         deps: DepsT,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     def run_sync(
@@ -347,6 +356,7 @@ class Runtime:
         deps: Any = None,
         history: Sequence[Message] = (),
         session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[Any]:
         """`run()` for scripts: starts an event loop, so not for use inside one.
 
@@ -356,7 +366,7 @@ class Runtime:
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # no loop running: the one case run_sync is for
-            return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session))
+            return asyncio.run(self.run(agent, input, deps=deps, history=history, session=session, settings=settings))
         raise UserError(
             "Runtime.run_sync() was called inside a running event loop, which it cannot block: "
             "use `await runtime.run(...)` there (run_sync is for scripts without one)"
@@ -370,6 +380,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: None = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     @overload
@@ -380,6 +391,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: DepsT,
+        settings: ModelSettings | None = None,
     ) -> RunResult[OutputT]: ...
 
     async def resume(
@@ -389,6 +401,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: Any = None,
+        settings: ModelSettings | None = None,
     ) -> RunResult[Any]:
         """Continue an interrupted run (`RunInterrupted.checkpoint`) with one response per pending request.
 
@@ -397,9 +410,10 @@ class Runtime:
         The checkpoint's signature is verified first (`CheckpointTampered`), then the
         responses are checked (`InvalidHumanResponse`), then the checkpoint is claimed
         in `store` (`CheckpointConsumed` when it was already resumed): each error
-        changes nothing. The run may be interrupted again.
+        changes nothing. The run may be interrupted again. A run's `settings=` are
+        not kept in the checkpoint: give them again, as the deps.
         """
-        return await _result(resumed_run(self, agent, checkpoint, responses, deps, streaming=False))
+        return await _result(resumed_run(self, agent, checkpoint, responses, deps, streaming=False, settings=settings))
 
     @overload
     def resume_stream(
@@ -409,6 +423,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: None = None,
+        settings: ModelSettings | None = None,
     ) -> RunStream[OutputT]: ...
 
     @overload
@@ -419,6 +434,7 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: DepsT,
+        settings: ModelSettings | None = None,
     ) -> RunStream[OutputT]: ...
 
     def resume_stream(
@@ -428,13 +444,14 @@ class Runtime:
         responses: Sequence[human.HumanResponse],
         *,
         deps: Any = None,
+        settings: ModelSettings | None = None,
     ) -> RunStream[Any]:
         """`resume()` with a streamed model: a `RunStream` of every event (the first is `run.resumed`), then the result.
 
         A checkpoint that is not one raises at the call; a changed checkpoint, bad
         responses and a consumed checkpoint raise before the first event.
         """
-        return RunStream(resumed_run(self, agent, checkpoint, responses, deps, streaming=True))
+        return RunStream(resumed_run(self, agent, checkpoint, responses, deps, streaming=True, settings=settings))
 
 
 async def _result(loop: AsyncGenerator[events.Event | RunResult[Any], None]) -> RunResult[Any]:

@@ -24,7 +24,17 @@ from typing_extensions import TypeAlias, assert_never
 from runlet.core.budget import TokenBudgeter, estimate_tokens
 from runlet.core._frozen import frozen
 from runlet.core.errors import ProviderError, StreamInterrupted
-from runlet.core.messages import Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    HostedToolPart,
+    ImagePart,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import (
     Capabilities,
     ModelRequest,
@@ -65,7 +75,10 @@ Turn: TypeAlias = Union[
 ]
 """One scripted model turn: text, a JSON object (structured output), tool calls, a whole response, or a fault."""
 
-DEFAULT_CAPABILITIES = Capabilities(context_window=128_000, max_output_tokens=4_096)
+DEFAULT_CAPABILITIES = Capabilities(
+    context_window=128_000, max_output_tokens=4_096, media=frozenset({"image", "audio", "document"})
+)
+"""A large window, and every kind of media accepted."""
 
 _call_ids = itertools.count(1)
 
@@ -220,7 +233,7 @@ def _visible_text(part: Part) -> str:
             return part.text
         case ToolCallPart():
             return part.name + part.arguments
-        case ToolResultPart() | ReasoningPart():
+        case ToolResultPart() | ReasoningPart() | HostedToolPart() | ImagePart() | AudioPart() | DocumentPart():
             return ""
         case _:
             assert_never(part)

@@ -9,7 +9,8 @@ for every class, which made `import runlet` spend most of its time in
 class's fields instead, with the same behaviour as the generated ones (same
 fields compared, hashed and shown, same output, `NotImplemented` for other
 classes); only `__init__`, `__setattr__` and `__delattr__` are still
-generated. Equality compares the fields as one tuple, as Python 3.10-3.12's
+generated. A class that writes its own `__repr__` (or inherits one written
+by hand) keeps it. Equality compares the fields as one tuple, as Python 3.10-3.12's
 dataclasses do (3.13's compare them one by one, which differs only for a
 value not equal to itself, such as the same NaN on both sides). See
 docs/performance.md for what it saves.
@@ -76,7 +77,10 @@ def _add_value_methods(cls: type[Any]) -> None:
         shown_fields = ", ".join(f"{name}={value!r}" for name, value in zip(shown, shown_values(self)))
         return f"{self.__class__.__qualname__}({shown_fields})"
 
-    for method in (__eq__, __hash__, __repr__):
+    __repr__.__dict__["made_by_frozen"] = True
+    written: object = getattr(cls, "__repr__")
+    own_repr = written is not object.__repr__ and not getattr(written, "made_by_frozen", False)
+    for method in (__eq__, __hash__) if own_repr else (__eq__, __hash__, __repr__):
         method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
         method.__module__ = cls.__module__
         setattr(cls, method.__name__, method)

@@ -10,7 +10,8 @@ from typing_extensions import TypeForm, TypeVar
 from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
 from runlet.core.hooks import AnyHook
-from runlet.core.models import Capabilities, Provider
+from runlet.core.hosted import HOSTED_TOOLS, HostedTool
+from runlet.core.models import Capabilities, ModelSettings, Provider
 from runlet.core.output import OutputValidator
 from runlet.core.tools import Tool
 
@@ -39,6 +40,9 @@ class Agent(Generic[DepsT_contra, OutputT]):
     instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]]
     """A string, or a function (sync or async) of the run context called at the start of a run."""
     tools: tuple[Tool[DepsT_contra], ...]
+    """The function tools: the ones the runtime calls."""
+    hosted_tools: tuple[HostedTool, ...]
+    """Tools the provider runs itself (`WebSearch`, `FileSearch`, `CodeInterpreter`), given in `tools=` too."""
     output_type: TypeForm[OutputT]
     """The type of the final answer: `str`, a dataclass, a TypedDict, a primitive, a pydantic model, or a union of them."""
     output_validators: tuple[OutputValidator[DepsT_contra, OutputT], ...]
@@ -55,6 +59,11 @@ class Agent(Generic[DepsT_contra, OutputT]):
     """Output tokens to ask for and to reserve in the context window; default: the model's maximum."""
     capabilities: Capabilities | None
     """Overrides the provider's capabilities (context window, maximum output)."""
+    settings: ModelSettings | None
+    """Model settings for every request of the agent's runs; a run's `settings=` and `prepare_settings` win."""
+    prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]] | None
+    """Called before every model call with the run context: the step's own settings (merged over the agent's
+    and the run's), or `None` for none. May be `async def`."""
 
     @overload
     def __init__(
@@ -63,7 +72,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT_contra]] | None = None,
+        tools: Sequence[Tool[DepsT_contra] | HostedTool] | None = None,
         output_type: None = None,
         output_validators: Sequence[OutputValidator[DepsT_contra, str]] | None = None,
         hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
@@ -72,6 +81,9 @@ class Agent(Generic[DepsT_contra, OutputT]):
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
         max_output_tokens: int | None = None,
         capabilities: Capabilities | None = None,
+        settings: ModelSettings | None = None,
+        prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]]
+        | None = None,
     ) -> None: ...
 
     @overload
@@ -81,7 +93,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT_contra]] | None = None,
+        tools: Sequence[Tool[DepsT_contra] | HostedTool] | None = None,
         output_type: TypeForm[OutputT],
         output_validators: Sequence[OutputValidator[DepsT_contra, OutputT]] | None = None,
         hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
@@ -90,6 +102,9 @@ class Agent(Generic[DepsT_contra, OutputT]):
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
         max_output_tokens: int | None = None,
         capabilities: Capabilities | None = None,
+        settings: ModelSettings | None = None,
+        prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]]
+        | None = None,
     ) -> None: ...
 
     def __init__(
@@ -98,7 +113,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[Any]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[Any]] | None = None,
+        tools: Sequence[Tool[Any] | HostedTool] | None = None,
         output_type: TypeForm[Any] | None = None,
         output_validators: Sequence[OutputValidator[Any, Any]] | None = None,
         hooks: Sequence[AnyHook[Any]] | None = None,
@@ -107,6 +122,9 @@ class Agent(Generic[DepsT_contra, OutputT]):
         options: Mapping[str, Mapping[str, object]] = _NO_OPTIONS,
         max_output_tokens: int | None = None,
         capabilities: Capabilities | None = None,
+        settings: ModelSettings | None = None,
+        prepare_settings: Callable[[RunContext[Any]], ModelSettings | None | Awaitable[ModelSettings | None]]
+        | None = None,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
@@ -116,11 +134,14 @@ class Agent(Generic[DepsT_contra, OutputT]):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"agent {name!r} has more than one tool named {', '.join(map(repr, duplicates))}")
+        hosted = tuple(t for t in tools or () if isinstance(t, HOSTED_TOOLS))
+        function_tools = tuple(t for t in tools or () if not isinstance(t, HOSTED_TOOLS))
         set_field = object.__setattr__
         set_field(self, "name", name)
         set_field(self, "model", model)
         set_field(self, "instructions", instructions)
-        set_field(self, "tools", tuple(tools or ()))
+        set_field(self, "tools", function_tools)
+        set_field(self, "hosted_tools", hosted)
         set_field(self, "output_type", str if output_type is None else output_type)
         set_field(self, "output_validators", tuple(output_validators or ()))
         set_field(self, "hooks", tuple(hooks or ()))
@@ -129,3 +150,5 @@ class Agent(Generic[DepsT_contra, OutputT]):
         set_field(self, "options", options)
         set_field(self, "max_output_tokens", max_output_tokens)
         set_field(self, "capabilities", capabilities)
+        set_field(self, "settings", settings)
+        set_field(self, "prepare_settings", prepare_settings)

@@ -3,6 +3,8 @@
 The runtime asks the `Budgeter` before every model call; see docs/budgeting.md.
 
 - `estimate_tokens`: the default counter, fast and erring high.
+- `media_tokens`: what an image, a recording or a document costs, by the
+  providers' published rules (`openai_media_tokens`, `anthropic_media_tokens`).
 - `TokenBudgeter`: the default `Budgeter`. It caches the count of every
   message and of every request prefix it has seen, so counting a request that
   extends the previous one costs only the new messages; after a call it counts
@@ -26,7 +28,21 @@ from typing import Literal, Protocol
 from typing_extensions import TypeAlias, assert_never
 
 from runlet.core._frozen import frozen
-from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core._media import image_size, pdf_pages, wav_seconds
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    HostedToolPart,
+    ImageDetail,
+    ImagePart,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import ModelRequest, OutputSchema, Provider, ToolDefinition, Usage
 
 CountSource: TypeAlias = Literal["estimate", "calibrated", "exact"]
@@ -149,6 +165,111 @@ def estimate_tokens(text: str) -> int:
         mixed = 2 * (size - len(data.translate(None, _UPPER))) + digits
         tokens += _PER_UNBROKEN * min(unbroken, mixed)
     return max(1, math.ceil(tokens))
+
+
+# Media: the providers' published rules.
+
+MediaCounter: TypeAlias = Callable[[MediaPart], int]
+"""Counts the tokens of an image, a recording or a document (`media_tokens`, or one provider's rule)."""
+
+DOCUMENT_PAGE_TOKENS = 3_000
+"""A PDF page, as estimated: the top of Anthropic's published 1,500-3,000 text tokens a page."""
+
+AUDIO_SECOND_TOKENS = 10
+"""A second of audio, as estimated: OpenAI's audio models take about one token per 100 ms."""
+
+UNKNOWN_AUDIO_SECONDS = 60
+"""The length assumed for a recording given by URL or whose length cannot be read."""
+
+
+def openai_image_tokens(width: int, height: int, detail: ImageDetail = "auto") -> int:
+    """OpenAI's published tile rule for an image of `width` x `height` pixels.
+
+    `low`: 85 tokens. `high` (and `auto`, counted as `high`): scaled down to fit
+    a 2048 x 2048 square, then so that its shortest side is at most 768, and
+    85 tokens plus 170 for each 512 px tile that covers it (a 1024 x 1024 image:
+    765 tokens; 2048 x 4096: 1105).
+    """
+    if detail == "low":
+        return 85
+    scale = min(1.0, 2048 / max(width, height, 1))
+    w, h = width * scale, height * scale
+    scale = min(1.0, 768 / max(min(w, h), 1))
+    w, h = round(w * scale), round(h * scale)
+    return 85 + 170 * math.ceil(w / 512) * math.ceil(h / 512)
+
+
+def anthropic_image_tokens(width: int, height: int) -> int:
+    """Anthropic's published rule: width x height / 750 tokens, after the API's downscaling.
+
+    An image whose long edge passes 1568 px, or which would pass about 1,600
+    tokens, is first scaled down (keeping its aspect ratio) to fit both
+    (200 x 200: 54 tokens; 1000 x 1000: 1334; 1092 x 1092: 1590).
+    """
+    pixels = max(width, 1) * max(height, 1)
+    scale = min(1.0, 1568 / max(width, height, 1), math.sqrt(1_600 * 750 / pixels))
+    return math.ceil(math.floor(width * scale) * math.floor(height * scale) / 750)
+
+
+def openai_media_tokens(part: MediaPart) -> int:
+    """What a media part costs an OpenAI model: images by the tile rule, documents and audio as `media_tokens` states."""
+    match part:
+        case ImagePart():
+            size = image_size(part.data) if part.data is not None else None
+            if size is None:  # a URL: the largest an image can cost at this detail
+                return 85 if part.detail == "low" else 85 + 170 * 8
+            return openai_image_tokens(*size, part.detail)
+        case AudioPart() | DocumentPart():
+            return _media_estimate(part)
+        case _:
+            assert_never(part)
+
+
+def anthropic_media_tokens(part: MediaPart) -> int:
+    """What a media part costs a Claude model: images by width x height / 750, documents and audio as `media_tokens` states."""
+    match part:
+        case ImagePart():
+            size = image_size(part.data) if part.data is not None else None
+            return anthropic_image_tokens(*size) if size is not None else 1_600
+        case AudioPart() | DocumentPart():
+            return _media_estimate(part)
+        case _:
+            assert_never(part)
+
+
+def media_tokens(part: MediaPart) -> int:
+    """The default `MediaCounter`: the larger of OpenAI's and Anthropic's counts, so it errs high on either.
+
+    Images: each provider's published rule (`openai_image_tokens`,
+    `anthropic_image_tokens`), from the width and height read from the image's
+    header; an image given by URL counts as the most an image can cost.
+    Documents, a stated estimate: a PDF counts `DOCUMENT_PAGE_TOKENS` a page
+    (pages read from the file, else a page per 100 KB; one page for a URL), a text document counts as
+    its text, any other file a token per 4 bytes. Audio: `AUDIO_SECOND_TOKENS`
+    a second, the length read from a WAV header, else from the size at 128
+    kbit/s (`UNKNOWN_AUDIO_SECONDS` for a URL). Calibration corrects all of
+    these after the first call.
+    """
+    if isinstance(part, ImagePart):
+        return max(openai_media_tokens(part), anthropic_media_tokens(part))
+    return _media_estimate(part)
+
+
+def _media_estimate(part: AudioPart | DocumentPart) -> int:
+    data = part.data
+    if isinstance(part, AudioPart):
+        if data is None:
+            return AUDIO_SECOND_TOKENS * UNKNOWN_AUDIO_SECONDS
+        seconds = wav_seconds(data)
+        return math.ceil(AUDIO_SECOND_TOKENS * (seconds if seconds is not None else len(data) / 16_000))
+    if data is None:
+        return DOCUMENT_PAGE_TOKENS
+    if part.media_type == "application/pdf":
+        pages = pdf_pages(data)
+        return DOCUMENT_PAGE_TOKENS * (pages if pages is not None else max(1, math.ceil(len(data) / 100_000)))
+    if part.media_type.startswith("text/"):
+        return estimate_tokens(data.decode("utf-8", "replace"))
+    return max(1, math.ceil(len(data) / 4))
 
 
 _strategy_usage: ContextVar[list[Usage] | None] = ContextVar("runlet_strategy_usage", default=None)
@@ -401,10 +522,16 @@ def _render(message: Message, max_chars: int) -> str:
                 pieces.append(f"[calls {part.name}({part.arguments})]")
             case ToolResultPart():
                 error = " (error)" if part.is_error else ""
-                pieces.append(f"[result of {part.name or part.call_id}{error}: {part.content}]")
+                media = "".join(f" [{_describe(m)}]" for m in part.media)
+                pieces.append(f"[result of {part.name or part.call_id}{error}: {part.content}{media}]")
             case ReasoningPart():
                 if part.summary:
                     pieces.append(f"[thinking: {part.summary}]")
+            case HostedToolPart():
+                if not part.result:
+                    pieces.append(f"[ran {part.name}{f': {part.detail}' if part.detail else ''}]")
+            case ImagePart() | AudioPart() | DocumentPart():
+                pieces.append(f"[{_describe(part)}]")
             case _:
                 assert_never(part)
     text = " ".join(pieces)
@@ -412,6 +539,11 @@ def _render(message: Message, max_chars: int) -> str:
         keep = max_chars // 2
         text = f"{text[:keep]} [...] {text[-keep:]}" if keep else "[...]"
     return f"{message.role}: {text}"
+
+
+def _describe(part: MediaPart) -> str:
+    """A media part in a summariser's transcript: its kind and media type (a model cannot read the bytes there)."""
+    return f"{part.kind} {part.media_type or part.url or ''}".rstrip()
 
 
 # The default budgeter.
@@ -436,7 +568,9 @@ class TokenBudgeter:
     """The default `Budgeter`: counts (estimated or exact), calibration from reported usage, compression.
 
     `counter` counts a text: `estimate_tokens` by default, or an exact
-    tokenizer such as `runlet.tokenizers.OpenAITokenCounter()`. The count of
+    tokenizer such as `runlet.tokenizers.OpenAITokenCounter()`; `media_counter`
+    counts images, audio and documents: `media_tokens` by default (the larger
+    of the OpenAI and Anthropic rules), or one provider's rule. The count of
     each message is cached, and so is the total of each request's messages: a
     request that extends one counted before costs only its new messages.
     Once the provider has reported the input tokens of a request, a request
@@ -454,11 +588,13 @@ class TokenBudgeter:
         self,
         *,
         counter: TokenCounter = estimate_tokens,
+        media_counter: MediaCounter = media_tokens,
         strategies: Sequence[CompressionStrategy] = (TrimToolResults(), DropOldestTurns()),
         cache_size: int = 8_192,
         prefixes: int = 256,
     ) -> None:
         self._counter = counter
+        self._media_counter = media_counter
         self._source: CountSource = "estimate" if counter is estimate_tokens else "exact"
         self.strategies: tuple[CompressionStrategy, ...] = tuple(strategies)
         """The compression strategies, in the order they run."""
@@ -525,6 +661,7 @@ class TokenBudgeter:
 
     def _extras(self, request: ModelRequest) -> int:
         tools = sum(self._tool(tool) for tool in request.tools)
+        tools += sum(MESSAGE_OVERHEAD + self._counter(tool.name) for tool in request.hosted_tools)
         return tools + (self._output(request.output) if request.output is not None else 0)
 
     def _message(self, message: Message) -> int:
@@ -559,9 +696,12 @@ class TokenBudgeter:
             case ToolCallPart():
                 return MESSAGE_OVERHEAD + self._counter(part.name) + self._counter(part.arguments)
             case ToolResultPart():
-                return MESSAGE_OVERHEAD + self._counter(part.content)
-            case ReasoningPart():
+                media = sum(self._media_counter(m) for m in part.media) if part.media else 0
+                return MESSAGE_OVERHEAD + self._counter(part.content) + media
+            case ReasoningPart() | HostedToolPart():
                 return self._counter(json.dumps(part.data))
+            case ImagePart() | AudioPart() | DocumentPart():
+                return self._media_counter(part)
             case _:
                 assert_never(part)
 

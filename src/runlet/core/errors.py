@@ -34,6 +34,26 @@ class UserError(RunletError):
     """The program using Runlet is wrong: a bad tool definition, a missing dependency."""
 
 
+class UnsupportedFeature(UserError):
+    """A model or provider cannot do what the request asks (a hosted tool, say); nothing was sent.
+
+    `feature` names what was asked for, `provider` who cannot do it.
+    """
+
+    def __init__(self, message: str, *, feature: str, provider: str = "") -> None:
+        self.feature = feature
+        self.provider = provider
+        super().__init__(message)
+
+
+class UnsupportedContent(UnsupportedFeature):
+    """A message carries content the model does not accept (an image for a text-only model, audio for Claude, ...)."""
+
+
+class UnsupportedSetting(UnsupportedFeature):
+    """A `ModelSettings` field the provider cannot send (a seed to Anthropic, say)."""
+
+
 class ToolError(RunletError):
     """Raised by a tool to send a clean error message back to the model.
 

@@ -101,6 +101,8 @@ class RunStarted(EventBase):
     type: ClassVar[Literal["run.started"]] = "run.started"
     input: str
     """The text of the last input message."""
+    media: tuple[Mapping[str, JsonValue], ...] = ()
+    """The images, audio and documents of the last input message, summarised (`kind`, `media_type`, `size`, `sha256`, or `url`); never their bytes."""
 
 
 @frozen(kw_only=True)
@@ -189,6 +191,8 @@ class ModelCompleted(EventBase):
     """The answer's text (empty when it only calls tools)."""
     tool_calls: tuple[str, ...]
     """The names of the tools the model asks for."""
+    hosted_tool_calls: tuple[str, ...] = ()
+    """The names of the hosted tools the provider ran during the call (`web_search`, ...), one per call."""
 
 
 @frozen(kw_only=True)
@@ -305,6 +309,8 @@ class ToolCompleted(EventBase):
     result: str
     duration_ms: float
     """Wall-clock time of the call."""
+    media: tuple[Mapping[str, JsonValue], ...] = ()
+    """The images, audio and documents the tool returned, summarised as in `run.started`; never their bytes."""
 
 
 @frozen(kw_only=True)

@@ -12,9 +12,20 @@ One message is a JSON object:
     {"role": "assistant", "parts": [
         {"kind": "text", "text": "Let me look."},
         {"kind": "tool_call", "call_id": "c1", "name": "lookup", "arguments": "{\\"id\\": 1}"},
-        {"kind": "reasoning", "provider": "openai", "data": {...}, "summary": ""}]}
+        {"kind": "reasoning", "provider": "openai", "data": {...}, "summary": ""},
+        {"kind": "hosted_tool", "provider": "openai", "name": "web_search", "call_id": "ws_1",
+         "data": {...}, "result": false, "detail": "weather in Paris"}]}
     {"role": "tool", "parts": [
         {"kind": "tool_result", "call_id": "c1", "name": "lookup", "content": "ok", "is_error": false}]}
+    {"role": "user", "parts": [
+        {"kind": "text", "text": "What is on this invoice?"},
+        {"kind": "image", "media_type": "image/png", "data": "iVBORw0KGgo...", "url": null, "detail": "auto"},
+        {"kind": "document", "media_type": "application/pdf", "data": null, "url": "https://...", "filename": ""},
+        {"kind": "audio", "media_type": "audio/wav", "data": "UklGR...", "url": null}]}
+
+Media bytes are written as base64 (a third larger than the bytes); a tool
+result that returned media has a `"media"` array of such parts, and no
+`"media"` key when it returned none, so what Runlet 0.3 wrote reads the same.
 
 A list of messages saved on its own (`dumps_messages`) is wrapped in an
 envelope with a format version: `{"format": "runlet.messages", "version": 1,
@@ -28,13 +39,33 @@ and infinities are not JSON and are refused (`ValueError`).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from typing_extensions import assert_never
+
+from runlet.core.hosted import HOSTED_TOOLS, HostedTool
 from runlet.core.json import JsonObject, JsonValue
-from runlet.core.messages import Message, Part, ReasoningPart, Role, TextPart, ToolCallPart, ToolResultPart
-from runlet.core.models import FinishReason, ModelRequest, ModelResponse, OutputSchema, ToolDefinition, Usage
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    HostedToolPart,
+    ImageDetail,
+    ImagePart,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from runlet.core.models import FinishReason, ModelRequest, ModelResponse, ModelSettings, OutputSchema, ToolDefinition, Usage, UseTool
 from runlet.core.run_state import RunState
 from runlet.core.state import StateFormatError, UnsupportedStateVersion
 
@@ -73,21 +104,53 @@ def message_to_json(message: Message) -> dict[str, JsonValue]:
 
 
 def _part_to_json(part: Part) -> dict[str, JsonValue]:
-    if isinstance(part, TextPart):
-        return {"kind": "text", "text": part.text}
-    if isinstance(part, ToolCallPart):
-        return {"kind": "tool_call", "call_id": part.call_id, "name": part.name, "arguments": part.arguments}
-    if isinstance(part, ToolResultPart):
-        return {
-            "kind": "tool_result",
-            "call_id": part.call_id,
-            "name": part.name,
-            "content": part.content,
-            "is_error": part.is_error,
-        }
-    if isinstance(part, ReasoningPart):  # pyright: ignore[reportUnnecessaryIsInstance]  # the last member, checked
-        return {"kind": "reasoning", "provider": part.provider, "data": part.data, "summary": part.summary}
-    raise TypeError(f"not a message part: {type(part).__name__}")
+    match part:
+        case TextPart():
+            return {"kind": "text", "text": part.text}
+        case ToolCallPart():
+            return {"kind": "tool_call", "call_id": part.call_id, "name": part.name, "arguments": part.arguments}
+        case ToolResultPart():
+            result: dict[str, JsonValue] = {
+                "kind": "tool_result",
+                "call_id": part.call_id,
+                "name": part.name,
+                "content": part.content,
+                "is_error": part.is_error,
+            }
+            if part.media:
+                result["media"] = [_media_to_json(m) for m in part.media]
+            return result
+        case ReasoningPart():
+            return {"kind": "reasoning", "provider": part.provider, "data": part.data, "summary": part.summary}
+        case HostedToolPart():
+            return {
+                "kind": "hosted_tool",
+                "provider": part.provider,
+                "name": part.name,
+                "call_id": part.call_id,
+                "data": part.data,
+                "result": part.result,
+                "detail": part.detail,
+            }
+        case ImagePart() | AudioPart() | DocumentPart():
+            return _media_to_json(part)
+        case _:
+            assert_never(part)
+
+
+def _media_to_json(part: MediaPart) -> dict[str, JsonValue]:
+    data = base64.b64encode(part.data).decode("ascii") if part.data is not None else None
+    obj: dict[str, JsonValue] = {"kind": part.kind, "media_type": part.media_type, "data": data, "url": part.url}
+    match part:
+        case ImagePart():
+            obj["detail"] = part.detail
+        case DocumentPart():
+            obj["filename"] = part.filename
+        case AudioPart():
+            pass
+        case _:
+            assert_never(part)
+    return obj
 
 
 def message_from_json(value: object) -> Message:
@@ -118,11 +181,24 @@ def _part_from_json(value: object) -> Part:
         _fields(obj, ("kind", "call_id", "name", "arguments"))
         return ToolCallPart(_str(obj, "call_id"), _str(obj, "name"), _str(obj, "arguments"))
     if kind == "tool_result":
-        _fields(obj, ("kind", "call_id", "name", "content", "is_error"))
+        _fields(obj, ("kind", "call_id", "name", "content", "is_error", "media") if "media" in obj else _RESULT)
         is_error = obj["is_error"]
         if not isinstance(is_error, bool):
             raise StateFormatError(f"a tool_result part's is_error must be a boolean, not {_kind(is_error)}")
-        return ToolResultPart(_str(obj, "call_id"), _str(obj, "name"), _str(obj, "content"), is_error)
+        media = tuple(_media_from_json(m) for m in _list(obj, "media", "a tool_result part")) if "media" in obj else ()
+        return ToolResultPart(_str(obj, "call_id"), _str(obj, "name"), _str(obj, "content"), is_error, media)
+    if kind == "hosted_tool":
+        _fields(obj, ("kind", "provider", "name", "call_id", "data", "result", "detail"))
+        data, result = obj["data"], obj["result"]
+        if not isinstance(data, dict):
+            raise StateFormatError(f"a hosted_tool part's data must be a JSON object, not {_kind(data)}")
+        if not isinstance(result, bool):
+            raise StateFormatError(f"a hosted_tool part's result must be a boolean, not {_kind(result)}")
+        return HostedToolPart(
+            _str(obj, "provider"), _str(obj, "name"), _str(obj, "call_id"), cast(JsonObject, data), result, _str(obj, "detail")
+        )
+    if kind in ("image", "audio", "document"):
+        return _media_from_json(obj)
     if kind == "reasoning":
         _fields(obj, ("kind", "provider", "data", "summary"))
         data = obj["data"]
@@ -130,6 +206,45 @@ def _part_from_json(value: object) -> Part:
             raise StateFormatError(f"a reasoning part's data must be a JSON object, not {_kind(data)}")
         return ReasoningPart(_str(obj, "provider"), cast(JsonObject, data), _str(obj, "summary"))
     raise StateFormatError(f"unknown message part kind {kind!r}")
+
+
+_DETAILS: dict[object, ImageDetail] = {"auto": "auto", "low": "low", "high": "high"}
+_RESULT = ("kind", "call_id", "name", "content", "is_error")
+_MEDIA_FIELDS = {
+    "image": ("kind", "media_type", "data", "url", "detail"),
+    "audio": ("kind", "media_type", "data", "url"),
+    "document": ("kind", "media_type", "data", "url", "filename"),
+}
+
+
+def _media_from_json(value: object) -> MediaPart:
+    obj = _object(value, "a media part")
+    kind = obj.get("kind")
+    names = _MEDIA_FIELDS.get(kind) if isinstance(kind, str) else None
+    if names is None:
+        raise StateFormatError(f"unknown media part kind {kind!r}")
+    _fields(obj, names)
+    encoded, url = obj["data"], obj["url"]
+    if encoded is not None and not isinstance(encoded, str):
+        raise StateFormatError(f"a {kind} part's data must be base64 text or null, not {_kind(encoded)}")
+    if url is not None and not isinstance(url, str):
+        raise StateFormatError(f"a {kind} part's url must be a string or null, not {_kind(url)}")
+    try:
+        data = base64.b64decode(encoded, validate=True) if encoded is not None else None
+    except binascii.Error as error:
+        raise StateFormatError(f"a {kind} part's data is not valid base64: {error}") from None
+    media_type = _str(obj, "media_type")
+    detail = _DETAILS.get(obj.get("detail", "auto"))
+    if detail is None:
+        raise StateFormatError(f'an image part\'s detail must be "auto", "low" or "high", not {obj["detail"]!r}')
+    try:
+        if kind == "image":
+            return ImagePart(data, media_type, url, detail)
+        if kind == "audio":
+            return AudioPart(data, media_type, url)
+        return DocumentPart(data, media_type, url, _str(obj, "filename"))
+    except ValueError as error:
+        raise StateFormatError(f"a stored {kind} part is not valid: {error}") from None
 
 
 _KEYS: dict[tuple[str, ...], frozenset[str]] = {}
@@ -142,8 +257,9 @@ def _fields(obj: dict[str, object], names: tuple[str, ...]) -> None:
     if obj.keys() != keys:
         missing = [name for name in names if name not in obj]
         extra = sorted(name for name in obj if name not in names)
+        kind = str(obj.get("kind"))
         raise StateFormatError(
-            f"a {obj.get('kind')} part needs exactly the fields {', '.join(names)}"
+            f"{'an' if kind[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {kind} part needs exactly the fields {', '.join(names)}"
             + (f"; missing {missing}" if missing else "")
             + (f"; unknown {extra}" if extra else "")
         )
@@ -511,7 +627,7 @@ _FINISH_REASONS: frozenset[str] = frozenset(("stop", "tool_calls", "length", "co
 def model_request_to_json(request: ModelRequest) -> dict[str, JsonValue]:
     """A model request as one JSON object; `TypeError` when its options are not JSON."""
     options = json.loads(json.dumps(request.options, allow_nan=False))  # refuses what is not JSON, at once
-    return {
+    obj: dict[str, JsonValue] = {
         "messages": [message_to_json(m) for m in request.messages],
         "tools": [
             {"name": t.name, "description": t.description, "parameters": t.parameters, "strict": t.strict}
@@ -523,13 +639,19 @@ def model_request_to_json(request: ModelRequest) -> dict[str, JsonValue]:
         "max_output_tokens": request.max_output_tokens,
         "options": cast(JsonValue, options),
     }
+    if request.settings != ModelSettings():  # written only when set, so a request without them reads as before
+        obj["settings"] = _settings_to_json(request.settings)
+    if request.hosted_tools:
+        obj["hosted_tools"] = [_hosted_to_json(t) for t in request.hosted_tools]
+    return obj
 
 
 def model_request_from_json(value: object) -> ModelRequest:
     """A model request from `model_request_to_json`; `StateFormatError` when it is not one."""
     what = "a model request"
     obj = _object(value, what)
-    _exact(obj, frozenset(("messages", "tools", "output", "max_output_tokens", "options")), what)
+    optional = frozenset(("settings", "hosted_tools")) & obj.keys()
+    _exact(obj, frozenset(("messages", "tools", "output", "max_output_tokens", "options")) | optional, what)
     tools: list[ToolDefinition] = []
     for item in _list(obj, "tools", what):
         tool = _object(item, "a tool definition")
@@ -550,7 +672,81 @@ def model_request_from_json(value: object) -> ModelRequest:
         output=output,
         max_output_tokens=None if limit is None else _int(obj, "max_output_tokens", what),
         options=options,
+        settings=_settings_from_json(obj["settings"]) if "settings" in obj else ModelSettings(),
+        hosted_tools=tuple(_hosted_from_json(t) for t in _list(obj, "hosted_tools", what)) if "hosted_tools" in obj else (),
     )
+
+
+def _settings_to_json(settings: ModelSettings) -> dict[str, JsonValue]:
+    """The settings that are set (not `None`); a `UseTool` choice as `{"tool": name}`, `stop` as an array."""
+    obj: dict[str, JsonValue] = {}
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        if value is None:
+            continue
+        if isinstance(value, UseTool):
+            obj[field.name] = {"tool": value.name}
+        elif field.name == "stop":
+            obj[field.name] = list(cast("Sequence[str]", value))
+        else:
+            obj[field.name] = cast(JsonValue, value)
+    return obj
+
+
+def _settings_from_json(value: object) -> ModelSettings:
+    what = "a model request's settings"
+    obj = _object(value, what)
+    names = {field.name for field in dataclasses.fields(ModelSettings)}
+    unknown = sorted(obj.keys() - names)
+    if unknown:
+        raise StateFormatError(f"{what} has unknown fields {unknown}")
+    given: dict[str, Any] = dict(obj)
+    choice = given.get("tool_choice")
+    if isinstance(choice, dict):
+        given["tool_choice"] = UseTool(_string(cast("dict[str, object]", choice), "tool", "a tool choice"))
+    elif choice is not None and choice not in ("auto", "none", "required"):
+        raise StateFormatError(f'a tool choice must be "auto", "none", "required" or {{"tool": name}}, not {choice!r}')
+    if "stop" in given:
+        given["stop"] = tuple(str(s) for s in _list(obj, "stop", what))
+    try:
+        return ModelSettings(**given)
+    except (TypeError, ValueError) as error:
+        raise StateFormatError(f"{what} are not valid: {error}") from None
+
+
+_HOSTED_CLASSES: dict[str, type[HostedTool]] = {cls.name: cls for cls in HOSTED_TOOLS}
+
+
+def _hosted_to_json(tool: HostedTool) -> dict[str, JsonValue]:
+    """A hosted tool as `{"name": ..., <its fields>}`, sequences as arrays."""
+    obj: dict[str, JsonValue] = {"name": tool.name}
+    for field in dataclasses.fields(tool):
+        value: object = getattr(tool, field.name)
+        obj[field.name] = list(cast("tuple[str, ...]", value)) if isinstance(value, tuple) else cast(JsonValue, value)
+    return obj
+
+
+def _hosted_from_json(value: object) -> HostedTool:
+    obj = _object(value, "a hosted tool")
+    name = obj.get("name")
+    cls = _HOSTED_CLASSES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise StateFormatError(f"unknown hosted tool {name!r}")
+    fields: dict[str, Any] = {k: v for k, v in obj.items() if k != "name"}
+    try:
+        return cls(**fields)
+    except (TypeError, ValueError) as error:
+        raise StateFormatError(f"a hosted tool {name!r} is not valid: {error}") from None
+
+
+def media_to_json(part: MediaPart) -> dict[str, JsonValue]:
+    """A media part as JSON (its bytes in base64), as a message's parts keep it."""
+    return _media_to_json(part)
+
+
+def media_from_json(value: object) -> MediaPart:
+    """A media part from `media_to_json`; `StateFormatError` when it is not one."""
+    return _media_from_json(value)
 
 
 def model_response_to_json(response: ModelResponse) -> dict[str, JsonValue]:

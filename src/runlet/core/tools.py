@@ -8,13 +8,14 @@ import inspect
 import json
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, Protocol, overload
+from typing import Any, Generic, Protocol, Union, overload
 
-from typing_extensions import Concatenate, ParamSpec, TypeVar
+from typing_extensions import Concatenate, ParamSpec, TypeAlias, TypeVar
 
 from runlet.core.context import RunContext
 from runlet.core.errors import ToolError, ToolRetry, ToolTimeout, UserError
 from runlet.core.json import JsonObject, JsonValue
+from runlet.core.messages import MEDIA_PARTS, MediaPart
 from runlet.core.models import ToolDefinition
 from runlet.core.schema import FunctionSchema, TypeAdapter, adapter_for, can_be_strict
 
@@ -23,12 +24,19 @@ DepsT_contra = TypeVar("DepsT_contra", contravariant=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+ToolContent: TypeAlias = Union[str, tuple[Union[str, MediaPart], ...]]
+"""What a tool returns for the model: text, or text and images, audio and documents in order.
+
+The texts become the result's `content` (joined by newlines), the media its
+`ToolResultPart.media`.
+"""
+
 
 class Tool(Protocol[DepsT_contra]):
     """Something the model can call. Any object with these members fits.
 
-    `call` receives the decoded JSON arguments, validates them and returns the
-    text the model sees. Raise `ValidationError` for bad arguments and
+    `call` receives the decoded JSON arguments, validates them and returns
+    what the model sees: text, or text and media (`ToolContent`). Raise `ValidationError` for bad arguments and
     `ToolError` (or any exception) for a failure: the runtime turns both into a
     tool error result for the model, and the run goes on. Any other exception
     fails the run instead when failures are fatal (`Runtime.fatal_tool_errors`,
@@ -50,7 +58,7 @@ class Tool(Protocol[DepsT_contra]):
         """JSON schema of the arguments (an object schema)."""
         ...
 
-    async def call(self, ctx: RunContext[DepsT_contra], arguments: JsonValue) -> str:
+    async def call(self, ctx: RunContext[DepsT_contra], arguments: JsonValue) -> ToolContent:
         """Run the tool with the model's decoded arguments."""
         ...
 
@@ -109,8 +117,8 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self._func(*args, **kwargs)
 
-    async def call(self, ctx: RunContext[DepsT_contra], arguments: JsonValue) -> str:
-        """Validate the arguments, call the function, and render its result as text."""
+    async def call(self, ctx: RunContext[DepsT_contra], arguments: JsonValue) -> ToolContent:
+        """Validate the arguments, call the function, and render its result: text, or text and media."""
         kwargs = self._schema.validate(arguments)
         attempt = 0
         while True:
@@ -142,9 +150,12 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
             return await result
         return result
 
-    def _render(self, result: object) -> str:
+    def _render(self, result: object) -> ToolContent:
         if isinstance(result, str):
             return result
+        media = _media_content(self._name, result)
+        if media is not None:
+            return media
         try:
             dumped: object = self._adapter.dump(result) if self._adapter is not None else result
             return json.dumps(dumped, ensure_ascii=False)
@@ -155,6 +166,27 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
 
     def __repr__(self) -> str:
         return f"FunctionTool({self._name!r})"
+
+
+def _media_content(name: str, result: object) -> ToolContent | None:
+    """A returned media part, or list of texts and media parts, as the tool's content; `None` for anything else."""
+    if isinstance(result, MEDIA_PARTS):
+        return (result,)
+    if not isinstance(result, (list, tuple)):
+        return None
+    items = typing.cast("list[object] | tuple[object, ...]", result)
+    if not any(isinstance(item, MEDIA_PARTS) for item in items):
+        return None
+    content: list[str | MediaPart] = []
+    for item in items:
+        if isinstance(item, str) or isinstance(item, MEDIA_PARTS):
+            content.append(item)
+        else:
+            raise ToolError(
+                f"tool {name!r} returned media with a {type(item).__name__}: a list with images, audio or "
+                "documents may hold only those and strings"
+            )
+    return tuple(content)
 
 
 def _takes_context(func: Callable[..., object]) -> bool:

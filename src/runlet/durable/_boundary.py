@@ -44,8 +44,10 @@ from runlet.core.schema import TypeAdapter, adapter_for
 from runlet.core.serialize import (
     human_response_from_json,
     human_response_to_json,
-    message_to_json,
+    media_from_json,
+    media_to_json,
     message_from_json,
+    message_to_json,
     model_request_from_json,
     model_request_to_json,
     model_response_from_json,
@@ -53,7 +55,8 @@ from runlet.core.serialize import (
     usage_from_json,
     usage_to_json,
 )
-from runlet.core.tools import Tool
+from runlet.core.messages import MEDIA_PARTS
+from runlet.core.tools import Tool, ToolContent
 
 DepsT = TypeVar("DepsT")
 
@@ -150,7 +153,7 @@ class BoundaryExecutor(Generic[DepsT]):
             yield TextDelta(response.text)
         yield ResponseCompleted(response)
 
-    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> str:
+    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
         if tool.name in self.inline:
             return await tool.call(ctx, arguments)
         answers = current_answers.get()
@@ -168,7 +171,7 @@ class BoundaryExecutor(Generic[DepsT]):
         error = result.get("error")
         if error is not None:
             raise tool_error_from_json(cast("Mapping[str, Any]", error))
-        return cast(str, result["content"])
+        return tool_content_from_json(result["content"])
 
 
 # The side that runs the calls (an activity, a step)
@@ -209,9 +212,42 @@ async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[
         return {"error": {"kind": "raised", "type": type(error).__name__, "message": str(error)}}
     finally:
         current_answers.reset(token)
-    if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
-        return {"error": {"kind": "raised", "type": "TypeError", "message": f"returned {type(content).__name__}, not str"}}
-    return {"content": content}
+    encoded = tool_content_to_json(content)
+    if encoded is None:  # a tool typed loosely
+        message = f"returned {type(content).__name__}, not str or a tuple of str and media parts"
+        return {"error": {"kind": "raised", "type": "TypeError", "message": message}}
+    return {"content": encoded}
+
+
+def tool_content_to_json(content: object) -> JsonValue | None:
+    """A tool's content as JSON: its text as a string, or text and media as an array of strings and media objects.
+
+    The media keep their bytes (base64, as the message codec writes them), so
+    a durable tool's images, audio and documents reach the model exactly as a
+    local tool's do. `None` when `content` is not a `ToolContent`.
+    """
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, tuple):
+        return None
+    items: list[JsonValue] = []
+    for item in cast("tuple[object, ...]", content):
+        if isinstance(item, str):
+            items.append(item)
+        elif isinstance(item, MEDIA_PARTS):
+            items.append(media_to_json(item))
+        else:
+            return None
+    return items
+
+
+def tool_content_from_json(value: JsonValue) -> ToolContent:
+    """The content of `tool_content_to_json`: a string, or a tuple of strings and media parts."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        raise UserError(f"a durable tool's recorded content is not a string or an array: {type(value).__name__}")
+    return tuple(item if isinstance(item, str) else media_from_json(item) for item in value)
 
 
 # Errors as JSON

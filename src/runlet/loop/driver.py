@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
 from runlet.core.messages import Message
+from runlet.core.models import ModelSettings
 from runlet.core.run_state import RunState
 from runlet.core.state import validate_session_id
 from runlet.loop.run import Run
@@ -78,6 +79,7 @@ def new_run(
     session: str | None,
     *,
     streaming: bool,
+    settings: ModelSettings | None = None,
 ) -> AsyncGenerator[events.Event | RunResult[Any], None]:
     """The loop of a new run; raises `UserError` at once for arguments that do not fit."""
     if session is not None and history:
@@ -93,7 +95,7 @@ def new_run(
         new=messages,
         context=(*history, *messages),
     )
-    run = Run(runtime, agent, deps, state, streaming=streaming)
+    run = Run(runtime, agent, deps, state, streaming=streaming, settings=settings)
     return drive(run, state, Start(messages[-1].text if messages else ""))
 
 
@@ -105,11 +107,12 @@ def resumed_run(
     deps: object,
     *,
     streaming: bool,
+    settings: ModelSettings | None = None,
 ) -> AsyncGenerator[events.Event | RunResult[Any], None]:
     """The loop that continues `checkpoint`, once it is verified, the responses fit it, and it is claimed."""
     if not isinstance(checkpoint, human.Checkpoint):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise UserError(f"resume() needs a Checkpoint (Checkpoint.from_json(...)), not {type(checkpoint).__name__}")
-    return _resumed(runtime, agent, checkpoint, tuple(responses), deps, streaming=streaming)
+    return _resumed(runtime, agent, checkpoint, tuple(responses), deps, streaming=streaming, settings=settings)
 
 
 async def _resumed(
@@ -120,6 +123,7 @@ async def _resumed(
     deps: object,
     *,
     streaming: bool,
+    settings: ModelSettings | None,
 ) -> AsyncGenerator[events.Event | RunResult[Any], None]:
     """Verify, check, claim, then drive; each check raises before the first event, having changed nothing.
 
@@ -136,7 +140,7 @@ async def _resumed(
         )
     answers = human.match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
     state = replace(checkpoint.state, answers=answers)
-    run = Run(runtime, agent, deps, state, streaming=streaming)
+    run = Run(runtime, agent, deps, state, streaming=streaming, settings=settings)
     await human.claim_checkpoint(runtime.store, checkpoint, resumed_at=runtime.clock.time())
     async with aclosing(drive(run, state, Resume(checkpoint))) as loop:
         async for item in loop:

@@ -16,7 +16,7 @@ from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
 from runlet.core.json import JsonValue
 from runlet.core.models import ModelRequest, ModelResponse, ModelStreamEvent, Provider
-from runlet.core.tools import Tool
+from runlet.core.tools import Tool, ToolContent
 
 __all__ = ["Executor", "LocalExecutor"]
 
@@ -32,8 +32,8 @@ class Executor(Protocol):
         """The model's response to `request`, as it streams; the last item is `ResponseCompleted`."""
         ...
 
-    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> str:
-        """What `tool` returns for the model's decoded `arguments`."""
+    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
+        """What `tool` returns for the model's decoded `arguments`: text, or text and media."""
         ...
 
 
@@ -47,5 +47,5 @@ class LocalExecutor:
     def stream(self, model: Provider, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         return model.stream(request)
 
-    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> str:
+    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
         return await tool.call(ctx, arguments)

@@ -18,6 +18,7 @@ from typing_extensions import assert_never
 from runlet.core._frozen import frozen
 from runlet.core.errors import ContextBudgetExceeded, ModelCallVetoed, ModelTimeout, ProviderError, StreamInterrupted
 from runlet.core.hooks import Interrupted, Proceed, Vetoed
+from runlet.core.messages import HostedToolPart
 from runlet.core.models import (
     ModelRequest,
     ModelResponse,
@@ -99,18 +100,22 @@ class _Sending:
 async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
     """The request, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
     agent = run.agent
+    settings = await run.step_settings(state)
     request = ModelRequest(
         messages=state.context,
         tools=run.tool_definitions,
         output=run.output.schema,
-        max_output_tokens=agent.max_output_tokens,
+        max_output_tokens=settings.max_output_tokens,
         options=agent.options,
+        settings=settings,
+        hosted_tools=agent.hosted_tools,
     )
     request, state = await _fit(run, state, request)
     answer = await _before(run, state, request) if "before_model_call" in run.hooks.points else request
     span = run.emitter.span()
     if isinstance(answer, ModelResponse):
         return await _after(run, state, request, answer, span, state.model_requests)
+    run.check_content(tuple(answer.messages))
     emitter = run.emitter
     await emitter.emit(
         lambda: events.ModelRequested(
@@ -240,6 +245,7 @@ async def _after(
             usage=final.usage,
             text=final.text,
             tool_calls=tuple(call.name for call in final.tool_calls),
+            hosted_tool_calls=tuple(p.name for p in final.parts if isinstance(p, HostedToolPart) and not p.result),
         )
     )
     if emitter.streaming and not run.streaming and final.text:

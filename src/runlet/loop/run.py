@@ -9,12 +9,14 @@ event emitter.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from runlet.core.context import RunContext
 from runlet.core.errors import UsageLimitExceeded, UserError
 from runlet.core.hooks import HookEngine
-from runlet.core.models import Capabilities, ToolDefinition
+from runlet.core.messages import Message
+from runlet.core.models import Capabilities, ModelSettings, ToolDefinition, UseTool, check_content
 from runlet.core.output import OutputSpec
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool, tool_definition
@@ -55,15 +57,34 @@ class Deadline:
         return left if timeout is None else min(left, timeout)
 
 
+def _made(choice: object, state: RunState) -> bool:
+    """Whether this run's model turns already made the call a forced `tool_choice` asks for."""
+    for message in state.new:
+        if message.role == "assistant":
+            for call in message.tool_calls:
+                if not isinstance(choice, UseTool) or call.name == choice.name:
+                    return True
+    return False
+
+
 class Run:
     """The read-only side of one run, and its services."""
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "tools", "tool_definitions", "offered", "output", "semaphore",
+        "tools", "tool_definitions", "offered", "output", "semaphore", "settings", "_checked",
     )
 
-    def __init__(self, runtime: Runtime, agent: Agent[Any, Any], deps: object, state: RunState, *, streaming: bool) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        agent: Agent[Any, Any],
+        deps: object,
+        state: RunState,
+        *,
+        streaming: bool,
+        settings: ModelSettings | None = None,
+    ) -> None:
         self.runtime: Runtime = runtime
         self.agent: Agent[Any, Any] = agent
         self.deps: object = deps
@@ -74,9 +95,10 @@ class Run:
         self.hooks: HookEngine = HookEngine(runtime.hooks, agent.hooks)
         self.deadline: Deadline = Deadline(runtime.limits.deadline_seconds, state.elapsed, runtime.clock)
         self.capabilities: Capabilities = agent.capabilities or agent.model.capabilities()
-        if agent.tools and not self.capabilities.tools:
+        if (agent.tools or agent.hosted_tools) and not self.capabilities.tools:
+            names = [t.name for t in (*agent.tools, *agent.hosted_tools)]
             raise UserError(
-                f"agent {agent.name!r} has tools ({', '.join(t.name for t in agent.tools)}) but its model "
+                f"agent {agent.name!r} has tools ({', '.join(names)}) but its model "
                 f"{type(agent.model).__name__} does not support tool calling (Capabilities.tools is False): "
                 "use a model that does, or an agent without tools"
             )
@@ -90,10 +112,50 @@ class Run:
         parallel = runtime.max_parallel_tools if self.capabilities.parallel_tool_calls else 1
         self.semaphore: asyncio.Semaphore | None = asyncio.Semaphore(parallel) if parallel else None
         """Bounds the tool calls of one turn that run at once (`max_parallel_tools`; one for a model without parallel calls)."""
+        self.settings: ModelSettings = ModelSettings(max_output_tokens=agent.max_output_tokens).merged(agent.settings).merged(settings)
+        """The agent's settings with the run's over them; each step may add its own (`step_settings`)."""
+        self._check_tool_choice(self.settings)
+        self._checked: tuple[Message, ...] = ()
 
     def context(self, state: RunState) -> RunContext[Any]:
         """What tools, hooks and instructions see of the run at `state`."""
         return RunContext(self.deps, state.run_id, self.agent.name, state.step, state.usage, state.context)
+
+    async def step_settings(self, state: RunState) -> ModelSettings:
+        """The settings of the next model call: the run's, a forced tool choice back to `"auto"` once used, the step's own over them."""
+        settings = self.settings
+        choice = settings.tool_choice
+        if (choice == "required" or isinstance(choice, UseTool)) and not settings.persist_tool_choice and _made(choice, state):
+            settings = replace(settings, tool_choice="auto")
+        prepare = self.agent.prepare_settings
+        if prepare is not None:
+            own = prepare(self.context(state))
+            if inspect.isawaitable(own):
+                own = await own
+            if own is not None:
+                self._check_tool_choice(own)
+                settings = settings.merged(own)
+        return settings
+
+    def check_content(self, messages: tuple[Message, ...]) -> None:
+        """`runlet.core.models.check_content` for the model, over the messages this run has not checked yet.
+
+        The context grows by appending, so a request whose messages start with
+        the ones checked last time checks only the rest.
+        """
+        checked = self._checked
+        start = len(checked) if len(messages) >= len(checked) and messages[: len(checked)] == checked else 0
+        check_content(messages[start:], self.capabilities, model=type(self.agent.model).__name__)
+        self._checked = messages
+
+    def _check_tool_choice(self, settings: ModelSettings) -> None:
+        choice = settings.tool_choice
+        if isinstance(choice, UseTool) and choice.name not in self.tools:
+            known = ", ".join(sorted(self.tools)) or "none"
+            raise UserError(
+                f"tool_choice=UseTool({choice.name!r}) names no tool of agent {self.agent.name!r} (its tools: {known}): "
+                "name one of them, or give the agent that tool"
+            )
 
     def snapshot(self, state: RunState) -> RunState:
         """`state` with the emitter's counters and the time run so far: the value to keep between processes."""

@@ -142,7 +142,8 @@ def step(run: Run, state: RunState, next: Next) -> Step:
 async def start(run: Run, state: RunState, text: str) -> Step:
     """Begin the run: `run.started`, the session's history, the instructions."""
     emitter = run.emitter
-    await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text))
+    media = tuple(part.summary() for part in state.new[-1].media) if state.new else ()
+    await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media))
     if state.session is not None:
         state = await load_session(run, state, state.session)
     instructions = run.agent.instructions

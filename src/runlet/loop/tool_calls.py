@@ -15,7 +15,7 @@ import asyncio
 import json
 import traceback
 from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 from typing_extensions import TypeAlias, assert_never
 
@@ -24,7 +24,7 @@ from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answ
 from runlet.core.context import RunContext
 from runlet.core.errors import FatalToolError, HookError, ToolError, ToolTimeout, ValidationError
 from runlet.core.hooks import HookDecision, HookOutcome, Interrupted, Proceed, Vetoed
-from runlet.core.messages import Message, ToolCallPart, ToolResultPart
+from runlet.core.messages import MEDIA_PARTS, MediaPart, Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool
 from runlet.loop.run import Run
@@ -200,7 +200,14 @@ def _event(run: Run, outcome: ToolOutcome) -> events.Event:
     call = outcome.call
     match outcome:
         case Completed(result=result, duration_ms=duration_ms):
-            return events.ToolCompleted(**meta, tool=call.name, call_id=call.call_id, result=result.content, duration_ms=duration_ms)
+            return events.ToolCompleted(
+                **meta,
+                tool=call.name,
+                call_id=call.call_id,
+                result=result.content,
+                duration_ms=duration_ms,
+                media=tuple(part.summary() for part in result.media),
+            )
         case Failed(error=error, error_type=error_type, duration_ms=duration_ms, exception=exception, replaced=replaced):
             return events.ToolFailed(
                 **meta,
@@ -360,11 +367,27 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         chosen: bool | None = getattr(tool, "fatal_errors", None)
         fatal = run.runtime.fatal_tool_errors if chosen is None else chosen  # the tool's own choice wins
         return failed(f"Error: the tool {message}", message, type(error).__name__, error, fatal)
-    if not isinstance(content, str):  # pyright: ignore[reportUnnecessaryIsInstance]  # a tool typed loosely
-        message = f"{call.name!r} returned {type(content).__name__}, not str"
-        return failed(f"Error: the tool {message}", message, "TypeError")
+    if isinstance(content, str):
+        result = _result(call, content, False)
+    else:
+        media = _media(content)
+        if media is None:
+            message = f"{call.name!r} returned {type(content).__name__}, not str or a tuple of str and media parts"
+            return failed(f"Error: the tool {message}", message, "TypeError")
+        texts = "\n".join(item for item in content if isinstance(item, str))
+        result = ToolResultPart(call.call_id, call.name, texts, False, media)
     ms = (clock.monotonic() - started) * 1000
-    return Completed(call=call, result=_result(call, content, False), span=span, duration_ms=ms)
+    return Completed(call=call, result=result, span=span, duration_ms=ms)
+
+
+def _media(content: object) -> tuple[MediaPart, ...] | None:
+    """The media parts of a tool's content (a tuple of texts and media), or `None` when it is not one (a tool typed loosely)."""
+    if not isinstance(content, tuple):
+        return None
+    items = cast("tuple[object, ...]", content)
+    if not all(isinstance(item, (str, *MEDIA_PARTS)) for item in items):
+        return None
+    return tuple(item for item in items if isinstance(item, MEDIA_PARTS))
 
 
 def _traceback(exception: Exception | None, replaced: str | None) -> str:
@@ -394,7 +417,7 @@ def _answering(call: ToolCallPart, result: ToolResultPart) -> ToolResultPart:
     """`result` as the answer to `call`: a hook's result always pairs with the call the model made."""
     if (result.call_id, result.name) == (call.call_id, call.name):
         return result
-    return ToolResultPart(call.call_id, call.name, result.content, result.is_error)
+    return ToolResultPart(call.call_id, call.name, result.content, result.is_error, result.media)
 
 
 async def _with_timeout(awaitable: Awaitable[V], timeout: float | None) -> V:

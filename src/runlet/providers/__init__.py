@@ -5,7 +5,8 @@ imports a model SDK, so `openai` and `anthropic` stay optional extras (`pip
 install "runlet[openai]"`, `pip install "runlet[anthropic]"`). A provider of
 your own fits `Provider` by shape; its `stream()` yields `ModelStreamEvent`s
 (`TextDelta`, `ReasoningDelta`, `ToolCallStarted`, `ToolCallDelta`,
-`ToolCallDone`, then `ResponseCompleted`). `FallbackProvider(primary, *others)`
+`ToolCallDone`, then `ResponseCompleted`); `check_content` refuses media
+the model does not take before anything is sent. `FallbackProvider(primary, *others)`
 is several providers as one, each used when the ones before it fail for now.
 See docs/providers.md.
 """
@@ -23,6 +24,7 @@ from runlet.core.models import (
     ToolCallDelta,
     ToolCallDone,
     ToolCallStarted,
+    check_content,
 )
 from runlet.providers.fallback import FallbackProvider
 
@@ -44,6 +46,7 @@ __all__ = [
     "ToolCallDelta",
     "ToolCallDone",
     "ToolCallStarted",
+    "check_content",
 ]
 
 

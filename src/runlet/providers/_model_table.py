@@ -9,7 +9,13 @@ reached through a Chat Completions gateway has the same limits).
 from __future__ import annotations
 
 from runlet.core._frozen import frozen
+from runlet.core.messages import MediaKind
 from runlet.core.models import Capabilities
+
+VISION: frozenset[MediaKind] = frozenset({"image", "document"})
+"""Images and documents (PDFs): what current OpenAI and Claude models take besides text."""
+
+AUDIO: frozenset[MediaKind] = frozenset({"audio"})
 
 
 @frozen
@@ -54,38 +60,40 @@ def _no_tools(context_window: int, max_output_tokens: int) -> Capabilities:
 
 OPENAI_MODELS = ModelTable(
     (
-        ("gpt-5.5", Capabilities(context_window=1_050_000, max_output_tokens=128_000)),
-        ("gpt-5.4", Capabilities(context_window=1_050_000, max_output_tokens=128_000)),
-        ("gpt-5-pro", Capabilities(context_window=400_000, max_output_tokens=272_000)),
-        ("gpt-5-chat", Capabilities(context_window=128_000, max_output_tokens=16_384)),
-        ("gpt-5", Capabilities(context_window=400_000, max_output_tokens=128_000)),
-        ("gpt-4.1", Capabilities(context_window=1_047_576, max_output_tokens=32_768)),
-        ("gpt-4o", Capabilities(context_window=128_000, max_output_tokens=16_384)),
+        ("gpt-5.5", Capabilities(context_window=1_050_000, max_output_tokens=128_000, media=VISION)),
+        ("gpt-5.4", Capabilities(context_window=1_050_000, max_output_tokens=128_000, media=VISION)),
+        ("gpt-5-pro", Capabilities(context_window=400_000, max_output_tokens=272_000, media=VISION)),
+        ("gpt-5-chat", Capabilities(context_window=128_000, max_output_tokens=16_384, media=VISION)),
+        ("gpt-5", Capabilities(context_window=400_000, max_output_tokens=128_000, media=VISION)),
+        ("gpt-4.1", Capabilities(context_window=1_047_576, max_output_tokens=32_768, media=VISION)),
+        ("gpt-4o", Capabilities(context_window=128_000, max_output_tokens=16_384, media=VISION)),
+        ("gpt-4o-audio", Capabilities(context_window=128_000, max_output_tokens=16_384, media=AUDIO)),
+        ("gpt-audio", Capabilities(context_window=128_000, max_output_tokens=16_384, media=AUDIO)),
         ("o1-mini", _no_tools(128_000, 65_536)),
         ("o1-preview", _no_tools(128_000, 32_768)),
-        ("o1", Capabilities(context_window=200_000, max_output_tokens=100_000)),
-        ("o3", Capabilities(context_window=200_000, max_output_tokens=100_000)),
-        ("o4-mini", Capabilities(context_window=200_000, max_output_tokens=100_000)),
+        ("o1", Capabilities(context_window=200_000, max_output_tokens=100_000, media=VISION)),
+        ("o3", Capabilities(context_window=200_000, max_output_tokens=100_000, media=VISION)),
+        ("o4-mini", Capabilities(context_window=200_000, max_output_tokens=100_000, media=VISION)),
     ),
     separators=("-", "."),
 )
-"""OpenAI's models, numbers from OpenAI's model pages."""
+"""OpenAI's models, numbers from OpenAI's model pages; audio input only for the audio models (Chat Completions)."""
 
 CLAUDE_MODELS = ModelTable(
     (
-        ("claude-opus-4-6", Capabilities(context_window=200_000, max_output_tokens=128_000)),
-        ("claude-sonnet-4-6", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-        ("claude-opus-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-        ("claude-sonnet-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-        ("claude-haiku-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-        ("claude-opus-4-1", Capabilities(context_window=200_000, max_output_tokens=32_000)),
-        ("claude-opus-4", Capabilities(context_window=200_000, max_output_tokens=32_000)),
-        ("claude-sonnet-4", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-        ("claude-3-7-sonnet", Capabilities(context_window=200_000, max_output_tokens=64_000)),
-        ("claude-3-5-haiku", Capabilities(context_window=200_000, max_output_tokens=8_192)),
-        ("claude-3-haiku", Capabilities(context_window=200_000, max_output_tokens=4_096)),
+        ("claude-opus-4-6", Capabilities(context_window=200_000, max_output_tokens=128_000, media=VISION)),
+        ("claude-sonnet-4-6", Capabilities(context_window=200_000, max_output_tokens=64_000, media=VISION)),
+        ("claude-opus-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000, media=VISION)),
+        ("claude-sonnet-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000, media=VISION)),
+        ("claude-haiku-4-5", Capabilities(context_window=200_000, max_output_tokens=64_000, media=VISION)),
+        ("claude-opus-4-1", Capabilities(context_window=200_000, max_output_tokens=32_000, media=VISION)),
+        ("claude-opus-4", Capabilities(context_window=200_000, max_output_tokens=32_000, media=VISION)),
+        ("claude-sonnet-4", Capabilities(context_window=200_000, max_output_tokens=64_000, media=VISION)),
+        ("claude-3-7-sonnet", Capabilities(context_window=200_000, max_output_tokens=64_000, media=VISION)),
+        ("claude-3-5-haiku", Capabilities(context_window=200_000, max_output_tokens=8_192, media=VISION)),
+        ("claude-3-haiku", Capabilities(context_window=200_000, max_output_tokens=4_096, media=VISION)),
     ),
     separators=("-", "@"),
 )
-"""Anthropic's Claude models (standard context), numbers from Anthropic's model pages.
+"""Anthropic's Claude models (standard context), numbers from Anthropic's model pages; all take images and PDFs.
 `@` follows the family on Vertex AI (`claude-opus-4-1@20250805`)."""

@@ -8,6 +8,7 @@ this module does not import `openai`.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from runlet.core.errors import (
     RateLimited,
     UserError,
 )
+from runlet.core.messages import MediaPart
 from runlet.providers._connection import Redactor, api_key_or_placeholder, reject_settings_beside_client
 from runlet.providers._envelope import Sdk, body_message, status_error
 
@@ -47,6 +49,13 @@ _CONTENT_POLICY_CODES = frozenset(
 def schema_name(name: str) -> str:
     """`name` made safe for the APIs' `name` fields (letters, digits, `_`, `-`; 64 at most)."""
     return SCHEMA_NAME.sub("_", name)[:64] or "output"
+
+
+def data_url(part: MediaPart) -> str:
+    """The part as the OpenAI APIs take it: its URL, or its bytes as a `data:` URL."""
+    if part.data is None:
+        return part.url or ""
+    return f"data:{part.media_type};base64,{base64.b64encode(part.data).decode('ascii')}"
 
 
 def int_attr(obj: object, name: str) -> int:

@@ -54,19 +54,43 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
-from runlet.core.errors import MalformedResponse, ProviderError, ProviderUnavailable, UserError
+from typing_extensions import assert_never
+
+from runlet.core.errors import (
+    MalformedResponse,
+    ProviderError,
+    ProviderUnavailable,
+    UnsupportedContent,
+    UnsupportedFeature,
+    UserError,
+)
+from runlet.core.hosted import CodeInterpreter, FileSearch, HostedTool, WebSearch
 from runlet.core.json import JsonObject
-from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    HostedToolPart,
+    ImagePart,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import (
     Capabilities,
     FinishReason,
     ModelRequest,
     ModelResponse,
+    ModelSettings,
     ModelStreamEvent,
     OutputSchema,
     ReasoningDelta,
@@ -77,11 +101,13 @@ from runlet.core.models import (
     ToolCallStarted,
     ToolDefinition,
     Usage,
+    check_content,
 )
 from runlet.providers._connection import Redactor, api_key_or_placeholder, reject_settings_beside_client
 from runlet.providers._envelope import Envelope, Sdk, body_message, status_error
-from runlet.providers._model_table import CLAUDE_MODELS
+from runlet.providers._model_table import CLAUDE_MODELS, VISION
 from runlet.providers._options import CallOptions, ToolsOption, api_parameters, apply_options
+from runlet.providers._settings import tool_choice, unsupported
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
@@ -95,6 +121,8 @@ if TYPE_CHECKING:
         RawMessageStreamEvent,
         ToolChoiceParam,
         ToolParam,
+        ToolUnionParam,
+        WebSearchTool20250305Param,
     )
     from anthropic.types.message_create_params import MessageCreateParamsBase
 
@@ -106,9 +134,9 @@ PROVIDER = "anthropic"
 OUTPUT_TOOL_NAME = "runlet_output"
 """The tool that carries the final answer when `structured_output="tool"`."""
 
-DEFAULT_CAPABILITIES = Capabilities(context_window=200_000, max_output_tokens=8_192)
+DEFAULT_CAPABILITIES = Capabilities(context_window=200_000, max_output_tokens=8_192, media=VISION)
 """For models the table of Claude models does not know. Every current Claude model takes 200k
-tokens; the output limit is kept small so a default `max_tokens` is always accepted."""
+tokens, images and PDFs; the output limit is kept small so a default `max_tokens` is always accepted."""
 
 HOSTED_TOOLS = ToolsOption(frozenset({"custom"}), True, '{"type": "web_search_20250305", "name": "web_search"}')
 """`options["anthropic"]["tools"]` adds server and Anthropic-defined tools to the agent's; custom tools are refused."""
@@ -126,6 +154,9 @@ _TYPE_STATUS: Mapping[str, int] = {
     "timeout_error": 504,
     "overloaded_error": 529,
 }
+
+_TOOL_CHOICES: Mapping[str, dict[str, object]] = {"auto": {"type": "auto"}, "none": {"type": "none"}, "required": {"type": "any"}}
+"""`ModelSettings.tool_choice` as Anthropic's `tool_choice` types."""
 
 _STOP: Mapping[str, FinishReason] = {
     "end_turn": "stop",
@@ -234,12 +265,15 @@ class AnthropicProvider:
         return None
 
     def _build_call(self, request: ModelRequest) -> tuple[MessageCreateParamsBase, CallOptions]:
+        check_content(request.messages, self.capabilities(), model=repr(self))
         system, messages = _messages(request.messages)
         max_tokens = request.max_output_tokens or self.capabilities().max_output_tokens
         params: MessageCreateParamsBase = {"model": self.model, "max_tokens": max_tokens, "messages": messages}
         if system:
             params["system"] = system
-        tools: list[ToolParam] = [_tool_param(tool) for tool in request.tools]
+        tools: list[ToolUnionParam] = [_tool_param(tool) for tool in request.tools]
+        for hosted in request.hosted_tools:
+            tools.append(_server_tool(hosted, params))
         if request.output is not None:
             if self._structured_output == "native":
                 params["output_config"] = {"format": {"type": "json_schema", "schema": _output_schema(request.output)}}
@@ -251,6 +285,8 @@ class AnthropicProvider:
                 params["tool_choice"] = choice
         if tools:
             params["tools"] = tools
+        names = [tool.name for tool in request.tools] + [str(tool.get("name", "")) for tool in tools[len(request.tools) :]]
+        self._apply_settings(params, request.settings, names)
         options = apply_options(
             request.options.get(PROVIDER),
             cast("dict[str, object]", params),
@@ -261,6 +297,58 @@ class AnthropicProvider:
             merge=frozenset({"output_config"}),
         )
         return params, options
+
+    def _apply_settings(self, params: MessageCreateParamsBase, settings: ModelSettings, tools: list[str]) -> None:
+        """`ModelSettings` as `messages.create()` parameters; see docs/providers.md for what has no equivalent."""
+        owner = "AnthropicProvider"
+        for name in ("temperature", "top_p"):
+            value: float | None = getattr(settings, name)
+            if value is None:
+                continue
+            if name not in self._api_parameters:
+                raise unsupported(
+                    owner,
+                    name,
+                    "the installed anthropic SDK's messages.create() takes no such parameter (recent Claude models fix it)",
+                    f'Leave it out, or send options={{"anthropic": {{"extra_body": {{"{name}": ...}}}}}} to a model that takes it.',
+                )
+            cast("dict[str, object]", params)[name] = value
+        choice = tool_choice(settings, tools, owner, hosted=False)  # hosted tools are in `tools` here
+        parallel = settings.parallel_tool_calls
+        if choice is not None or (parallel is not None and tools):
+            chosen: dict[str, object] = dict(params.get("tool_choice") or {"type": "auto"})
+            if choice is not None:
+                chosen = _TOOL_CHOICES[choice] if isinstance(choice, str) else {"type": "tool", "name": choice.name}
+            if parallel is not None and chosen["type"] != "none":
+                chosen["disable_parallel_tool_use"] = not parallel
+            params["tool_choice"] = cast("ToolChoiceParam", chosen)
+        if settings.seed is not None:
+            raise unsupported(owner, "seed", "the Messages API takes no seed", "Leave it out.")
+        if settings.stop is not None:
+            params["stop_sequences"] = list(settings.stop)
+        effort = settings.reasoning_effort
+        if effort is not None:
+            if effort == "none" or effort == "minimal":
+                raise unsupported(
+                    owner, f"reasoning_effort={effort!r}", "Claude's efforts are low, medium, high, xhigh and max", "Use one of those."
+                )
+            params["output_config"] = {**params.get("output_config", {}), "effort": effort}
+        # prompt_cache_key has no Anthropic equivalent (its cache matches prompt prefixes): a documented no-op.
+        if settings.prompt_cache_retention is not None:
+            if "cache_control" not in self._api_parameters:
+                raise unsupported(
+                    owner, "prompt_cache_retention", "the installed anthropic SDK takes no top-level cache_control", "Upgrade the SDK, or leave it out."
+                )
+            ttl: Literal["5m", "1h"] = "5m" if settings.prompt_cache_retention == "short" else "1h"
+            params["cache_control"] = {"type": "ephemeral", "ttl": ttl}
+        tier = settings.service_tier
+        if tier is not None:
+            if tier == "auto":
+                params["service_tier"] = "auto"
+            elif tier == "standard_only":
+                params["service_tier"] = "standard_only"
+            else:
+                raise unsupported(owner, f"service_tier={tier!r}", 'Anthropic\'s tiers are "auto" and "standard_only"', "Use one of those.")
 
     # -- response ------------------------------------------------------------
 
@@ -377,7 +465,7 @@ class _Block:
         return cls(block.type, cast("dict[str, object]", block.model_dump(mode="json", exclude_none=True)))
 
     def part(self, output_tool: str | None) -> Part | None:
-        """The part the block is, or `None` for server tools' blocks (they run on Anthropic's side)."""
+        """The part the block is; server tools' calls and results are `HostedToolPart`s; `None` for other blocks."""
         data = self.data
         if self.type == "text":
             return TextPart(str(data.get("text", "")) + "".join(self.text))
@@ -399,7 +487,24 @@ class _Block:
             if name == output_tool:
                 return TextPart(arguments)
             return ToolCallPart(call_id, name, arguments)
+        if self.type == "server_tool_use":
+            return self._server_call()
+        if self.type.endswith("_tool_result") and isinstance(data.get("tool_use_id"), str):
+            name = self.type.removesuffix("_tool_result")
+            return HostedToolPart(PROVIDER, name, str(data["tool_use_id"]), cast(JsonObject, data), result=True)
         return None
+
+    def _server_call(self) -> HostedToolPart:
+        """A server tool's call (web search, code execution), its streamed input put back into the block."""
+        data = dict(self.data)
+        if self.text:
+            data["input"] = json.loads("".join(self.text))
+        call_id, name, given = data.get("id"), data.get("name"), data.get("input")
+        if not isinstance(call_id, str) or not isinstance(name, str):
+            raise MalformedResponse(f"Anthropic server_tool_use block without id or name: {data!r}", provider=PROVIDER)
+        inputs = cast("dict[str, object]", given) if isinstance(given, dict) else {}
+        detail = next((str(inputs[key]) for key in ("query", "code", "command", "url") if key in inputs), "")
+        return HostedToolPart(PROVIDER, name, call_id, cast(JsonObject, data), detail=detail)
 
 
 @dataclass
@@ -464,7 +569,7 @@ class _StreamState:
             return []
         if delta.type == "input_json_delta":
             current.text.append(delta.partial_json)
-            if not delta.partial_json:
+            if not delta.partial_json or current.type == "server_tool_use":
                 return []
             if current.data.get("name") == self.output_tool:
                 return [TextDelta(delta.partial_json)]
@@ -553,22 +658,25 @@ def _messages(messages: Sequence[Message]) -> tuple[str, list[MessageParam]]:
         results: list[dict[str, object]] = []
         blocks: list[dict[str, object]] = []
         for part in message.parts:
-            if isinstance(part, TextPart):
-                if part.text:
-                    blocks.append({"type": "text", "text": part.text})
-            elif isinstance(part, ToolCallPart):
-                if role != "assistant":
-                    raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
-                blocks.append({"type": "tool_use", "id": part.call_id, "name": part.name, "input": _tool_input(part)})
-            elif isinstance(part, ToolResultPart):
-                result: dict[str, object] = {"type": "tool_result", "tool_use_id": part.call_id, "content": part.content}
-                if part.is_error:
-                    result["is_error"] = True
-                if role == "assistant":
-                    raise UserError(f"an assistant message cannot carry a tool result ({part.call_id!r})")
-                results.append(result)
-            elif part.provider == PROVIDER and role == "assistant":
-                blocks.append(dict(part.data))  # thinking, sent back exactly as received
+            match part:
+                case TextPart():
+                    if part.text:
+                        blocks.append({"type": "text", "text": part.text})
+                case ToolCallPart():
+                    if role != "assistant":
+                        raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
+                    blocks.append({"type": "tool_use", "id": part.call_id, "name": part.name, "input": _tool_input(part)})
+                case ToolResultPart():
+                    if role == "assistant":
+                        raise UserError(f"an assistant message cannot carry a tool result ({part.call_id!r})")
+                    results.append(_tool_result(part))
+                case ReasoningPart() | HostedToolPart():
+                    if part.provider == PROVIDER and role == "assistant":
+                        blocks.append(dict(part.data))  # thinking and server tools' blocks, sent back as received
+                case ImagePart() | AudioPart() | DocumentPart():
+                    blocks.append(_media_block(part))
+                case _:
+                    assert_never(part)
         if not results and not blocks:
             continue
         if turns and turns[-1][0] == role:
@@ -582,6 +690,93 @@ def _messages(messages: Sequence[Message]) -> tuple[str, list[MessageParam]]:
         if content:
             out.append(cast("MessageParam", {"role": role, "content": content}))
     return "\n\n".join(system), out
+
+
+def _server_tool(tool: HostedTool, params: MessageCreateParamsBase) -> ToolUnionParam:
+    """A hosted tool as Anthropic's server tool (`web_search_20250305`, `code_execution_20250825`)."""
+    match tool:
+        case WebSearch():
+            if tool.search_context_size is not None:
+                raise _no_server_tool("WebSearch(search_context_size=...) is the Responses API's; leave it out", "web_search search_context_size")
+            search: WebSearchTool20250305Param = {"type": "web_search_20250305", "name": "web_search"}
+            if tool.allowed_domains:
+                search["allowed_domains"] = list(tool.allowed_domains)
+            if tool.max_uses is not None:
+                search["max_uses"] = tool.max_uses
+            return search
+        case CodeInterpreter():
+            if tool.file_ids:
+                raise _no_server_tool("CodeInterpreter(file_ids=...) is the Responses API's; leave it out", "code_interpreter file_ids")
+            if tool.container is not None:
+                params["container"] = tool.container
+            return {"type": "code_execution_20250825", "name": "code_execution"}
+        case FileSearch():
+            raise _no_server_tool("Anthropic has no hosted file search: use OpenAIResponsesProvider, or a function tool", "file_search")
+        case _:
+            assert_never(tool)
+
+
+def _no_server_tool(message: str, feature: str) -> UnsupportedFeature:
+    return UnsupportedFeature(f"AnthropicProvider: {message}; nothing was sent", feature=feature, provider="AnthropicProvider")
+
+
+def _tool_result(part: ToolResultPart) -> dict[str, object]:
+    """A `tool_result` block: the text, or the text and the media the tool returned as content blocks."""
+    content: object = part.content
+    if part.media:
+        text: list[dict[str, object]] = [{"type": "text", "text": part.content}] if part.content else []
+        content = [*text, *(_media_block(media) for media in part.media)]
+    result: dict[str, object] = {"type": "tool_result", "tool_use_id": part.call_id, "content": content}
+    if part.is_error:
+        result["is_error"] = True
+    return result
+
+
+_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+def _media_block(part: MediaPart) -> dict[str, object]:
+    """An `image` or `document` block, from the part's bytes (base64, or text for a text document) or its URL."""
+    match part:
+        case ImagePart():
+            if part.data is None:
+                return {"type": "image", "source": {"type": "url", "url": part.url}}
+            if part.media_type not in _IMAGE_TYPES:
+                raise UnsupportedContent(
+                    f"Anthropic takes JPEG, PNG, GIF and WebP images, not {part.media_type}: convert the image first",
+                    feature="image input",
+                    provider="AnthropicProvider",
+                )
+            return {"type": "image", "source": {"type": "base64", "media_type": part.media_type, "data": _base64(part.data)}}
+        case DocumentPart():
+            block: dict[str, object] = {"type": "document"}
+            if part.data is None:
+                block["source"] = {"type": "url", "url": part.url}
+            elif part.media_type == "application/pdf":
+                block["source"] = {"type": "base64", "media_type": "application/pdf", "data": _base64(part.data)}
+            elif part.media_type.startswith("text/"):
+                block["source"] = {"type": "text", "media_type": "text/plain", "data": part.data.decode("utf-8", "replace")}
+            else:
+                raise UnsupportedContent(
+                    f"Anthropic takes PDF and text documents, not {part.media_type}: convert the document first",
+                    feature="document input",
+                    provider="AnthropicProvider",
+                )
+            if part.filename:
+                block["title"] = part.filename
+            return block
+        case AudioPart():
+            raise UnsupportedContent(
+                "Anthropic's Messages API takes no audio: transcribe the recording first, or use a model that takes audio",
+                feature="audio input",
+                provider="AnthropicProvider",
+            )
+        case _:
+            assert_never(part)
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _tool_input(part: ToolCallPart) -> dict[str, object]:

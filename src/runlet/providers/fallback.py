@@ -63,6 +63,7 @@ class FallbackProvider:
             tools=all(c.tools for c in each),
             structured_output=all(c.structured_output for c in each),
             parallel_tool_calls=all(c.parallel_tool_calls for c in each),
+            media=each[0].media.intersection(*(c.media for c in each[1:])),
         )
 
     async def complete(self, request: ModelRequest) -> ModelResponse:

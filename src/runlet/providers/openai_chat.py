@@ -49,19 +49,35 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
-from runlet.core.errors import MalformedResponse, StreamInterrupted, UserError
-from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from typing_extensions import assert_never
+
+from runlet.core.errors import MalformedResponse, StreamInterrupted, UnsupportedContent, UnsupportedFeature, UserError
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    HostedToolPart,
+    ImagePart,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import (
     Capabilities,
     FinishReason,
     ModelRequest,
     ModelResponse,
+    ModelSettings,
     ModelStreamEvent,
     OutputSchema,
     ReasoningDelta,
@@ -72,11 +88,14 @@ from runlet.core.models import (
     ToolCallStarted,
     ToolDefinition,
     Usage,
+    UseTool,
+    check_content,
 )
 from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
-from runlet.providers._openai import OPENAI, int_attr, openai_client, openai_sdk, schema_name
+from runlet.providers._openai import OPENAI, data_url, int_attr, openai_client, openai_sdk, schema_name
 from runlet.providers._options import CallOptions, ToolsOption, api_parameters, apply_options
+from runlet.providers._settings import OPENAI_CACHE_RETENTION, tool_choice
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
@@ -85,6 +104,7 @@ if TYPE_CHECKING:
     from openai.types.chat import (
         ChatCompletion,
         ChatCompletionChunk,
+        ChatCompletionContentPartParam,
         ChatCompletionFunctionToolParam,
         ChatCompletionMessageFunctionToolCallParam,
         ChatCompletionMessageParam,
@@ -221,6 +241,15 @@ class OpenAIChatCompletionsProvider:
     # -- request -------------------------------------------------------------
 
     def _build_call(self, request: ModelRequest, *, stream: bool) -> tuple[CompletionCreateParamsBase, CallOptions]:
+        check_content(request.messages, self.capabilities(), model=repr(self))
+        if request.hosted_tools:
+            names = ", ".join(tool.name for tool in request.hosted_tools)
+            raise UnsupportedFeature(
+                f"Chat Completions has no hosted tools ({names}); nothing was sent. Use OpenAIResponsesProvider "
+                "or AnthropicProvider for them, or a function tool",
+                feature="hosted tools",
+                provider="OpenAIChatCompletionsProvider",
+            )
         structured = request.output is not None and self.capabilities().structured_output
         schema_note = None if request.output is None or structured else _schema_instructions(request.output)
         params: CompletionCreateParamsBase = {
@@ -235,6 +264,7 @@ class OpenAIChatCompletionsProvider:
             params[self._max_tokens_parameter] = request.max_output_tokens
         if stream and self._stream_usage:
             params["stream_options"] = {"include_usage": True}
+        _apply_settings(params, request.settings, [tool.name for tool in request.tools])
         body = cast("dict[str, object]", params)
         derived_limit = self._max_tokens_parameter
         other_limit = "max_completion_tokens" if derived_limit == "max_tokens" else "max_tokens"
@@ -452,7 +482,12 @@ def _schema_instructions(output: OutputSchema) -> str:
 
 
 def _chat_messages(messages: Sequence[Message], schema_note: str | None) -> list[ChatCompletionMessageParam]:
-    """System text joined into one leading system message, then every other message in order."""
+    """System text joined into one leading system message, then every other message in order.
+
+    A user message with media has a list of content parts; tool results' media
+    (a `tool` message takes text only) follow the message's results in one user
+    message that says whose they are.
+    """
     system: list[str] = [message.text for message in messages if message.role == "system" and message.text]
     if schema_note:
         system.append(schema_note)
@@ -465,24 +500,88 @@ def _chat_messages(messages: Sequence[Message], schema_note: str | None) -> list
         if message.role == "assistant":
             out.extend(_assistant_messages(message.parts))
             continue
-        texts: list[str] = []
+        pending: list[TextPart | MediaPart] = []
+        returned: list[ToolResultPart] = []
         for part in message.parts:
-            if isinstance(part, TextPart):
-                texts.append(part.text)
-            elif isinstance(part, ToolResultPart):
-                _flush_user(out, texts)
-                out.append({"role": "tool", "tool_call_id": part.call_id, "content": part.content})
-            elif isinstance(part, ToolCallPart):
-                raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
-            # Reasoning in a user or tool message is nobody's: skipped.
-        _flush_user(out, texts)
+            match part:
+                case TextPart() | ImagePart() | AudioPart() | DocumentPart():
+                    pending.append(part)
+                case ToolResultPart():
+                    _flush_user(out, pending)
+                    out.append({"role": "tool", "tool_call_id": part.call_id, "content": part.content})
+                    if part.media:
+                        returned.append(part)
+                case ToolCallPart():
+                    raise UserError(f"a {message.role} message cannot carry a tool call ({part.call_id!r})")
+                case ReasoningPart() | HostedToolPart():
+                    pass  # reasoning and hosted tools' items in a user or tool message are nobody's
+                case _:
+                    assert_never(part)
+        _flush_user(out, pending)
+        _returned_media(out, returned)
     return out
 
 
-def _flush_user(out: list[ChatCompletionMessageParam], texts: list[str]) -> None:
-    if texts:
-        out.append({"role": "user", "content": "".join(texts)})
-        texts.clear()
+def _flush_user(out: list[ChatCompletionMessageParam], pending: list[TextPart | MediaPart]) -> None:
+    """The pending text (a string) or text and media (a list of content parts) as one user message."""
+    if not pending:
+        return
+    if all(isinstance(part, TextPart) for part in pending):
+        out.append({"role": "user", "content": "".join(part.text for part in pending if isinstance(part, TextPart))})
+    else:
+        out.append({"role": "user", "content": [_content(part) for part in pending]})
+    pending.clear()
+
+
+def _returned_media(out: list[ChatCompletionMessageParam], results: list[ToolResultPart]) -> None:
+    """The media tools returned, in one user message after their results (a tool message takes text only)."""
+    if not results:
+        return
+    content: list[ChatCompletionContentPartParam] = []
+    for result in results:
+        content.append({"type": "text", "text": f"Returned by the tool {result.name or 'call'} (call {result.call_id}):"})
+        content.extend(_content(media) for media in result.media)
+    out.append({"role": "user", "content": content})
+
+
+def _content(part: TextPart | MediaPart) -> ChatCompletionContentPartParam:
+    """A text or media part as a Chat Completions content part: `image_url`, `input_audio`, `file`."""
+    match part:
+        case TextPart():
+            return {"type": "text", "text": part.text}
+        case ImagePart():
+            return {"type": "image_url", "image_url": {"url": data_url(part), "detail": part.detail}}
+        case AudioPart():
+            audio_format = _AUDIO_FORMATS.get(part.media_type)
+            if part.data is None or audio_format is None:
+                raise UnsupportedContent(
+                    f"Chat Completions takes audio as WAV or MP3 bytes, not {part.media_type or 'a URL'}"
+                    f"{f' ({part.url})' if part.url else ''}: pass the recording's bytes (AudioPart(data=...))",
+                    feature="audio input",
+                    provider="OpenAIChatCompletionsProvider",
+                )
+            return {"type": "input_audio", "input_audio": {"data": base64.b64encode(part.data).decode("ascii"), "format": audio_format}}
+        case DocumentPart():
+            if part.data is None:
+                raise UnsupportedContent(
+                    f"Chat Completions takes documents as bytes, not a URL ({part.url}): download it and "
+                    "pass DocumentPart(data=...), or use OpenAIResponsesProvider, which takes file URLs",
+                    feature="document input",
+                    provider="OpenAIChatCompletionsProvider",
+                )
+            return {"type": "file", "file": {"file_data": data_url(part), "filename": part.name}}
+        case _:
+            assert_never(part)
+
+
+_AUDIO_FORMATS: Mapping[str, Literal["wav", "mp3"]] = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/vnd.wave": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+}
 
 
 def _assistant_messages(parts: Sequence[Part]) -> list[ChatCompletionMessageParam]:
@@ -490,15 +589,21 @@ def _assistant_messages(parts: Sequence[Part]) -> list[ChatCompletionMessagePara
     calls: list[ChatCompletionMessageFunctionToolCallParam] = []
     results: list[ChatCompletionMessageParam] = []
     for part in parts:
-        if isinstance(part, TextPart):
-            texts.append(part.text)
-        elif isinstance(part, ToolCallPart):
-            calls.append(
-                {"id": part.call_id, "type": "function", "function": {"name": part.name, "arguments": part.arguments}}
-            )
-        elif isinstance(part, ToolResultPart):
-            results.append({"role": "tool", "tool_call_id": part.call_id, "content": part.content})
-        # ReasoningParts are not sent back: the servers that send reasoning ask not to.
+        match part:
+            case TextPart():
+                texts.append(part.text)
+            case ToolCallPart():
+                calls.append(
+                    {"id": part.call_id, "type": "function", "function": {"name": part.name, "arguments": part.arguments}}
+                )
+            case ToolResultPart():
+                results.append({"role": "tool", "tool_call_id": part.call_id, "content": part.content})
+            case ReasoningPart() | HostedToolPart() | ImagePart() | AudioPart() | DocumentPart():
+                # Reasoning is not sent back (the servers that send it ask not to), hosted tools' items are
+                # other providers' (Chat Completions has none), media: check_content refuses it here.
+                pass
+            case _:
+                assert_never(part)
     text = "".join(texts)
     if not text and not calls:
         return results
@@ -511,6 +616,33 @@ def _assistant_messages(parts: Sequence[Part]) -> list[ChatCompletionMessagePara
     else:
         message = {"role": "assistant", "content": text}
     return [message, *results]
+
+
+def _apply_settings(params: CompletionCreateParamsBase, settings: ModelSettings, tools: list[str]) -> None:
+    """`ModelSettings` as `chat.completions.create()` parameters (`parallel_tool_calls` only with tools, which the API requires)."""
+    if settings.temperature is not None:
+        params["temperature"] = settings.temperature
+    if settings.top_p is not None:
+        params["top_p"] = settings.top_p
+    choice = tool_choice(settings, tools, "OpenAIChatCompletionsProvider", hosted=False)
+    if choice is not None:
+        params["tool_choice"] = (
+            {"type": "function", "function": {"name": choice.name}} if isinstance(choice, UseTool) else choice
+        )
+    if settings.parallel_tool_calls is not None and tools:
+        params["parallel_tool_calls"] = settings.parallel_tool_calls
+    if settings.seed is not None:
+        params["seed"] = settings.seed
+    if settings.stop is not None:
+        params["stop"] = list(settings.stop)
+    if settings.reasoning_effort is not None:
+        params["reasoning_effort"] = settings.reasoning_effort
+    if settings.prompt_cache_key is not None:
+        params["prompt_cache_key"] = settings.prompt_cache_key
+    if settings.prompt_cache_retention is not None:
+        params["prompt_cache_retention"] = OPENAI_CACHE_RETENTION[settings.prompt_cache_retention]
+    if settings.service_tier is not None:
+        params["service_tier"] = cast("Literal['auto', 'default', 'flex', 'scale', 'priority', 'fast']", settings.service_tier)
 
 
 def _tool_param(tool: ToolDefinition) -> ChatCompletionFunctionToolParam:

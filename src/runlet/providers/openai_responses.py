@@ -35,16 +35,31 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
-from runlet.core.errors import MalformedResponse, ProviderError
-from runlet.core.messages import Message, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from typing_extensions import assert_never
+
+from runlet.core.errors import MalformedResponse, ProviderError, UnsupportedContent, UnsupportedFeature
+from runlet.core.hosted import CodeInterpreter, FileSearch, HostedTool, WebSearch
+from runlet.core.messages import (
+    AudioPart,
+    DocumentPart,
+    HostedToolPart,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from runlet.core.models import (
     Capabilities,
     FinishReason,
     ModelRequest,
     ModelResponse,
+    ModelSettings,
     ModelStreamEvent,
     OutputSchema,
     ReasoningDelta,
@@ -55,28 +70,43 @@ from runlet.core.models import (
     ToolCallStarted,
     ToolDefinition,
     Usage,
+    UseTool,
+    check_content,
 )
 from runlet.providers._connection import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
 from runlet.providers._envelope import Envelope
 from runlet.providers._model_table import OPENAI_MODELS
-from runlet.providers._openai import OPENAI, int_attr, error_for_code, openai_client, openai_sdk, schema_name
+from runlet.providers._openai import OPENAI, data_url, error_for_code, int_attr, openai_client, openai_sdk, schema_name
 from runlet.providers._options import CallOptions, ToolsOption, api_parameters, apply_options
+from runlet.providers._settings import OPENAI_CACHE_RETENTION, tool_choice, unsupported
 from runlet.providers.strict_schema import schema_to_send
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
     from openai.types.responses import (
+        FileSearchToolParam,
         FunctionToolParam,
         Response,
+        ResponseCodeInterpreterToolCall,
+        ResponseFileSearchToolCall,
+        ResponseFunctionWebSearch,
         ResponseFunctionToolCall,
+        ResponseFunctionCallOutputItemParam,
         ResponseFunctionToolCallParam,
+        ResponseInputContentParam,
+        ResponseInputFileParam,
+        ResponseInputImageParam,
         ResponseInputItemParam,
         ResponseOutputItem,
         ResponseOutputTextParam,
         ResponseReasoningItem,
         ResponseStreamEvent,
         ResponseTextConfigParam,
+        ToolParam,
+        WebSearchToolParam,
     )
+    from openai.types.responses.tool_param import CodeInterpreterContainerCodeInterpreterToolAuto
+    from openai.types.responses import ServiceTier
     from openai.types.responses.response_create_params import ResponseCreateParamsBase
     from openai.types.responses.response_input_item_param import FunctionCallOutput
 
@@ -152,8 +182,11 @@ class OpenAIResponsesProvider:
     # -- Provider protocol -------------------------------------------------
 
     def capabilities(self) -> Capabilities:
-        """The `capabilities=` given, else the known family's, else `DEFAULT_CAPABILITIES`."""
-        return OPENAI_MODELS.capabilities(self.model, given=self._capabilities, default=DEFAULT_CAPABILITIES)
+        """The `capabilities=` given, else the known family's (without audio, which the API does not take), else `DEFAULT_CAPABILITIES`."""
+        capabilities = OPENAI_MODELS.capabilities(self.model, given=self._capabilities, default=DEFAULT_CAPABILITIES)
+        if self._capabilities is None and "audio" in capabilities.media:
+            return replace(capabilities, media=capabilities.media - {"audio"})
+        return capabilities
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send the request with `client.responses.create()` and map the whole response."""
@@ -180,16 +213,18 @@ class OpenAIResponsesProvider:
     # -- request -------------------------------------------------------------
 
     def _build_call(self, request: ModelRequest) -> tuple[ResponseCreateParamsBase, CallOptions]:
+        check_content(request.messages, self.capabilities(), model=repr(self))
         instructions, items = _input_items(request.messages)
         params: ResponseCreateParamsBase = {"model": self.model, "input": items}
         if instructions:
             params["instructions"] = instructions
-        if request.tools:
-            params["tools"] = [_tool_param(tool) for tool in request.tools]
+        if request.tools or request.hosted_tools:
+            params["tools"] = [*(_tool_param(tool) for tool in request.tools), *map(_hosted_param, request.hosted_tools)]
         if request.output is not None:
             params["text"] = _text_format(request.output)
         if request.max_output_tokens is not None:
             params["max_output_tokens"] = request.max_output_tokens
+        _apply_settings(params, request.settings, [tool.name for tool in request.tools], hosted=bool(request.hosted_tools))
 
         options = apply_options(
             request.options.get(PROVIDER),
@@ -198,7 +233,7 @@ class OpenAIResponsesProvider:
             parameters=self._api_parameters,
             method="openai.AsyncOpenAI().responses.create()",
             tools=HOSTED_TOOLS,
-            merge=frozenset({"text"}),
+            merge=frozenset({"text", "reasoning"}),
         )
         return params, options
 
@@ -241,7 +276,9 @@ class OpenAIResponsesProvider:
                 has_tool_calls = True
             elif item.type == "reasoning":
                 parts.append(_reasoning_part(item))
-            # Hosted tools' items (web search, file search, ...) run on OpenAI's side: skipped.
+            elif item.type == "web_search_call" or item.type == "file_search_call" or item.type == "code_interpreter_call":
+                parts.append(_hosted_part(item))
+            # Other items (image generation, MCP, ...) come from tools Runlet does not offer: skipped.
 
         finish: FinishReason
         if status == "incomplete":
@@ -362,43 +399,57 @@ def _input_items(messages: Sequence[Message]) -> tuple[str, list[ResponseInputIt
                 instructions.append(message.text)
             continue
         role = "assistant" if message.role == "assistant" else "user"
-        texts: list[str] = []
+        content: list[TextPart | ImagePart | DocumentPart] = []
         parts = message.parts
         for index, part in enumerate(parts):
-            if isinstance(part, TextPart):
-                texts.append(part.text)
-                continue
-            _flush_text(items, role, texts)
-            if isinstance(part, ToolCallPart):
-                call: ResponseFunctionToolCallParam = {
-                    "type": "function_call",
-                    "call_id": part.call_id,
-                    "name": part.name,
-                    "arguments": part.arguments,
-                }
-                items.append(call)
-            elif isinstance(part, ToolResultPart):
-                result: FunctionCallOutput = {
-                    "type": "function_call_output",
-                    "call_id": part.call_id,
-                    "output": part.content,
-                }
-                items.append(result)
-            elif part.provider == PROVIDER and _has_following_item(parts[index + 1 :]):
-                # Sent back as the API returned it; it must come right before its item.
-                items.append(cast("ResponseInputItemParam", dict(part.data)))
-        _flush_text(items, role, texts)
+            match part:
+                case TextPart() | ImagePart() | DocumentPart():
+                    content.append(part)
+                    continue
+                case AudioPart():
+                    raise UnsupportedContent(
+                        "the OpenAI Responses API takes no audio input; use OpenAIChatCompletionsProvider "
+                        "with an audio model (gpt-audio) for audio",
+                        feature="audio input",
+                        provider="OpenAIResponsesProvider",
+                    )
+                case ToolCallPart():
+                    _flush(items, role, content)
+                    call: ResponseFunctionToolCallParam = {
+                        "type": "function_call",
+                        "call_id": part.call_id,
+                        "name": part.name,
+                        "arguments": part.arguments,
+                    }
+                    items.append(call)
+                case ToolResultPart():
+                    _flush(items, role, content)
+                    items.append(_function_output(part))
+                case ReasoningPart():
+                    _flush(items, role, content)
+                    if part.provider == PROVIDER and _has_following_item(parts[index + 1 :]):
+                        # Sent back as the API returned it; it must come right before its item.
+                        items.append(cast("ResponseInputItemParam", dict(part.data)))
+                case HostedToolPart():
+                    _flush(items, role, content)
+                    if part.provider == PROVIDER:
+                        items.append(cast("ResponseInputItemParam", dict(part.data)))  # as the API returned it
+                case _:
+                    assert_never(part)
+        _flush(items, role, content)
     return "\n\n".join(instructions), items
 
 
 def _has_following_item(rest: Sequence[Part]) -> bool:
     """Whether a reasoning item is followed by the output it led to (the API requires it)."""
-    return any(isinstance(part, (TextPart, ToolCallPart)) for part in rest)
+    return any(isinstance(part, (TextPart, ToolCallPart, HostedToolPart)) for part in rest)
 
 
-def _flush_text(items: list[ResponseInputItemParam], role: str, texts: list[str]) -> None:
-    if not texts:
+def _flush(items: list[ResponseInputItemParam], role: str, content: list[TextPart | ImagePart | DocumentPart]) -> None:
+    """The pending text and media as one message item: text alone as a string, with media as a content list."""
+    if not content:
         return
+    texts = [part.text for part in content if isinstance(part, TextPart)]
     if role == "assistant":
         contents: list[ResponseOutputTextParam] = [
             {"type": "output_text", "text": text, "annotations": []} for text in texts if text
@@ -412,9 +463,65 @@ def _flush_text(items: list[ResponseInputItemParam], role: str, texts: list[str]
                     {"type": "message", "role": "assistant", "content": contents},
                 )
             )
-    else:
+    elif len(texts) == len(content):
         items.append({"type": "message", "role": "user", "content": "".join(texts)})
-    texts.clear()
+    else:
+        parts: list[ResponseInputContentParam] = [
+            {"type": "input_text", "text": part.text} if isinstance(part, TextPart) else _media(part) for part in content
+        ]
+        items.append({"type": "message", "role": "user", "content": parts})
+    content.clear()
+
+
+def _media(part: ImagePart | DocumentPart) -> ResponseInputImageParam | ResponseInputFileParam:
+    """An image as `input_image`, a document as `input_file` (its bytes as a data URL, or its URL)."""
+    if isinstance(part, ImagePart):
+        return {"type": "input_image", "image_url": data_url(part), "detail": part.detail}
+    if part.data is None:
+        return {"type": "input_file", "file_url": part.url or ""}
+    return {"type": "input_file", "file_data": data_url(part), "filename": part.name}
+
+
+def _function_output(result: ToolResultPart) -> FunctionCallOutput:
+    """A tool result: its text, or its text and media as a list of input contents."""
+    if not result.media:
+        return {"type": "function_call_output", "call_id": result.call_id, "output": result.content}
+    output: list[ResponseFunctionCallOutputItemParam] = [{"type": "input_text", "text": result.content}]
+    for media in result.media:
+        if isinstance(media, AudioPart):
+            raise UnsupportedContent(
+                f"tool {result.name!r} returned audio, which the OpenAI Responses API does not take",
+                feature="audio input",
+                provider="OpenAIResponsesProvider",
+            )
+        output.append(cast("ResponseFunctionCallOutputItemParam", _media(media)))
+    return {"type": "function_call_output", "call_id": result.call_id, "output": output}
+
+
+def _apply_settings(params: ResponseCreateParamsBase, settings: ModelSettings, tools: list[str], *, hosted: bool) -> None:
+    """`ModelSettings` as `responses.create()` parameters; seed and stop sequences do not exist there."""
+    owner = "OpenAIResponsesProvider"
+    if settings.temperature is not None:
+        params["temperature"] = settings.temperature
+    if settings.top_p is not None:
+        params["top_p"] = settings.top_p
+    choice = tool_choice(settings, tools, owner, hosted=hosted)
+    if choice is not None:
+        params["tool_choice"] = {"type": "function", "name": choice.name} if isinstance(choice, UseTool) else choice
+    if settings.parallel_tool_calls is not None and (tools or hosted):
+        params["parallel_tool_calls"] = settings.parallel_tool_calls
+    if settings.seed is not None:
+        raise unsupported(owner, "seed", "the Responses API takes no seed", "Leave it out, or use OpenAIChatCompletionsProvider.")
+    if settings.stop is not None:
+        raise unsupported(owner, "stop", "the Responses API takes no stop sequences", "Leave it out, or use OpenAIChatCompletionsProvider.")
+    if settings.reasoning_effort is not None:
+        params["reasoning"] = {"effort": settings.reasoning_effort}
+    if settings.prompt_cache_key is not None:
+        params["prompt_cache_key"] = settings.prompt_cache_key
+    if settings.prompt_cache_retention is not None:
+        params["prompt_cache_retention"] = OPENAI_CACHE_RETENTION[settings.prompt_cache_retention]
+    if settings.service_tier is not None:
+        params["service_tier"] = cast("ServiceTier", settings.service_tier)
 
 
 def _tool_param(tool: ToolDefinition) -> FunctionToolParam:
@@ -440,6 +547,55 @@ def _tool_call_part(item: ResponseFunctionToolCall) -> ToolCallPart:
             f"OpenAI function call without call_id or name: {item.id!r}", provider=PROVIDER
         )
     return ToolCallPart(call_id=item.call_id, name=item.name, arguments=item.arguments or "{}")
+
+
+def _hosted_param(tool: HostedTool) -> ToolParam:
+    """A hosted tool as the Responses API's `web_search`, `file_search` or `code_interpreter` tool."""
+    match tool:
+        case WebSearch():
+            if tool.max_uses is not None:
+                raise UnsupportedFeature(
+                    "WebSearch(max_uses=...) is Anthropic's; the Responses API bounds a request's tool calls with "
+                    'options={"openai": {"max_tool_calls": ...}}',
+                    feature="web_search max_uses",
+                    provider="OpenAIResponsesProvider",
+                )
+            search: WebSearchToolParam = {"type": "web_search"}
+            if tool.allowed_domains:
+                search["filters"] = {"allowed_domains": list(tool.allowed_domains)}
+            if tool.search_context_size is not None:
+                search["search_context_size"] = tool.search_context_size
+            return search
+        case FileSearch():
+            files: FileSearchToolParam = {"type": "file_search", "vector_store_ids": list(tool.vector_store_ids)}
+            if tool.max_num_results is not None:
+                files["max_num_results"] = tool.max_num_results
+            return files
+        case CodeInterpreter():
+            if tool.container is not None:
+                return {"type": "code_interpreter", "container": tool.container}
+            container: CodeInterpreterContainerCodeInterpreterToolAuto = {"type": "auto"}
+            if tool.file_ids:
+                container["file_ids"] = list(tool.file_ids)
+            return {"type": "code_interpreter", "container": container}
+        case _:
+            assert_never(tool)
+
+
+_HOSTED_NAMES = {"web_search_call": "web_search", "file_search_call": "file_search", "code_interpreter_call": "code_interpreter"}
+
+
+def _hosted_part(item: ResponseFunctionWebSearch | ResponseFileSearchToolCall | ResponseCodeInterpreterToolCall) -> HostedToolPart:
+    """A hosted tool's call item, kept whole so it goes back as the API returned it."""
+    data = item.model_dump(mode="json", exclude_none=True, by_alias=True)
+    if item.type == "web_search_call":
+        query: object = getattr(item.action, "query", None)
+        detail = query if isinstance(query, str) else ""
+    elif item.type == "file_search_call":
+        detail = "; ".join(item.queries)
+    else:
+        detail = item.code or ""
+    return HostedToolPart(provider=PROVIDER, name=_HOSTED_NAMES[item.type], call_id=item.id, data=data, detail=detail)
 
 
 def _reasoning_part(item: ResponseReasoningItem) -> ReasoningPart:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from typing import IO
 
 from typing_extensions import assert_never
@@ -54,12 +55,32 @@ from runlet.core.events import (
     ToolStarted,
     ToolTimedOut,
 )
+from runlet.core.json import JsonValue
 from runlet.core.models import Usage
 
 
 def _cut(text: str, limit: int) -> str:
     text = text.replace("\r", "").replace("\n", " \u21b5 ")
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "\u2026"
+
+
+def _media(media: Sequence[Mapping[str, JsonValue]]) -> str:
+    """Media summaries as the console shows them: ` [image image/png 12.3 KB sha256:9f86d081]`, never the bytes."""
+    shown: list[str] = []
+    for summary in media:
+        size, digest = summary.get("size"), summary.get("sha256")
+        if isinstance(size, int) and isinstance(digest, str):
+            where = f"{_size(size)} sha256:{digest[:8]}"
+        else:
+            where = _cut(str(summary.get("url")), 60)
+        shown.append(f" [{summary.get('kind')} {summary.get('media_type') or '?'} {where}]")
+    return "".join(shown)
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):.1f} MB"
 
 
 def _usage(usage: Usage) -> str:
@@ -99,8 +120,8 @@ class ConsoleSink:
         cut = self.max_chars
         line: str | None = None
         match event:
-            case RunStarted(input=text):
-                line = f"\u25b6 {event.agent}: {_cut(text, cut)}"
+            case RunStarted(input=text, media=media):
+                line = f"\u25b6 {event.agent}: {_cut(text, cut)}{_media(media)}"
             case StepStarted(step=step):
                 line = f"  step {step}"
             case ModelStreamDelta(delta=delta):
@@ -110,12 +131,15 @@ class ConsoleSink:
                 if self.show_reasoning:
                     self._inline_text(out, event, delta)
                 return
-            case ModelCompleted(model=model, finish_reason=reason, usage=usage, text=text, tool_calls=calls):
+            case ModelCompleted(
+                model=model, finish_reason=reason, usage=usage, text=text, tool_calls=calls, hosted_tool_calls=hosted
+            ):
                 streamed = (event.run_id, event.span_id) in self._streamed
                 self._streamed.discard((event.run_id, event.span_id))
                 said = "" if streamed or not text else f": {_cut(text, cut)}"
+                ran = f" [ran {', '.join(hosted)}]" if hosted else ""
                 wants = f" -> calls {', '.join(calls)}" if calls else ""
-                line = f"  model {model} ({reason}, {_usage(usage)}){wants}{said}"
+                line = f"  model {model} ({reason}, {_usage(usage)}){ran}{wants}{said}"
             case ModelFailed(error_type=kind, message=message, attempt=attempt):
                 line = f"  ! model call failed (attempt {attempt}): {kind}: {_cut(message, cut)}"
             case ModelRetried(attempt=attempt, delay_seconds=delay, delay_source=source):
@@ -125,8 +149,8 @@ class ConsoleSink:
                 line = f"  ~ the answer above broke off ({kind}): discarded, asking again"
             case ToolStarted(tool=tool, arguments=arguments):
                 line = f"  \u2192 {tool}({_cut(arguments, cut)})"
-            case ToolCompleted(tool=tool, result=result, duration_ms=ms):
-                line = f"  \u2190 {tool}: {_cut(result, cut)} ({ms:.0f} ms)"
+            case ToolCompleted(tool=tool, result=result, duration_ms=ms, media=media):
+                line = f"  \u2190 {tool}: {_cut(result, cut)}{_media(media)} ({ms:.0f} ms)"
             case ToolFailed(tool=tool, error=error):
                 line = f"  ! {tool} failed: {_cut(error, cut)}"
             case ToolTimedOut(tool=tool, timeout_seconds=timeout):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
@@ -111,6 +112,10 @@ RUNLET_STEP = "runlet.step"
 RUNLET_PROVIDER = "runlet.provider"
 RUNLET_STREAMING = "runlet.streaming"
 RUNLET_STEPS = "runlet.steps"
+RUNLET_HOSTED_TOOL_CALLS = "runlet.hosted_tool_calls"
+"""The hosted tools (web search, ...) the provider ran during a model call, one name per call."""
+RUNLET_TOOL_CALL_MEDIA = "runlet.tool.call.media"
+"""The media a tool returned, as a JSON array of summaries (never the bytes); only with `capture_content`."""
 
 _CONTENT_KEYS: dict[str, tuple[str, ...]] = {"output.validation_failed": ("error",)}
 """Payload keys of span events that may quote message content: left out unless content is captured."""
@@ -160,9 +165,20 @@ def _usage(usage: Usage) -> dict[str, AttributeValue]:
     return attributes
 
 
-def _messages(role: str, text: str) -> str:
-    """One text message in the GenAI conventions' JSON shape for input and output messages."""
-    return json.dumps([{"role": role, "parts": [{"type": "text", "content": text}]}], ensure_ascii=False)
+def _messages(role: str, text: str, media: Sequence[Mapping[str, JsonValue]] = ()) -> str:
+    """One message in the GenAI conventions' JSON shape for input and output messages.
+
+    Media appear as their summaries: `{"type": "uri", "modality", "mime_type", "uri"}` for a URL, and
+    `{"type": "image" | "audio" | "document", "mime_type", "size", "sha256"}` for bytes, never the bytes.
+    """
+    parts: list[dict[str, JsonValue]] = [{"type": "text", "content": text}]
+    for summary in media:
+        kind, mime_type = summary.get("kind"), summary.get("media_type")
+        if "url" in summary:
+            parts.append({"type": "uri", "modality": kind, "mime_type": mime_type, "uri": summary["url"]})
+        else:
+            parts.append({"type": kind, "mime_type": mime_type, "size": summary.get("size"), "sha256": summary.get("sha256")})
+    return json.dumps([{"role": role, "parts": parts}], ensure_ascii=False)
 
 
 class OpenTelemetrySink:
@@ -260,13 +276,13 @@ class OpenTelemetrySink:
     def _handle(self, event: Event) -> None:
         content = self.capture_content
         match event:
-            case RunStarted(agent=agent, input=text):
+            case RunStarted(agent=agent, input=text, media=media):
                 attributes: dict[str, AttributeValue] = {
                     GEN_AI_OPERATION_NAME: INVOKE_AGENT,
                     GEN_AI_AGENT_NAME: agent,
                 }
                 if content:
-                    attributes[GEN_AI_INPUT_MESSAGES] = _messages("user", text)
+                    attributes[GEN_AI_INPUT_MESSAGES] = _messages("user", text, media)
                 self._start(event, f"{INVOKE_AGENT} {agent}", SpanKind.INTERNAL, attributes)
             case RunCompleted(output=output, usage=usage, steps=steps):
                 opened = self._open(event)
@@ -315,7 +331,7 @@ class OpenTelemetrySink:
                         RUNLET_STEP: event.step,
                     },
                 )
-            case ModelCompleted(model=model, finish_reason=reason, usage=usage, text=text):
+            case ModelCompleted(model=model, finish_reason=reason, usage=usage, text=text, hosted_tool_calls=hosted):
                 opened = self._open(event)
                 if opened is None:  # answered by a hook: no request was sent
                     self._start(event, CHAT, SpanKind.CLIENT, {GEN_AI_OPERATION_NAME: CHAT, RUNLET_STEP: event.step})
@@ -325,6 +341,8 @@ class OpenTelemetrySink:
                 span.set_attributes(_usage(usage))
                 span.set_attribute(GEN_AI_RESPONSE_MODEL, model)
                 span.set_attribute(GEN_AI_RESPONSE_FINISH_REASONS, [reason])
+                if hosted:
+                    span.set_attribute(RUNLET_HOSTED_TOOL_CALLS, list(hosted))
                 if content:
                     span.set_attribute(GEN_AI_OUTPUT_MESSAGES, _messages("assistant", text))
                 self._end(event)
@@ -354,10 +372,12 @@ class OpenTelemetrySink:
                 if content:
                     attributes[GEN_AI_TOOL_CALL_ARGUMENTS] = arguments
                 self._start(event, f"{EXECUTE_TOOL} {tool}", SpanKind.INTERNAL, attributes)
-            case ToolCompleted(result=result):
+            case ToolCompleted(result=result, media=media):
                 opened = self._open(event)
                 if opened is not None and content:
                     opened.span.set_attribute(GEN_AI_TOOL_CALL_RESULT, result)
+                    if media:
+                        opened.span.set_attribute(RUNLET_TOOL_CALL_MEDIA, json.dumps(media))
                 self._end(event)
             case ToolFailed(error=error, error_type=error_type):
                 self._end(event, (error_type, error))

@@ -57,3 +57,28 @@ async def main() -> None:
     text = await Runtime().run(plain, "hi")
     text.output.status  # expect-error
     Runtime().stream(agent, "hi")  # expect-error
+
+
+# Model settings of the wrong type.
+from runlet import ModelSettings  # noqa: E402
+
+ModelSettings(temperature="hot")  # expect-error
+ModelSettings(tool_choice="requird")  # expect-error
+ModelSettings(reasoning_effort="extreme")  # expect-error
+ModelSettings(0.2)  # expect-error
+ModelSettings(prompt_cache_retention="24h")  # expect-error
+
+
+def other_settings(ctx: RunContext[OtherDeps]) -> ModelSettings:
+    return ModelSettings()
+
+
+Agent[Deps, str](name="a", model=provider, prepare_settings=other_settings)  # expect-error
+
+
+# Hosted tools are instances of the three classes, with typed fields.
+from runlet import FileSearch, WebSearch  # noqa: E402
+
+Agent(name="a", model=provider, tools=(WebSearch,))  # expect-error
+WebSearch(search_context_size="huge")  # expect-error
+FileSearch()  # expect-error

@@ -130,3 +130,42 @@ async def main() -> None:
 
     sync = Runtime().run_sync(plain, "Hi.")
     assert_type(sync.output, str)
+
+
+# Model settings: per agent, per run, per step (a function of the typed context).
+from runlet import ModelSettings, ToolChoice, UseTool  # noqa: E402
+
+
+async def settings_for(ctx: RunContext[Deps]) -> ModelSettings | None:
+    status = await ctx.deps.orders.status("1")
+    return ModelSettings(temperature=0.0) if status == "shipped" else None
+
+
+tuned: Agent[Deps, str] = Agent(
+    name="tuned",
+    model=provider,
+    settings=ModelSettings(temperature=0.7, stop=["END"], tool_choice=UseTool("lookup"), reasoning_effort="low"),
+    prepare_settings=settings_for,
+)
+assert_type(tuned.settings, ModelSettings | None)
+choice: ToolChoice | None = ModelSettings(tool_choice="required").tool_choice
+assert_type(ModelSettings().merged(ModelSettings(seed=1)), ModelSettings)
+
+
+async def tuned_run() -> None:
+    result = await Runtime().run(tuned, "go", deps=Deps(OrderDb()), settings=ModelSettings(max_output_tokens=100))
+    assert_type(result, RunResult[str])
+
+
+# Hosted tools go in tools= beside function tools.
+from runlet import CodeInterpreter, HostedTool, WebSearch  # noqa: E402
+
+
+@tool
+def lookup_plain(order_id: str) -> str:
+    """Look an order up."""
+    return order_id
+
+
+searching = Agent(name="search", model=provider, tools=(lookup_plain, WebSearch(allowed_domains=["example.com"]), CodeInterpreter()))
+assert_type(searching.hosted_tools, tuple[HostedTool, ...])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from typing_extensions import assert_type
 
 from runlet import Message, ModelRequest, ModelResponse, Part, Role, TextPart, ToolCallPart, Usage
@@ -38,3 +40,47 @@ match user:
         assert_type(role, Role)
         assert_type(parts, tuple[Part, ...])
 parts_seen: set[Message] = {user, Message.user("What is 2 + 2?")}
+
+# Images, audio and documents.
+from runlet import (  # noqa: E402
+    AudioPart,
+    Capabilities,
+    DocumentPart,
+    ImagePart,
+    JsonValue,
+    MediaKind,
+    MediaPart,
+    RunContext,
+    ToolContent,
+    ToolResultPart,
+    tool,
+)
+
+image = ImagePart(b"\x89PNG\r\n\x1a\n", detail="low")
+assert_type(image.data, bytes | None)
+assert_type(image.url, str | None)
+assert_type(image.size, int)
+assert_type(image.kind, Literal["image"])
+asked = Message.user("What is this?", image, DocumentPart(url="https://example.com/a.pdf"))
+assert_type(asked.media, tuple[MediaPart, ...])
+assert_type(ToolResultPart("c1", "chart", "", media=(AudioPart(b"ID3"),)).media, tuple[MediaPart, ...])
+vision = Capabilities(context_window=8_000, max_output_tokens=500, media=frozenset({"image", "document"}))
+assert_type(vision.media, frozenset[MediaKind])
+for part in asked.parts:
+    match part:
+        case ImagePart(detail=detail):
+            assert_type(detail, Literal["auto", "low", "high"])
+        case AudioPart() | DocumentPart():
+            assert_type(part.summary()["kind"], JsonValue)
+        case _:
+            pass
+
+
+@tool
+def chart(metric: str) -> ImagePart:
+    """A chart."""
+    return ImagePart(b"\x89PNG\r\n\x1a\n")
+
+
+async def render(ctx: RunContext[None]) -> ToolContent:
+    return await chart.call(ctx, {"metric": "sales"})

@@ -25,8 +25,9 @@ from runlet import (
     RunContext,
     RunState,
     Runtime,
-    Tool,
     StreamInterrupted,
+    Tool,
+    ToolContent,
     ToolRetry,
     Usage,
     UsageLimitExceeded,
@@ -117,7 +118,7 @@ class CountingExecutor:
         self.calls += 1
         return self.local.stream(model, request)
 
-    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> str:
+    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
         self.calls += 1
         return await self.local.call_tool(tool, ctx, arguments)
 
