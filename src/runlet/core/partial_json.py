@@ -55,6 +55,10 @@ class _Array:
 
 _Frame = Union[_Object, _Array]
 
+_Read = tuple[int, bool]
+"""A token read: the characters it took (0: cut off, it ends in the next piece) and whether the value changed."""
+_CUT: _Read = (0, False)
+
 
 class PartialJson:
     """Reads a JSON object piece by piece (`feed`); `value()` is what has completed so far."""
@@ -88,70 +92,81 @@ class PartialJson:
             if position < 0:
                 return False
         changed = False
-        end = len(buffer)
-        while position < end:
+        while position < len(buffer):
             char = buffer[position]
             if char in _SPACE:
                 position += 1
                 continue
-            if char == '"':
-                stop = self._string_end(buffer, position, scanned if position == 0 else 0)
-                if stop < 0:
-                    self._pending = buffer[position:]
-                    return changed
-                raw = buffer[position:stop]
-                try:
-                    string = json.loads(raw) if "\\" in raw else raw[1:-1]
-                except ValueError:
-                    return self._stop(changed)
-                frame = self._stack[-1]
-                if isinstance(frame, _Object) and frame.key is None:
-                    frame.key = string
-                else:
-                    self._add(string)
-                    changed = True
-                position = stop
-            elif char == "{" or char == "[":
-                if self._stack and not self._accepts_value():
-                    return self._stop(changed)
-                self._stack.append(_Object() if char == "{" else _Array())
-                changed = True
-                position += 1
-            elif char == "}" or char == "]":
-                frame = self._stack.pop()
-                if isinstance(frame, _Object) != (char == "}"):
-                    return self._stop(changed)
-                if not self._stack:
-                    self._closed = frame.items
-                    return self._stop(changed)
-                self._add(frame.items)  # already shown while it was open
-                position += 1
-            elif char in _NUMBER_START:
-                match = _NUMBER.match(buffer, position)
-                assert match is not None, "a number starts here"
-                if match.end() == end:
-                    self._pending = buffer[position:]  # more digits may follow
-                    return changed
-                try:
-                    number: JsonValue = json.loads(match.group())
-                except ValueError:
-                    return self._stop(changed)
-                if not self._accepts_value():
-                    return self._stop(changed)
-                self._add(number)
-                changed = True
-                position = match.end()
-            else:
-                literal = _literal(buffer, position)
-                if literal is None or not self._accepts_value():
-                    return self._stop(changed)
-                if not literal:
-                    self._pending = buffer[position:]  # cut off: "tr", "nul"
-                    return changed
-                self._add(_LITERALS[literal])
-                changed = True
-                position += len(literal)
+            read = self._token(char, buffer, position, scanned if position == 0 else 0)
+            if read is None:
+                return self._stop(changed)
+            used, shown = read
+            if not used:
+                self._pending = buffer[position:]  # cut off: the rest of the token comes with the next piece
+                return changed
+            changed = changed or shown
+            position += used
         return changed
+
+    def _token(self, char: str, buffer: str, position: int, scanned: int) -> _Read | None:
+        """Read the token that starts with `char` at `position`; `None` when the text stops being JSON (or the root closed)."""
+        if char == '"':
+            return self._string(buffer, position, scanned)
+        if char == "{" or char == "[":
+            if self._stack and not self._accepts_value():
+                return None
+            self._stack.append(_Object() if char == "{" else _Array())
+            return 1, True
+        if char == "}" or char == "]":
+            frame = self._stack.pop()
+            if isinstance(frame, _Object) != (char == "}"):
+                return None
+            if not self._stack:
+                self._closed = frame.items
+                return None
+            self._add(frame.items)  # already shown while it was open
+            return 1, False
+        if char in _NUMBER_START:
+            return self._number(buffer, position)
+        literal = _literal(buffer, position)
+        if literal is None or not self._accepts_value():
+            return None
+        if not literal:
+            return _CUT  # "tr", "nul"
+        self._add(_LITERALS[literal])
+        return len(literal), True
+
+    def _string(self, buffer: str, position: int, scanned: int) -> _Read | None:
+        """A string: an object's key, or a value."""
+        stop = self._string_end(buffer, position, scanned)
+        if stop < 0:
+            return _CUT
+        raw = buffer[position:stop]
+        try:
+            string = json.loads(raw) if "\\" in raw else raw[1:-1]
+        except ValueError:
+            return None
+        frame = self._stack[-1]
+        if isinstance(frame, _Object) and frame.key is None:
+            frame.key = string
+            return stop - position, False
+        self._add(string)
+        return stop - position, True
+
+    def _number(self, buffer: str, position: int) -> _Read | None:
+        """A number, once the character after it has arrived (more digits may follow)."""
+        match = _NUMBER.match(buffer, position)
+        assert match is not None, "a number starts here"
+        if match.end() == len(buffer):
+            return _CUT
+        try:
+            number: JsonValue = json.loads(match.group())
+        except ValueError:
+            return None
+        if not self._accepts_value():
+            return None
+        self._add(number)
+        return match.end() - position, True
 
     def value(self) -> JsonValue:
         """The object so far (`None` before it opens): new containers along the open path, sharing the completed ones."""
