@@ -563,6 +563,9 @@ class _Prefix:
 _SEARCH = 64
 """How far back from the end of a request to look for a known prefix."""
 
+_recent: ContextVar[tuple[TokenBudgeter, _Prefix] | None] = ContextVar("runlet_budget_recent", default=None)
+"""The prefix a budgeter counted last in this context (asyncio task): each run at once has its own, which no other run evicts."""
+
 
 class TokenBudgeter:
     """The default `Budgeter`: counts (estimated or exact), calibration from reported usage, compression.
@@ -628,36 +631,55 @@ class TokenBudgeter:
         prefix.reported = tokens
 
     def _prefix(self, messages: tuple[Message, ...], *, remember: bool) -> _Prefix:
-        """What is known of `messages`: from the longest remembered prefix plus the messages after it."""
+        """What is known of `messages`: from the longest remembered prefix plus the messages after it.
+
+        The prefix this context (a run's task) counted last comes first: a
+        run's next request extends its last one, however many other runs the
+        shared memo has seen since. Then the shared memo, the latest first.
+        """
         known: _Prefix | None = None
-        start = 0
+        recent = _recent.get()
+        if recent is not None and recent[0] is self:
+            candidate = recent[1]
+            size = len(candidate.messages)
+            if candidate.messages is messages:
+                return candidate
+            if 0 < size <= len(messages) and candidate.messages[-1] is messages[size - 1] and candidate.messages == messages[:size]:
+                known = candidate
+        if known is None:
+            known = self._shared_prefix(messages)
+        start = 0 if known is None else len(known.messages)
+        if known is not None and start == len(messages):
+            prefix = known
+        else:
+            added = sum(self._message(m) for m in messages[start:])
+            if known is None:
+                prefix = _Prefix(messages, added)
+            elif known.reported:
+                prefix = _Prefix(messages, known.counted + added, known.tools, known.output, known.reported + added)
+            else:
+                prefix = _Prefix(messages, known.counted + added)
+        if remember and messages:
+            _recent.set((self, prefix))
+            key = id(messages[-1])
+            prefixes = self._prefixes
+            prefixes[key] = prefix
+            prefixes.move_to_end(key)
+            while len(prefixes) > self._max_prefixes:
+                prefixes.popitem(last=False)
+        return prefix
+
+    def _shared_prefix(self, messages: tuple[Message, ...]) -> _Prefix | None:
+        """The longest prefix of `messages` in the shared memo, looking back at most `_SEARCH` messages."""
         prefixes = self._prefixes
         for index in range(len(messages) - 1, max(-1, len(messages) - 1 - _SEARCH), -1):
             candidate = prefixes.get(id(messages[index]))
             if candidate is None:
                 continue
             size = len(candidate.messages)
-            if size == len(messages) and candidate.messages is messages:
-                return candidate
             if size == index + 1 and candidate.messages[-1] is messages[index] and candidate.messages == messages[:size]:
-                known, start = candidate, size
-                break
-        if known is not None and start == len(messages):
-            return known
-        added = sum(self._message(m) for m in messages[start:])
-        if known is None:
-            prefix = _Prefix(messages, added)
-        elif known.reported:
-            prefix = _Prefix(messages, known.counted + added, known.tools, known.output, known.reported + added)
-        else:
-            prefix = _Prefix(messages, known.counted + added)
-        if remember and messages:
-            key = id(messages[-1])
-            prefixes[key] = prefix
-            prefixes.move_to_end(key)
-            while len(prefixes) > self._max_prefixes:
-                prefixes.popitem(last=False)
-        return prefix
+                return candidate
+        return None
 
     def _extras(self, request: ModelRequest) -> int:
         tools = sum(self._tool(tool) for tool in request.tools)

@@ -19,7 +19,7 @@ from runlet.core.models import ModelSettings
 from runlet.core.run_state import RunState
 from runlet.core.state import validate_session_id
 from runlet.loop.run import Run
-from runlet.loop.steps import Done, Next, Resume, Start, Transition, step
+from runlet.loop.steps import CallModel, Done, Next, Resume, Start, Transition, ask_model_streamed, step
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -40,15 +40,16 @@ async def drive(run: Run, state: RunState, next: Next) -> AsyncGenerator[events.
     emitter = run.emitter
     try:
         while not isinstance(next, Done):
-            steps = step(run, state, next)
-            try:
-                async for item in steps:
-                    if isinstance(item, Transition):
-                        state, next = item.state, item.next
-                    else:
-                        yield item
-            finally:
-                await steps.aclose()  # leaving early closes the step at once (and a model's stream with it)
+            if run.streaming and isinstance(next, CallModel):  # the one step whose events stream as they happen
+                async with aclosing(ask_model_streamed(run, state)) as streamed:  # leaving early closes the model's stream
+                    async for item in streamed:
+                        if isinstance(item, Transition):
+                            state, next = item.state, item.next
+                        else:
+                            yield item
+            else:
+                done = await step(run, state, next)
+                state, next = done.state, done.next
             if emitter.outbox:
                 for event in emitter.drain():
                     yield event

@@ -37,7 +37,9 @@ class Emitter:
     """Makes a run's events, sends them to the sinks, and keeps them for the consumer of a stream.
 
     An event is made only when someone listens (a `stream()` consumer or a
-    sink), so a `run()` with no sinks pays nothing for events. A sink that
+    sink), so a `run()` with no sinks pays nothing for events; the steps'
+    events of every step test `listening` first, so that not even the call
+    to `emit` is made. A sink that
     raises, or an async sink that takes longer than `sink_timeout`, is reported
     once and gets no more events of the run.
     """

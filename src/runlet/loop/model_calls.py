@@ -117,15 +117,16 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
         return await _after(run, state, request, answer, span, state.model_requests)
     run.check_content(tuple(answer.messages))
     emitter = run.emitter
-    await emitter.emit(
-        lambda: events.ModelRequested(
-            **emitter.under_step(span),
-            provider=type(agent.model).__name__,
-            messages=len(answer.messages),
-            tools=len(answer.tools),
-            streaming=run.streaming,
+    if emitter.listening:
+        await emitter.emit(
+            lambda: events.ModelRequested(
+                **emitter.under_step(span),
+                provider=type(agent.model).__name__,
+                messages=len(answer.messages),
+                tools=len(answer.tools),
+                streaming=run.streaming,
+            )
         )
-    )
     return _Sending(state, answer, _Attempts(run, state, span))
 
 
@@ -146,9 +147,10 @@ async def _fit(run: Run, state: RunState, request: ModelRequest) -> tuple[ModelR
     window = run.capabilities.context_window
     limit = window - reserve
     count = budgeter.count(request)
-    await emitter.emit(
-        lambda: events.ContextBudgetChecked(**emitter.of_step(), tokens=count.tokens, limit=limit, window=window, source=count.source)
-    )
+    if emitter.listening:
+        await emitter.emit(
+            lambda: events.ContextBudgetChecked(**emitter.of_step(), tokens=count.tokens, limit=limit, window=window, source=count.source)
+        )
     if count.tokens <= limit:
         return request, state
     ctx = run.context(state)
@@ -236,18 +238,19 @@ async def _after(
     run.runtime.limits.check_usage(state.usage)
     final = response
     emitter = run.emitter
-    await emitter.emit(
-        lambda: events.ModelCompleted(
-            **emitter.under_step(span),
-            provider=final.provider or type(run.agent.model).__name__,
-            model=final.model,
-            finish_reason=final.finish_reason,
-            usage=final.usage,
-            text=final.text,
-            tool_calls=tuple(call.name for call in final.tool_calls),
-            hosted_tool_calls=tuple(p.name for p in final.parts if isinstance(p, HostedToolPart) and not p.result),
+    if emitter.listening:
+        await emitter.emit(
+            lambda: events.ModelCompleted(
+                **emitter.under_step(span),
+                provider=final.provider or type(run.agent.model).__name__,
+                model=final.model,
+                finish_reason=final.finish_reason,
+                usage=final.usage,
+                text=final.text,
+                tool_calls=tuple(call.name for call in final.tool_calls),
+                hosted_tool_calls=tuple(p.name for p in final.parts if isinstance(p, HostedToolPart) and not p.result),
+            )
         )
-    )
     if emitter.streaming and not run.streaming and final.text:
         # stream() on a model that cannot stream: the whole text arrives as one delta.
         await emitter.emit(lambda: events.ModelStreamDelta(**emitter.under_step(span), delta=final.text))

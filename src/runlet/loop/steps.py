@@ -1,16 +1,20 @@
 """The steps of a run. Each takes the state and says what comes next.
 
-A step is an async generator: it yields the run's events as they happen and
-ends with one `Transition`, the new `RunState` and the `Next` thing to do:
-start, resume, call the model, run tools, retry the output, finish, or wait
-for humans. `runlet.loop.driver` dispatches on `Next` until the run is done.
+A step is a coroutine that emits the run's events (into the emitter's outbox,
+which the driver passes on after each step) and returns one `Transition`, the
+new `RunState` and the `Next` thing to do: start, resume, call the model,
+announce tools, run them, retry the output, finish, or wait for humans.
+`runlet.loop.driver` dispatches on `Next` until the run is done. One step has
+a second form: a model call under `stream()` is an async generator
+(`ask_model_streamed`) that yields its events, deltas included, as they
+happen, and ends with its `Transition`.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Coroutine
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Union
 
@@ -63,11 +67,21 @@ class CallModel:
 
 @frozen
 class RunTools:
-    """Run the tool calls of the model's turn."""
+    """The model's turn made tool calls: count them against the limit and announce them (`tool.started`)."""
 
     calls: tuple[ToolCallPart, ...]
     offered: frozenset[str]
     """The tools the step's request offered; a call of any other is refused, never run."""
+
+
+@frozen
+class CallTools:
+    """Run the announced tool calls (a new turn's, or the waiting calls of a resumed one)."""
+
+    calls: tuple[ToolCallPart, ...]
+    offered: frozenset[str]
+    spans: tuple[str, ...]
+    """The span of each call, as `tool.started` announced it."""
 
 
 @frozen
@@ -98,7 +112,7 @@ class Done:
     result: RunResult[Any]
 
 
-Next: TypeAlias = Union[Start, Resume, CallModel, RunTools, RetryOutput, Finish, AwaitHumans, Done]
+Next: TypeAlias = Union[Start, Resume, CallModel, RunTools, CallTools, RetryOutput, Finish, AwaitHumans, Done]
 """What the run does next."""
 
 
@@ -110,11 +124,11 @@ class Transition:
     next: Next
 
 
-Step: TypeAlias = AsyncGenerator["events.Event | Transition", None]
+Step: TypeAlias = Coroutine[Any, Any, Transition]
 
 
 def step(run: Run, state: RunState, next: Next) -> Step:
-    """The step that does `next`."""
+    """The step that does `next` (a model call under `stream()` is `ask_model_streamed` instead)."""
     match next:
         case Start(input=text):
             return start(run, state, text)
@@ -123,7 +137,9 @@ def step(run: Run, state: RunState, next: Next) -> Step:
         case CallModel():
             return ask_model(run, state)
         case RunTools(calls=calls, offered=offered):
-            return use_tools(run, state, calls, offered)
+            return announce_tools(run, state, calls, offered)
+        case CallTools(calls=calls, offered=offered, spans=spans):
+            return call_tools(run, state, calls, offered, spans)
         case RetryOutput(error=error):
             return retry_output(run, state, error)
         case Finish(output=output):
@@ -139,11 +155,12 @@ def step(run: Run, state: RunState, next: Next) -> Step:
 # The steps
 
 
-async def start(run: Run, state: RunState, text: str) -> Step:
+async def start(run: Run, state: RunState, text: str) -> Transition:
     """Begin the run: `run.started`, the session's history, the instructions."""
     emitter = run.emitter
-    media = tuple(part.summary() for part in state.new[-1].media) if state.new else ()
-    await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media))
+    if emitter.listening:
+        media = tuple(part.summary() for part in state.new[-1].media) if state.new else ()
+        await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media))
     if state.session is not None:
         state = await load_session(run, state, state.session)
     instructions = run.agent.instructions
@@ -152,11 +169,31 @@ async def start(run: Run, state: RunState, text: str) -> Step:
         instructions = await value if inspect.isawaitable(value) else value
     if instructions:
         state = replace(state, context=(Message.system(instructions), *state.context))
-    yield Transition(state, CallModel())
+    return Transition(state, CallModel())
 
 
-async def ask_model(run: Run, state: RunState) -> Step:
+async def ask_model(run: Run, state: RunState) -> Transition:
     """Begin a step and call the model; then its tool calls, or its final answer checked."""
+    state = await _begin_step(run, state)
+    return await _answered(run, await call_model(run, state))
+
+
+async def ask_model_streamed(run: Run, state: RunState) -> AsyncGenerator[events.Event | Transition, None]:
+    """`ask_model` with a streamed call: its events as they happen (deltas included), then the `Transition`."""
+    state = await _begin_step(run, state)
+    turn: ModelTurn | None = None
+    async with aclosing(stream_model(run, state)) as streamed:  # closing the step closes the stream at once
+        async for item in streamed:
+            if isinstance(item, ModelTurn):
+                turn = item
+            else:
+                yield item
+    assert turn is not None, "stream_model ends with the turn"
+    yield await _answered(run, turn)
+
+
+async def _begin_step(run: Run, state: RunState) -> RunState:
+    """The state one step on (within `max_steps`); `step.started`."""
     agent, emitter = run.agent, run.emitter
     if state.step >= agent.max_steps:
         raise MaxStepsExceeded(
@@ -164,34 +201,26 @@ async def ask_model(run: Run, state: RunState) -> Step:
         )
     state = replace(state, step=state.step + 1)
     emitter.begin_step(state.step)
-    await emitter.emit(lambda: events.StepStarted(**emitter.of_step()))
-    if run.streaming:
-        turn: ModelTurn | None = None
-        async with aclosing(stream_model(run, state)) as streamed:  # closing the step closes the stream at once
-            async for item in streamed:
-                if isinstance(item, ModelTurn):
-                    turn = item
-                else:
-                    yield item
-        assert turn is not None, "stream_model ends with the turn"
-    else:
-        turn = await call_model(run, state)
+    if emitter.listening:
+        await emitter.emit(lambda: events.StepStarted(**emitter.of_step()))
+    return state
+
+
+async def _answered(run: Run, turn: ModelTurn) -> Transition:
+    """What the model's turn asks for: its tool calls run, or its final answer, once it validates."""
     response, state = turn.response, turn.state
     calls = response.tool_calls
     if calls:
-        yield Transition(state, RunTools(calls, turn.offered))
-        return
+        return Transition(state, RunTools(calls, turn.offered))
     try:
         output = run.output.parse(response.text)
     except ValidationError as error:
-        yield Transition(state, RetryOutput(error))
-        return
+        return Transition(state, RetryOutput(error))
     try:
         output = await _validated(run, state, output)
     except OutputRetry as refusal:
-        yield Transition(state, RetryOutput(refusal))
-        return
-    yield Transition(state, Finish(output))
+        return Transition(state, RetryOutput(refusal))
+    return Transition(state, Finish(output))
 
 
 async def _validated(run: Run, state: RunState, output: object) -> object:
@@ -205,17 +234,28 @@ async def _validated(run: Run, state: RunState, output: object) -> object:
     return output
 
 
-async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...], offered: frozenset[str]) -> Step:
-    """Run the turn's tool calls (within `max_tool_calls`) that name a tool offered in the step; then the next model call."""
+async def announce_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...], offered: frozenset[str]) -> Transition:
+    """Count the turn's tool calls (within `max_tool_calls`) and announce them: `tool.started`, before any runs."""
     run.runtime.limits.check_tool_calls(state.tool_calls, len(calls))
     state = replace(state, tool_calls=state.tool_calls + len(calls))
-    spans = await announce(run, calls)
-    for event in run.emitter.drain():
-        yield event
-    yield await _tools_done(run, state, calls, offered, spans, len(calls))
+    return Transition(state, CallTools(calls, offered, await announce(run, calls)))
 
 
-async def retry_output(run: Run, state: RunState, error: ValidationError | OutputRetry) -> Step:
+async def call_tools(
+    run: Run, state: RunState, calls: tuple[ToolCallPart, ...], offered: frozenset[str], spans: tuple[str, ...]
+) -> Transition:
+    """Run the calls that name a tool offered in their step; then the next model call, or the wait for humans."""
+    made = len(state.turn)
+    results = await run_tools(run, state, calls, offered, spans)
+    if results.waiting:
+        return Transition(results.state, AwaitHumans(results.waiting))
+    emitter = run.emitter
+    if emitter.listening:
+        await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=made))
+    return Transition(results.state, CallModel())
+
+
+async def retry_output(run: Run, state: RunState, error: ValidationError | OutputRetry) -> Transition:
     """Tell the model why its answer was not accepted (within `max_output_retries`)."""
     agent, emitter = run.agent, run.emitter
     attempt = state.output_retries + 1
@@ -236,10 +276,10 @@ async def retry_output(run: Run, state: RunState, error: ValidationError | Outpu
     await emitter.emit(lambda: events.OutputValidationFailed(**emitter.of_step(), error=str(error), attempt=attempt))
     state = replace(state, output_retries=attempt).appended(retry)
     await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=0))
-    yield Transition(state, CallModel())
+    return Transition(state, CallModel())
 
 
-async def finish(run: Run, state: RunState, output: object) -> Step:
+async def finish(run: Run, state: RunState, output: object) -> Transition:
     """Complete the run: save the session, `run.completed`, the result."""
     from runlet.runtime import RunResult
 
@@ -248,13 +288,14 @@ async def finish(run: Run, state: RunState, output: object) -> Step:
     if state.session is not None:
         state = await save_session(run, state, state.session)
     result = RunResult(output, (*state.history, *state.new), state.new, state.usage, state.run_id, state.step)
-    await emitter.emit(
-        lambda: events.RunCompleted(**emitter.of_run(), output=run.output.dump(output), usage=state.usage, steps=state.step)
-    )
-    yield Transition(state, Done(result))
+    if emitter.listening:
+        await emitter.emit(
+            lambda: events.RunCompleted(**emitter.of_run(), output=run.output.dump(output), usage=state.usage, steps=state.step)
+        )
+    return Transition(state, Done(result))
 
 
-async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) -> Step:
+async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) -> Transition:
     """Stop the run for humans: `run.suspended`, then `RunInterrupted` with the checkpoint, signed."""
     emitter = run.emitter
     clock = run.runtime.clock
@@ -267,13 +308,11 @@ async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) 
     )
     made = human.Checkpoint(id=checkpoint_id, created_at=clock.time(), state=run.snapshot(state), requests=requests)
     checkpoint = human.sign_checkpoint(made, await human.checkpoint_key(run.runtime.store, run.runtime.checkpoint_key))
-    for event in emitter.drain():
-        yield event
-    raise human.RunInterrupted(human.Interruption(requests, checkpoint))
+    raise human.RunInterrupted(human.Interruption(requests, checkpoint))  # the driver passes on run.suspended
 
 
-async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Step:
-    """Finish the interrupted turn: run the waiting calls with the humans' responses, keep the others' results."""
+async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Transition:
+    """Continue the interrupted turn: the humans' responses, then the waiting calls announced (the others' results are kept)."""
     emitter = run.emitter
     await emitter.emit(lambda: events.RunResumed(**emitter.of_run(), checkpoint_id=checkpoint.id, responses=len(checkpoint.requests)))
     emitter.begin_step(state.step)
@@ -297,18 +336,5 @@ async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Ste
         if edits:
             call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
         calls.append(call)
-    spans = await announce(run, calls)
     offered = frozenset(pending.call.name for pending in checkpoint.pending)  # checked in their step, before they waited
-    yield await _tools_done(run, state, calls, offered, spans, len(state.turn))
-
-
-async def _tools_done(
-    run: Run, state: RunState, calls: Sequence[ToolCallPart], offered: frozenset[str], spans: Sequence[str], made: int
-) -> Transition:
-    """Run the calls; then the next model call, or the wait for humans."""
-    results = await run_tools(run, state, calls, offered, spans)
-    if results.waiting:
-        return Transition(results.state, AwaitHumans(results.waiting))
-    emitter = run.emitter
-    await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=made))
-    return Transition(results.state, CallModel())
+    return Transition(state, CallTools(tuple(calls), offered, await announce(run, calls)))

@@ -132,14 +132,15 @@ class TurnResults:
 # The turn
 
 
-async def announce(run: Run, calls: Sequence[ToolCallPart]) -> list[str]:
+async def announce(run: Run, calls: Sequence[ToolCallPart]) -> tuple[str, ...]:
     """Emit `tool.started` for each call before any runs; their spans."""
     emitter = run.emitter
-    spans = [emitter.span() for _ in calls]
-    for call, span in zip(calls, spans):
-        await emitter.emit(
-            lambda: events.ToolStarted(**emitter.under_step(span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
-        )
+    spans = tuple(emitter.span() for _ in calls)
+    if emitter.listening:
+        for call, span in zip(calls, spans):
+            await emitter.emit(
+                lambda: events.ToolStarted(**emitter.under_step(span), tool=call.name, call_id=call.call_id, arguments=call.arguments)
+            )
     return spans
 
 
@@ -171,7 +172,8 @@ async def run_tools(
     for outcome in (*answered, *waiting):  # answered calls first, then the requests to humans
         if outcome.decisions:
             await emitter.report_hooks(outcome.decisions)
-        await emitter.emit(lambda: _event(run, outcome))
+        if emitter.listening:
+            await emitter.emit(lambda: _event(run, outcome))
     fatal = next((o for o in answered if isinstance(o, Failed) and o.fatal), None)
     if fatal is not None:
         raise FatalToolError(
