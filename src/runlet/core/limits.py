@@ -22,17 +22,22 @@ class Limits:
 
     def check_request(self, made: int) -> None:
         """Before a model request (a retry included): may one more be sent, `made` having been sent?"""
-        _check("max_model_requests", made + 1, self.max_model_requests)
+        if self.max_model_requests is not None:
+            _check("max_model_requests", made + 1, self.max_model_requests)
 
     def check_usage(self, usage: Usage) -> None:
         """After a model call: are the token totals within bounds?"""
-        _check("max_input_tokens", usage.input_tokens, self.max_input_tokens)
-        _check("max_output_tokens", usage.output_tokens, self.max_output_tokens)
-        _check("max_total_tokens", usage.total_tokens, self.max_total_tokens)
+        if self.max_input_tokens is not None:
+            _check("max_input_tokens", usage.input_tokens, self.max_input_tokens)
+        if self.max_output_tokens is not None:
+            _check("max_output_tokens", usage.output_tokens, self.max_output_tokens)
+        if self.max_total_tokens is not None:
+            _check("max_total_tokens", usage.total_tokens, self.max_total_tokens)
 
     def check_tool_calls(self, made: int, asked: int) -> None:
         """Before a turn's tool calls: `made` so far, `asked` now."""
-        _check("max_tool_calls", made + asked, self.max_tool_calls)
+        if self.max_tool_calls is not None:
+            _check("max_tool_calls", made + asked, self.max_tool_calls)
 
 
 def _check(limit: str, value: float, maximum: float | None) -> None:

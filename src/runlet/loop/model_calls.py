@@ -221,17 +221,19 @@ async def _before(run: Run, state: RunState, request: ModelRequest) -> ModelRequ
 async def _after(
     run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str, requests: int
 ) -> ModelTurn:
-    """The response after hooks, and the state with its usage and request count; the usage is checked against the limits."""
+    """The response after hooks, and the state with its usage, request and tool-call counts, checked against the limits."""
     if "after_model_call" in run.hooks.points:
         after = await run.hooks.decide("after_model_call", run.context(state), response, (request,), ModelResponse)
         await run.emitter.report_hooks(after.decisions)
         if isinstance(after, Proceed):
             response = after.value
-    message = response.message  # the model's turn joins the conversation
+    message = response.message  # the model's turn joins the conversation, its tool calls counted
+    calls, made = len(response.tool_calls), state.tool_calls
     state = replace(
         state,
         usage=state.usage + response.usage,
         model_requests=requests,
+        tool_calls=made + calls,
         new=(*state.new, message),
         context=(*state.context, message),
     )
@@ -257,6 +259,8 @@ async def _after(
         partial = run.output.partial()
         if partial is not None and partial.feed(final.text):
             await _partial_output(run, span, partial)
+    if calls:
+        run.runtime.limits.check_tool_calls(made, calls)
     offered = run.offered if request.tools is run.tool_definitions else frozenset(tool.name for tool in request.tools)
     return ModelTurn(state, response, offered)
 

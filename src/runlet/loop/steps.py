@@ -3,7 +3,7 @@
 A step is a coroutine that emits the run's events (into the emitter's outbox,
 which the driver passes on after each step) and returns one `Transition`, the
 new `RunState` and the `Next` thing to do: start, resume, call the model,
-announce tools, run them, retry the output, finish, or wait for humans.
+run tools, retry the output, finish, or wait for humans.
 `runlet.loop.driver` dispatches on `Next` until the run is done. One step has
 a second form: a model call under `stream()` is an async generator
 (`ask_model_streamed`) that yields its events, deltas included, as they
@@ -67,19 +67,11 @@ class CallModel:
 
 @frozen
 class RunTools:
-    """The model's turn made tool calls: count them against the limit and announce them (`tool.started`)."""
+    """Run the tool calls of the model's turn (or the waiting calls of a resumed one), once announced (`tool.started`)."""
 
     calls: tuple[ToolCallPart, ...]
     offered: frozenset[str]
     """The tools the step's request offered; a call of any other is refused, never run."""
-
-
-@frozen
-class CallTools:
-    """Run the announced tool calls (a new turn's, or the waiting calls of a resumed one)."""
-
-    calls: tuple[ToolCallPart, ...]
-    offered: frozenset[str]
     spans: tuple[str, ...]
     """The span of each call, as `tool.started` announced it."""
 
@@ -112,7 +104,7 @@ class Done:
     result: RunResult[Any]
 
 
-Next: TypeAlias = Union[Start, Resume, CallModel, RunTools, CallTools, RetryOutput, Finish, AwaitHumans, Done]
+Next: TypeAlias = Union[Start, Resume, CallModel, RunTools, RetryOutput, Finish, AwaitHumans, Done]
 """What the run does next."""
 
 
@@ -129,17 +121,15 @@ Step: TypeAlias = Coroutine[Any, Any, Transition]
 
 def step(run: Run, state: RunState, next: Next) -> Step:
     """The step that does `next` (a model call under `stream()` is `ask_model_streamed` instead)."""
-    match next:
+    match next:  # the members a step goes through most often first
+        case CallModel():
+            return ask_model(run, state)
+        case RunTools(calls=calls, offered=offered, spans=spans):
+            return use_tools(run, state, calls, offered, spans)
         case Start(input=text):
             return start(run, state, text)
         case Resume(checkpoint=checkpoint):
             return resume(run, state, checkpoint)
-        case CallModel():
-            return ask_model(run, state)
-        case RunTools(calls=calls, offered=offered):
-            return announce_tools(run, state, calls, offered)
-        case CallTools(calls=calls, offered=offered, spans=spans):
-            return call_tools(run, state, calls, offered, spans)
         case RetryOutput(error=error):
             return retry_output(run, state, error)
         case Finish(output=output):
@@ -210,8 +200,8 @@ async def _answered(run: Run, turn: ModelTurn) -> Transition:
     """What the model's turn asks for: its tool calls run, or its final answer, once it validates."""
     response, state = turn.response, turn.state
     calls = response.tool_calls
-    if calls:
-        return Transition(state, RunTools(calls, turn.offered))
+    if calls:  # counted in the turn's state; announced now, so that a stream shows them before any runs
+        return Transition(state, RunTools(calls, turn.offered, await announce(run, calls)))
     try:
         output = run.output.parse(response.text)
     except ValidationError as error:
@@ -234,24 +224,16 @@ async def _validated(run: Run, state: RunState, output: object) -> object:
     return output
 
 
-async def announce_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...], offered: frozenset[str]) -> Transition:
-    """Count the turn's tool calls (within `max_tool_calls`) and announce them: `tool.started`, before any runs."""
-    run.runtime.limits.check_tool_calls(state.tool_calls, len(calls))
-    state = replace(state, tool_calls=state.tool_calls + len(calls))
-    return Transition(state, CallTools(calls, offered, await announce(run, calls)))
-
-
-async def call_tools(
+async def use_tools(
     run: Run, state: RunState, calls: tuple[ToolCallPart, ...], offered: frozenset[str], spans: tuple[str, ...]
 ) -> Transition:
     """Run the calls that name a tool offered in their step; then the next model call, or the wait for humans."""
-    made = len(state.turn)
     results = await run_tools(run, state, calls, offered, spans)
     if results.waiting:
         return Transition(results.state, AwaitHumans(results.waiting))
     emitter = run.emitter
-    if emitter.listening:
-        await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=made))
+    if emitter.listening:  # the turn's calls, the resumed ones' kept results included
+        await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=len(state.turn)))
     return Transition(results.state, CallModel())
 
 
@@ -337,4 +319,4 @@ async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Tra
             call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
         calls.append(call)
     offered = frozenset(pending.call.name for pending in checkpoint.pending)  # checked in their step, before they waited
-    return Transition(state, CallTools(tuple(calls), offered, await announce(run, calls)))
+    return Transition(state, RunTools(tuple(calls), offered, await announce(run, calls)))

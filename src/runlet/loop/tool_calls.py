@@ -174,15 +174,15 @@ async def run_tools(
             await emitter.report_hooks(outcome.decisions)
         if emitter.listening:
             await emitter.emit(lambda: _event(run, outcome))
-    fatal = next((o for o in answered if isinstance(o, Failed) and o.fatal), None)
-    if fatal is not None:
-        raise FatalToolError(
-            f"tool {fatal.call.name!r} (call {fatal.call.call_id}) raised {fatal.error_type}, and its failures are "
-            f"fatal, so the run stops: {fatal.error}. Fix the tool, or let the model see its failures "
-            "(Runtime(fatal_tool_errors=False), @tool(fatal_errors=False))",
-            tool=fatal.call.name,
-            call_id=fatal.call.call_id,
-        ) from fatal.exception
+    for fatal in answered:
+        if isinstance(fatal, Failed) and fatal.fatal:
+            raise FatalToolError(
+                f"tool {fatal.call.name!r} (call {fatal.call.call_id}) raised {fatal.error_type}, and its failures are "
+                f"fatal, so the run stops: {fatal.error}. Fix the tool, or let the model see its failures "
+                "(Runtime(fatal_tool_errors=False), @tool(fatal_errors=False))",
+                tool=fatal.call.name,
+                call_id=fatal.call.call_id,
+            ) from fatal.exception
     completed = [*state.completed, *(outcome.result for outcome in answered)]
     if waiting:
         return TurnResults(replace(state, completed=tuple(completed)), tuple(waiting))
@@ -349,11 +349,14 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
     own: float | None = getattr(tool, "timeout", None)
     timeout = run.deadline.time_left(run.runtime.tool_timeout if own is None else None)  # the tool's own timeout wins
     try:
+        called = run.runtime.executor.call_tool(tool, ctx, arguments)
+        if timeout is not None:
+            called = _within(called, timeout)
         if run.semaphore is not None:
             async with run.semaphore:
-                content = await _with_timeout(run.runtime.executor.call_tool(tool, ctx, arguments), timeout)
+                content = await called
         else:
-            content = await _with_timeout(run.runtime.executor.call_tool(tool, ctx, arguments), timeout)
+            content = await called
     except ValidationError as error:
         message = f"invalid arguments for {call.name!r}: {error}"
         return failed(f"Error: {message}. Fix the arguments and call the tool again.", message, type(error).__name__)
@@ -422,9 +425,7 @@ def _answering(call: ToolCallPart, result: ToolResultPart) -> ToolResultPart:
     return ToolResultPart(call.call_id, call.name, result.content, result.is_error, result.media)
 
 
-async def _with_timeout(awaitable: Awaitable[V], timeout: float | None) -> V:
-    if timeout is None:
-        return await awaitable
+async def _within(awaitable: Awaitable[V], timeout: float) -> V:
     try:
         return await asyncio.wait_for(awaitable, timeout)
     except asyncio.TimeoutError:
