@@ -652,7 +652,9 @@ class TokenBudgeter:
         if known is not None and start == len(messages):
             prefix = known
         else:
-            added = sum(self._message(m) for m in messages[start:])
+            added = 0
+            for message in messages[start:]:
+                added += self._message(message)
             if known is None:
                 prefix = _Prefix(messages, added)
             elif known.reported:
@@ -690,7 +692,10 @@ class TokenBudgeter:
         cached = self._tokens.get(id(message))
         if cached is not None and cached[0] is message:
             return cached[1]
-        return self._remember(message, MESSAGE_OVERHEAD + sum(self._part(part) for part in message.parts))
+        tokens = MESSAGE_OVERHEAD
+        for part in message.parts:
+            tokens += self._part(part)
+        return self._remember(message, tokens)
 
     def _tool(self, tool: ToolDefinition) -> int:
         cached = self._tokens.get(id(tool))

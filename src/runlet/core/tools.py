@@ -123,7 +123,7 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         attempt = 0
         while True:
             try:
-                result = await self._invoke_within_timeout(ctx, kwargs)
+                result = await (self._invoke(ctx, kwargs) if self.timeout is None else self._invoke_within_timeout(ctx, kwargs))
                 break
             except ToolRetry as retry:
                 if attempt >= self.retries:
@@ -133,8 +133,7 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         return self._render(result)
 
     async def _invoke_within_timeout(self, ctx: RunContext[DepsT_contra], kwargs: dict[str, object]) -> object:
-        if self.timeout is None:
-            return await self._invoke(ctx, kwargs)
+        assert self.timeout is not None
         try:
             return await asyncio.wait_for(self._invoke(ctx, kwargs), self.timeout)
         except asyncio.TimeoutError:

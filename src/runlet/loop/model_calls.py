@@ -18,7 +18,7 @@ from typing_extensions import assert_never
 from runlet.core._frozen import frozen
 from runlet.core.errors import ContextBudgetExceeded, ModelCallVetoed, ModelTimeout, ProviderError, StreamInterrupted
 from runlet.core.hooks import Interrupted, Proceed, Vetoed
-from runlet.core.messages import HostedToolPart
+from runlet.core.messages import HostedToolPart, ToolCallPart
 from runlet.core.models import (
     ModelRequest,
     ModelResponse,
@@ -54,6 +54,8 @@ class ModelTurn:
     response: ModelResponse
     offered: frozenset[str]
     """The names of the tools in the request the model answered (after hooks): the only tools its calls may run."""
+    calls: tuple[ToolCallPart, ...]
+    """The response's tool calls."""
 
 
 async def call_model(run: Run, state: RunState) -> ModelTurn:
@@ -228,12 +230,12 @@ async def _after(
         if isinstance(after, Proceed):
             response = after.value
     message = response.message  # the model's turn joins the conversation, its tool calls counted
-    calls, made = len(response.tool_calls), state.tool_calls
+    calls, made = response.tool_calls, state.tool_calls
     state = replace(
         state,
         usage=state.usage + response.usage,
         model_requests=requests,
-        tool_calls=made + calls,
+        tool_calls=made + len(calls),
         new=(*state.new, message),
         context=(*state.context, message),
     )
@@ -249,7 +251,7 @@ async def _after(
                 finish_reason=final.finish_reason,
                 usage=final.usage,
                 text=final.text,
-                tool_calls=tuple(call.name for call in final.tool_calls),
+                tool_calls=tuple(call.name for call in calls),
                 hosted_tool_calls=tuple(p.name for p in final.parts if isinstance(p, HostedToolPart) and not p.result),
             )
         )
@@ -260,9 +262,9 @@ async def _after(
         if partial is not None and partial.feed(final.text):
             await _partial_output(run, span, partial)
     if calls:
-        run.runtime.limits.check_tool_calls(made, calls)
+        run.runtime.limits.check_tool_calls(made, len(calls))
     offered = run.offered if request.tools is run.tool_definitions else frozenset(tool.name for tool in request.tools)
-    return ModelTurn(state, response, offered)
+    return ModelTurn(state, response, offered, calls)
 
 
 async def _partial_output(run: Run, span: str, partial: PartialOutput) -> None:

@@ -104,6 +104,9 @@ class Done:
     result: RunResult[Any]
 
 
+CALL_MODEL = CallModel()
+"""The one `CallModel` (it has no fields)."""
+
 Next: TypeAlias = Union[Start, Resume, CallModel, RunTools, RetryOutput, Finish, AwaitHumans, Done]
 """What the run does next."""
 
@@ -159,7 +162,7 @@ async def start(run: Run, state: RunState, text: str) -> Transition:
         instructions = await value if inspect.isawaitable(value) else value
     if instructions:
         state = replace(state, context=(Message.system(instructions), *state.context))
-    return Transition(state, CallModel())
+    return Transition(state, CALL_MODEL)
 
 
 async def ask_model(run: Run, state: RunState) -> Transition:
@@ -198,8 +201,7 @@ async def _begin_step(run: Run, state: RunState) -> RunState:
 
 async def _answered(run: Run, turn: ModelTurn) -> Transition:
     """What the model's turn asks for: its tool calls run, or its final answer, once it validates."""
-    response, state = turn.response, turn.state
-    calls = response.tool_calls
+    response, state, calls = turn.response, turn.state, turn.calls
     if calls:  # counted in the turn's state; announced now, so that a stream shows them before any runs
         return Transition(state, RunTools(calls, turn.offered, await announce(run, calls)))
     try:
@@ -234,7 +236,7 @@ async def use_tools(
     emitter = run.emitter
     if emitter.listening:  # the turn's calls, the resumed ones' kept results included
         await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=len(state.turn)))
-    return Transition(results.state, CallModel())
+    return Transition(results.state, CALL_MODEL)
 
 
 async def retry_output(run: Run, state: RunState, error: ValidationError | OutputRetry) -> Transition:
@@ -258,7 +260,7 @@ async def retry_output(run: Run, state: RunState, error: ValidationError | Outpu
     await emitter.emit(lambda: events.OutputValidationFailed(**emitter.of_step(), error=str(error), attempt=attempt))
     state = replace(state, output_retries=attempt).appended(retry)
     await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=0))
-    return Transition(state, CallModel())
+    return Transition(state, CALL_MODEL)
 
 
 async def finish(run: Run, state: RunState, output: object) -> Transition:
