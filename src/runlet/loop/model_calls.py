@@ -9,9 +9,9 @@ Every call goes through the runtime's `Executor`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from typing_extensions import assert_never
 
@@ -132,11 +132,12 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
     return _Sending(state, answer, _Attempts(run, state, span))
 
 
-async def _received(
+def _received(
     run: Run, state: RunState, request: ModelRequest, response: ModelResponse, attempts: _Attempts
-) -> ModelTurn:
+) -> Coroutine[Any, Any, ModelTurn]:
+    """The budgeter learns the reported usage; then `_after` (whose coroutine this hands back, not wrapping it in one more)."""
     run.runtime.budgeter.observe(request, response.usage)
-    return await _after(run, state, request, response, attempts.span, attempts.requests)
+    return _after(run, state, request, response, attempts.span, attempts.requests)
 
 
 # Budgeting

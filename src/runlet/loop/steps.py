@@ -167,13 +167,18 @@ async def start(run: Run, state: RunState, text: str) -> Transition:
 
 async def ask_model(run: Run, state: RunState) -> Transition:
     """Begin a step and call the model; then its tool calls, or its final answer checked."""
-    state = await _begin_step(run, state)
+    state = _next_step(run, state)
+    emitter = run.emitter
+    if emitter.listening:
+        await emitter.emit(lambda: events.StepStarted(**emitter.of_step()))
     return await _answered(run, await call_model(run, state))
 
 
 async def ask_model_streamed(run: Run, state: RunState) -> AsyncGenerator[events.Event | Transition, None]:
     """`ask_model` with a streamed call: its events as they happen (deltas included), then the `Transition`."""
-    state = await _begin_step(run, state)
+    state = _next_step(run, state)
+    emitter = run.emitter
+    await emitter.emit(lambda: events.StepStarted(**emitter.of_step()))
     turn: ModelTurn | None = None
     async with aclosing(stream_model(run, state)) as streamed:  # closing the step closes the stream at once
         async for item in streamed:
@@ -185,17 +190,15 @@ async def ask_model_streamed(run: Run, state: RunState) -> AsyncGenerator[events
     yield await _answered(run, turn)
 
 
-async def _begin_step(run: Run, state: RunState) -> RunState:
-    """The state one step on (within `max_steps`); `step.started`."""
-    agent, emitter = run.agent, run.emitter
+def _next_step(run: Run, state: RunState) -> RunState:
+    """The state one step on (within `max_steps`); events from now on are the new step's."""
+    agent = run.agent
     if state.step >= agent.max_steps:
         raise MaxStepsExceeded(
             f"agent {agent.name!r} made {state.step} model calls without a final answer (max_steps={agent.max_steps})"
         )
     state = replace(state, step=state.step + 1)
-    emitter.begin_step(state.step)
-    if emitter.listening:
-        await emitter.emit(lambda: events.StepStarted(**emitter.of_step()))
+    run.emitter.begin_step(state.step)
     return state
 
 
