@@ -104,8 +104,20 @@ MESSAGE_OVERHEAD = 4
 _DIGITS = b"0123456789"
 _PUNCTUATION = b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LEAD3 = bytes(range(0xE0, 0xF0))
-_LEAD4 = bytes(range(0xF0, 0x100))
+
+
+def _classes() -> bytes:
+    """A `bytes.translate` table from a UTF-8 byte to its class: a digit, punctuation, a newline, a space, an upper-case letter, a 3- or 4-byte lead, or other."""
+    table = bytearray(b"o" * 256)
+    for chars, mark in ((_DIGITS, b"d"), (_PUNCTUATION, b"p"), (b"\n", b"n"), (b" ", b"s"), (_UPPER, b"u")):
+        for char in chars:
+            table[char] = mark[0]
+    table[0xE0:0xF0] = b"3" * 16
+    table[0xF0:0x100] = b"4" * 16
+    return bytes(table)
+
+
+_CLASSES = _classes()
 _PER_LETTER = 0.27
 _PER_DIGIT = 0.6
 _PER_PUNCTUATION = 0.7
@@ -136,20 +148,22 @@ def estimate_tokens(text: str) -> int:
     if text.isascii():
         data = text.encode("ascii")
         size = len(data)
+        classes = data.translate(_CLASSES)  # one pass over the bytes; the counts below are C loops too
         wide = 0.0
         multibyte = 0
     else:
         data = text.encode("utf-8", "surrogatepass")
         size = len(data)
-        three = size - len(data.translate(None, _LEAD3))
-        four = size - len(data.translate(None, _LEAD4))
+        classes = data.translate(_CLASSES)
+        three = classes.count(b"3")
+        four = classes.count(b"4")
         two = size - len(text) - 2 * three - 3 * four
         wide = _PER_2_BYTE * two + _PER_3_BYTE * three + _PER_4_BYTE * four
         multibyte = 2 * two + 3 * three + 4 * four
-    digits = size - len(data.translate(None, _DIGITS))
-    punctuation = size - len(data.translate(None, _PUNCTUATION))
-    newlines = data.count(b"\n")
-    spaces = data.count(b" ")
+    digits = classes.count(b"d")
+    punctuation = classes.count(b"p")
+    newlines = classes.count(b"n")
+    spaces = classes.count(b"s")
     letters = size - multibyte - digits - punctuation - newlines - spaces
     tokens = (
         _PER_LETTER * letters
@@ -162,7 +176,7 @@ def estimate_tokens(text: str) -> int:
     unbroken = letters + digits - _RUN_ALLOWANCE * (spaces + punctuation + newlines)
     if unbroken > 0:
         # Long runs of mixed case and digits (base64, keys) tokenize in short pieces; one letter repeated does not.
-        mixed = 2 * (size - len(data.translate(None, _UPPER))) + digits
+        mixed = 2 * classes.count(b"u") + digits
         tokens += _PER_UNBROKEN * min(unbroken, mixed)
     return max(1, math.ceil(tokens))
 
@@ -563,6 +577,9 @@ class _Prefix:
 _SEARCH = 64
 """How far back from the end of a request to look for a known prefix."""
 
+_NAMES = 1_024
+"""At most this many tool names' counts are kept (a model that makes names up cannot grow the memo)."""
+
 _recent: ContextVar[tuple[TokenBudgeter, _Prefix] | None] = ContextVar("runlet_budget_recent", default=None)
 """The prefix a budgeter counted last in this context (asyncio task): each run at once has its own, which no other run evicts."""
 
@@ -605,6 +622,8 @@ class TokenBudgeter:
         self._max_prefixes = prefixes
         self._tokens: OrderedDict[int, tuple[Message | ToolDefinition | OutputSchema, int]] = OrderedDict()
         self._prefixes: OrderedDict[int, _Prefix] = OrderedDict()
+        self._names: dict[str, int] = {}
+        """Tokens of each tool name seen in a tool call: the same few names come back in every turn."""
 
     # Counting
 
@@ -663,12 +682,13 @@ class TokenBudgeter:
                 prefix = _Prefix(messages, known.counted + added)
         if remember and messages:
             _recent.set((self, prefix))
-            key = id(messages[-1])
-            prefixes = self._prefixes
-            prefixes[key] = prefix
-            prefixes.move_to_end(key)
-            while len(prefixes) > self._max_prefixes:
-                prefixes.popitem(last=False)
+            if recent is None or known is not recent[1]:  # a conversation new to this context: others may extend it too
+                key = id(messages[-1])
+                prefixes = self._prefixes
+                prefixes[key] = prefix
+                prefixes.move_to_end(key)
+                while len(prefixes) > self._max_prefixes:
+                    prefixes.popitem(last=False)
         return prefix
 
     def _shared_prefix(self, messages: tuple[Message, ...]) -> _Prefix | None:
@@ -721,7 +741,12 @@ class TokenBudgeter:
             case TextPart():
                 return self._counter(part.text)
             case ToolCallPart():
-                return MESSAGE_OVERHEAD + self._counter(part.name) + self._counter(part.arguments)
+                name = self._names.get(part.name)
+                if name is None:
+                    if len(self._names) >= _NAMES:
+                        self._names.clear()
+                    name = self._names[part.name] = self._counter(part.name)
+                return MESSAGE_OVERHEAD + name + self._counter(part.arguments)
             case ToolResultPart():
                 media = sum(self._media_counter(m) for m in part.media) if part.media else 0
                 return MESSAGE_OVERHEAD + self._counter(part.content) + media

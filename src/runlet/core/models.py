@@ -193,8 +193,10 @@ class ModelRequest:
     hosted_tools: Sequence[HostedTool] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "messages", tuple(self.messages))
-        object.__setattr__(self, "tools", tuple(self.tools))
+        if type(self.messages) is not tuple:
+            object.__setattr__(self, "messages", tuple(self.messages))
+        if type(self.tools) is not tuple:
+            object.__setattr__(self, "tools", tuple(self.tools))
         if self.hosted_tools:
             object.__setattr__(self, "hosted_tools", tuple(self.hosted_tools))
         limit = self.settings.max_output_tokens
