@@ -590,9 +590,14 @@ class TokenBudgeter:
     `counter` counts a text: `estimate_tokens` by default, or an exact
     tokenizer such as `runlet.tokenizers.OpenAITokenCounter()`; `media_counter`
     counts images, audio and documents: `media_tokens` by default (the larger
-    of the OpenAI and Anthropic rules), or one provider's rule. The count of
-    each message is cached, and so is the total of each request's messages: a
-    request that extends one counted before costs only its new messages.
+    of the OpenAI and Anthropic rules), or one provider's rule. The total of
+    each request's messages is remembered, so a request that extends one
+    counted before costs only its new messages: each context (an asyncio
+    task, so each run at once) remembers its last, which no other run evicts,
+    and a shared memo keeps the latest `prefixes` conversations. The count of
+    each message of a conversation counted afresh (a history, a compression's
+    candidates) is cached too, up to `cache_size` messages; a run's own new
+    messages need no cache, being counted once as they join its prefix.
     Once the provider has reported the input tokens of a request, a request
     that extends it counts as that report plus its new messages (source
     "calibrated"). `Usage.input_tokens` must be the whole input, cached
@@ -672,8 +677,9 @@ class TokenBudgeter:
             prefix = known
         else:
             added = 0
+            keep = known is None  # a conversation's own new messages are counted once, in its prefix: no need to keep them
             for message in messages[start:]:
-                added += self._message(message)
+                added += self._message(message, keep)
             if known is None:
                 prefix = _Prefix(messages, added)
             elif known.reported:
@@ -708,14 +714,14 @@ class TokenBudgeter:
         tools += sum(MESSAGE_OVERHEAD + self._counter(tool.name) for tool in request.hosted_tools)
         return tools + (self._output(request.output) if request.output is not None else 0)
 
-    def _message(self, message: Message) -> int:
+    def _message(self, message: Message, keep: bool = True) -> int:
         cached = self._tokens.get(id(message))
         if cached is not None and cached[0] is message:
             return cached[1]
         tokens = MESSAGE_OVERHEAD
         for part in message.parts:
             tokens += self._part(part)
-        return self._remember(message, tokens)
+        return self._remember(message, tokens) if keep else tokens
 
     def _tool(self, tool: ToolDefinition) -> int:
         cached = self._tokens.get(id(tool))
