@@ -710,8 +710,9 @@ class TokenBudgeter:
         return None
 
     def _extras(self, request: ModelRequest) -> int:
-        tools = sum(self._tool(tool) for tool in request.tools)
-        tools += sum(MESSAGE_OVERHEAD + self._counter(tool.name) for tool in request.hosted_tools)
+        tools = sum([self._tool(tool) for tool in request.tools])
+        if request.hosted_tools:
+            tools += sum([MESSAGE_OVERHEAD + self._counter(tool.name) for tool in request.hosted_tools])
         return tools + (self._output(request.output) if request.output is not None else 0)
 
     def _message(self, message: Message, keep: bool = True) -> int:

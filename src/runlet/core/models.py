@@ -229,7 +229,7 @@ class ModelResponse:
     @property
     def tool_calls(self) -> tuple[ToolCallPart, ...]:
         """The tool calls the model asks for."""
-        return tuple(part for part in self.parts if isinstance(part, ToolCallPart))
+        return tuple([part for part in self.parts if isinstance(part, ToolCallPart)])
 
     @property
     def message(self) -> Message:

@@ -135,7 +135,7 @@ class TurnResults:
 async def announce(run: Run, calls: Sequence[ToolCallPart]) -> tuple[str, ...]:
     """Emit `tool.started` for each call before any runs; their spans."""
     emitter = run.emitter
-    spans = tuple(emitter.span() for _ in calls)
+    spans = tuple([emitter.span() for _ in calls])
     if emitter.listening:
         for call, span in zip(calls, spans):
             await emitter.emit(
@@ -183,7 +183,7 @@ async def run_tools(
                 tool=fatal.call.name,
                 call_id=fatal.call.call_id,
             ) from fatal.exception
-    completed = [*state.completed, *(outcome.result for outcome in answered)]
+    completed = [*state.completed, *[outcome.result for outcome in answered]]
     if waiting:
         return TurnResults(replace(state, completed=tuple(completed)), tuple(waiting))
     if len(completed) == 1:
@@ -279,7 +279,7 @@ async def _decide_and_call(
         available = ", ".join(sorted(offered)) or "none"
         error = f"the tool {call.name!r} is not available in this step; the tools offered are: {available}"
         return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="ToolNotOffered"), call
-    rejected = next((a for a in given if isinstance(a, human.Reject)), None)
+    rejected = next((a for a in given if isinstance(a, human.Reject)), None) if given else None
     if rejected is not None:
         reason = rejected.reason
         return Denied(call=call, result=_result(call, f"Denied: {reason}", True), span=span, reason=reason, hook="human"), call
