@@ -9,7 +9,7 @@ unchanged. Timeouts, retries and validation stay in the loop, around the seam.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from runlet.core._frozen import frozen
@@ -39,17 +39,13 @@ class Executor(Protocol):
 
 @frozen
 class LocalExecutor:
-    """Calls the provider and the tool directly, in this process and event loop.
+    """Calls the provider and the tool directly, in this process and event loop."""
 
-    Its methods hand back the provider's and the tool's own coroutines rather
-    than wrap them in one more (one frame less per call on the loop's path).
-    """
-
-    def complete(self, model: Provider, request: ModelRequest) -> Coroutine[Any, Any, ModelResponse]:
-        return model.complete(request)
+    async def complete(self, model: Provider, request: ModelRequest) -> ModelResponse:
+        return await model.complete(request)
 
     def stream(self, model: Provider, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         return model.stream(request)
 
-    def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> Coroutine[Any, Any, ToolContent]:
-        return tool.call(ctx, arguments)
+    async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
+        return await tool.call(ctx, arguments)
