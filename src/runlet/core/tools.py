@@ -141,9 +141,10 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
 
     async def _invoke(self, ctx: RunContext[DepsT_contra], kwargs: dict[str, object]) -> object:
         func: Callable[..., object] = self._func
-        call = functools.partial(func, ctx, **kwargs) if self._takes_context else functools.partial(func, **kwargs)
         if self._is_async:
-            return await typing.cast("Awaitable[object]", call())
+            called = func(ctx, **kwargs) if self._takes_context else func(**kwargs)
+            return await typing.cast("Awaitable[object]", called)
+        call = functools.partial(func, ctx, **kwargs) if self._takes_context else functools.partial(func, **kwargs)
         result = await asyncio.to_thread(call)
         if inspect.isawaitable(result):
             return await result
