@@ -140,10 +140,10 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
             raise ToolTimeout(self.timeout) from None
 
     async def _invoke(self, ctx: RunContext[DepsT_contra], kwargs: dict[str, object]) -> object:
-        func: Callable[..., object] = self._func
         if self._is_async:
-            called = func(ctx, **kwargs) if self._takes_context else func(**kwargs)
-            return await typing.cast("Awaitable[object]", called)
+            run = typing.cast("Callable[..., Awaitable[object]]", self._func)
+            return await (run(ctx, **kwargs) if self._takes_context else run(**kwargs))
+        func: Callable[..., object] = self._func
         call = functools.partial(func, ctx, **kwargs) if self._takes_context else functools.partial(func, **kwargs)
         result = await asyncio.to_thread(call)
         if inspect.isawaitable(result):
