@@ -34,6 +34,15 @@ class UserError(RunletError):
     """The program using Runlet is wrong: a bad tool definition, a missing dependency."""
 
 
+class AgentToolInterrupted(UserError):
+    """An agent run as a tool (`Agent.as_tool`) asked a human (an approval, a question), which stops the parent run.
+
+    Only the outermost run can stop for a human and be resumed: ask in the
+    parent instead (a hook on its call of the agent tool, say), or give the
+    child agent tools that do not ask.
+    """
+
+
 class UnsupportedFeature(UserError):
     """A model or provider cannot do what the request asks (a hosted tool, say); nothing was sent.
 

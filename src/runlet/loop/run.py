@@ -22,6 +22,7 @@ from runlet.core.run_state import RunState
 from runlet.core.tools import Tool, tool_definition
 from runlet.loop.clock import Clock
 from runlet.loop.emitter import Emitter
+from runlet.loop.scope import Delegated
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -72,7 +73,8 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "tools", "tool_definitions", "offered", "output", "semaphore", "settings", "_checked",
+        "tools", "tool_definitions", "offered", "output", "semaphore", "settings", "_checked", "_given",
+        "delegated", "ended",
     )
 
     def __init__(
@@ -116,6 +118,18 @@ class Run:
         """The agent's settings with the run's over them; each step may add its own (`step_settings`)."""
         self._check_tool_choice(self.settings)
         self._checked: tuple[Message, ...] = ()
+        self._given: ModelSettings | None = settings
+        self.delegated: Delegated | None = None
+        """What the agents run as tools in the current turn used, added to the run's state when the turn's calls are done."""
+        self.ended: RunState | None = None
+        """The last state of the run, once it has ended (completed or failed): an agent tool reads its child's usage there."""
+
+    def hand_off(self, agent: Agent[Any, Any], state: RunState) -> None:
+        """Go on with `agent` (a handoff): its model, tools, hooks, settings and output; the deps, events and deadline stay."""
+        emitter, deadline = self.emitter, self.deadline
+        Run.__init__(self, self.runtime, agent, self.deps, state, streaming=emitter.streaming, settings=self._given)
+        self.emitter, self.deadline = emitter, deadline
+        emitter.agent = agent.name
 
     def context(self, state: RunState) -> RunContext[Any]:
         """What tools, hooks and instructions see of the run at `state`."""

@@ -20,6 +20,8 @@ from runlet.core._frozen import frozen
 from runlet.core.errors import MaxStepsExceeded, OutputRetry, OutputValidationError, ValidationError
 from runlet.core.messages import Message, ToolCallPart
 from runlet.core.run_state import RunState
+from runlet.loop.handoffs import continue_history, hand_over
+from runlet.loop.handoffs import instructions as agent_instructions
 from runlet.loop.model_calls import ModelTurn, call_model, stream_model
 from runlet.loop.run import Run
 from runlet.loop.sessions import load_session, save_session
@@ -143,13 +145,12 @@ async def start(run: Run, state: RunState, text: str) -> Step:
     """Begin the run: `run.started`, the session's history, the instructions."""
     emitter = run.emitter
     media = tuple(part.summary() for part in state.new[-1].media) if state.new else ()
-    await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media))
+    await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media, parent_run_id=emitter.parent_run))
     if state.session is not None:
         state = await load_session(run, state, state.session)
-    instructions = run.agent.instructions
-    if not isinstance(instructions, str):
-        value = instructions(run.context(state))
-        instructions = await value if inspect.isawaitable(value) else value
+    if run.agent.handoffs and state.history:
+        state = await continue_history(run, state)
+    instructions = await agent_instructions(run, state)
     if instructions:
         state = replace(state, context=(Message.system(instructions), *state.context))
     yield Transition(state, CallModel())
@@ -309,6 +310,9 @@ async def _tools_done(
     results = await run_tools(run, state, calls, offered, spans)
     if results.waiting:
         return Transition(results.state, AwaitHumans(results.waiting))
+    state = results.state
+    if run.agent.handoffs:
+        state = await hand_over(run, state)
     emitter = run.emitter
     await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=made))
-    return Transition(results.state, CallModel())
+    return Transition(state, CallModel())

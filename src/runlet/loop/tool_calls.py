@@ -20,14 +20,23 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 from typing_extensions import TypeAlias, assert_never
 
 from runlet.core._frozen import frozen
-from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
+from runlet.core.asking import HumanInputRequired, current_answers
 from runlet.core.context import RunContext
-from runlet.core.errors import FatalToolError, HookError, ToolError, ToolTimeout, ValidationError
+from runlet.core.errors import (
+    AgentToolInterrupted,
+    FatalToolError,
+    HookError,
+    ToolError,
+    ToolTimeout,
+    UsageLimitExceeded,
+    ValidationError,
+)
 from runlet.core.hooks import HookDecision, HookOutcome, Interrupted, Proceed, Vetoed
 from runlet.core.messages import MEDIA_PARTS, MediaPart, Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool
 from runlet.loop.run import Run
+from runlet.loop.scope import CallScope
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -172,6 +181,9 @@ async def run_tools(
         if outcome.decisions:
             await emitter.report_hooks(outcome.decisions)
         await emitter.emit(lambda: _event(run, outcome))
+    if run.delegated is not None:  # agents run as tools: their usage is the run's, within its limits
+        state, run.delegated = run.delegated.added_to(state), None
+        run.runtime.limits.check_totals(state.model_requests, state.tool_calls, state.usage)
     fatal = next((o for o in answered if isinstance(o, Failed) and o.fatal), None)
     if fatal is not None:
         raise FatalToolError(
@@ -244,7 +256,7 @@ async def _run_one(
 ) -> ToolOutcome:
     """One call with the human answers it has been given (a resumed call), hooks before and after."""
     given = state.answers.get(call.call_id, ())
-    token = current_answers.set(ToolCallAnswers(given))
+    token = current_answers.set(CallScope(given, run, state, span))
     try:
         outcome, ran = await _decide_and_call(run, ctx, call, offered, span, given)
     finally:
@@ -362,6 +374,8 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         return TimedOut(call=call, result=_result(call, f"Error: {error}", True), span=span, timeout=error.timeout, duration_ms=ms)
     except ToolError as error:
         return failed(f"Error: {error}", str(error), type(error).__name__, error)
+    except (UsageLimitExceeded, AgentToolInterrupted):
+        raise  # an agent run as a tool hit the run's limits, or asked a human: the run stops
     except Exception as error:
         message = f"{call.name!r} raised {type(error).__name__}: {error}"
         chosen: bool | None = getattr(tool, "fatal_errors", None)
