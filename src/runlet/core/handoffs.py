@@ -23,7 +23,6 @@ from runlet.core.tools import ToolContent
 if TYPE_CHECKING:
     from runlet.core.agent import Agent
 
-__all__ = ["TransferTool", "check_names", "find_agent", "follow", "handed_to", "tool_name", "transfer_tools"]
 
 _NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_-]+")
 

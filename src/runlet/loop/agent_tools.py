@@ -45,7 +45,6 @@ else:
 
     human = DeferredModule("runlet.core.human")
 
-__all__ = ["AgentTool"]
 
 ParentDepsT = TypeVar("ParentDepsT", contravariant=True)
 

@@ -30,7 +30,6 @@ else:
 
     events = DeferredModule("runlet.core.events")
 
-__all__ = ["continue_history", "hand_over", "instructions"]
 
 
 async def instructions(run: Run, state: RunState) -> str:

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 else:
     from runlet.core._frozen import replace
 
-__all__ = ["CallScope", "Delegated"]
 
 
 class CallScope(ToolCallAnswers):
