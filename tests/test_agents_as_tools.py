@@ -254,3 +254,26 @@ async def test_deps_maps_the_parents_deps_to_the_childs() -> None:
     )
     await Runtime().run(parent, "go", deps=Shop("eu", "EUR"))
     assert child.model.requests[1].messages[-1].tool_results[0].content == "12 EUR"
+
+
+async def test_the_childs_spans_are_in_the_parents_trace_under_the_call() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from runlet.sinks import OpenTelemetrySink
+
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    await Runtime(sinks=(OpenTelemetrySink(tracer_provider),)).run(lead(researcher()), "go")
+    spans = {span.name: span for span in exporter.get_finished_spans() if span.name != "step 1" and span.name != "step 2"}
+    parent_run, call_span, child_run = spans["invoke_agent lead"], spans["execute_tool researcher"], spans["invoke_agent researcher"]
+    inner_tool = spans["execute_tool facts"]
+    traces = {span.context.trace_id for span in exporter.get_finished_spans() if span.context is not None}
+    assert len(traces) == 1
+    assert child_run.parent is not None and call_span.context is not None
+    assert child_run.parent.span_id == call_span.context.span_id
+    assert parent_run.parent is None
+    assert inner_tool.attributes is not None and inner_tool.attributes["gen_ai.agent.name"] == "researcher"
+    tracer_provider.shutdown()
