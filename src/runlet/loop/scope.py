@@ -32,8 +32,7 @@ class CallScope(ToolCallAnswers):
     """One tool call of a run: its answers (as `ToolCallAnswers`), the run, the state its turn began with, its span."""
 
     def __init__(self, answers: Sequence[HumanResponse], run: Run, state: RunState, span: str) -> None:
-        self.answers = tuple(answers)
-        self.used = 0
+        super().__init__(answers)
         self.run: Run = run
         self.state: RunState = state
         self.span: str = span
