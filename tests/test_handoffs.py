@@ -211,3 +211,13 @@ def test_a_transfer_tool_that_clashes_with_a_tool_is_refused() -> None:
 
     with pytest.raises(ValueError, match="more than one tool named 'transfer_to_billing'"):
         Agent(name="t", model=ScriptedProvider([]), tools=(transfer_to_billing,), handoffs=[billing()])
+
+
+def test_a_durable_agent_refuses_handoffs_and_agents_as_tools_clearly() -> None:
+    from runlet.durable.temporal import TemporalAgent
+
+    with pytest.raises(UserError, match="has handoffs, which durable runs do not take yet"):
+        TemporalAgent(triage(billing()))
+    child = Agent(name="child", model=ScriptedProvider([]))
+    with pytest.raises(UserError, match=r"has agents as tools \(child\)"):
+        TemporalAgent(Agent(name="lead", model=ScriptedProvider([]), tools=(child.as_tool(),)))
