@@ -174,9 +174,11 @@ class Agent(Generic[DepsT_contra, OutputT]):
         if max_output_retries < 0:
             raise ValueError(f"max_output_retries must not be negative, got {max_output_retries}")
         hosted, function_tools, toolsets = _sorted_tools(name, tools or ())
-        targets = tuple(handoffs or ())
-        transfers = transfer_tools(name, targets) if targets else ()
-        names = [t.name for t in (*function_tools, *transfers, *hosted)]
+        targets: tuple[Agent[Any, Any], ...] = ()
+        if handoffs:
+            targets = tuple(handoffs)
+            function_tools = (*function_tools, *transfer_tools(name, targets))
+        names = [t.name for t in (*function_tools, *hosted)]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"agent {name!r} has more than one tool named {', '.join(map(repr, duplicates))}")
@@ -186,7 +188,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         set_field(self, "description", description)
         set_field(self, "handoffs", targets)
         set_field(self, "instructions", instructions)
-        set_field(self, "tools", (*function_tools, *transfers))
+        set_field(self, "tools", function_tools)
         set_field(self, "hosted_tools", hosted)
         set_field(self, "toolsets", toolsets)
         set_field(self, "output_type", str if output_type is None else output_type)

@@ -1,7 +1,8 @@
 """Handoffs in the loop: the run goes on with another agent after a transfer tool's call, or after a history's.
 
-`hand_over` runs once a turn's tool calls are done, for an agent with
-handoffs: if a transfer call of the turn succeeded, the run emits
+`end_turn` runs once a turn's tool calls are done, for a run with handoffs
+or agents run as tools: it adds what those agents used, then
+`hand_over`: if a transfer call of the turn succeeded, the run emits
 `agent.handoff` and goes on with the target (`Run.hand_off`): its
 instructions replace the previous agent's at the head of the context, and
 `RunState.active_agent` records it for checkpoints. `continue_history` runs
@@ -18,6 +19,7 @@ from runlet.core.handoffs import follow, handed_to
 from runlet.core.messages import Message
 from runlet.core.run_state import RunState
 from runlet.loop.run import Run
+from runlet.loop.tool_calls import TurnResults
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -39,6 +41,24 @@ async def instructions(run: Run, state: RunState) -> str:
         return given
     value = given(run.context(state))
     return await value if inspect.isawaitable(value) else value
+
+
+async def end_turn(run: Run, results: TurnResults) -> TurnResults:
+    """The end of a turn whose run has handoffs or ran agents as tools (`Run.after_turn`).
+
+    What the agents run as tools used is added to the state and checked
+    against the limits (also for a turn that waits for humans: the checkpoint
+    keeps it); then, unless the turn waits, a transfer of the turn hands the
+    run over.
+    """
+    state, delegated = results.state, run.delegated
+    if delegated is not None:  # agents run as tools: what they used is the run's, within its limits
+        state = delegated.added_to(state)
+        run.delegated, run.after_turn = None, bool(run.agent.handoffs)
+        run.runtime.limits.check_totals(state.model_requests, state.tool_calls, state.usage)
+    if not results.waiting and run.agent.handoffs:
+        state = await hand_over(run, state)
+    return TurnResults(state, results.waiting)
 
 
 async def hand_over(run: Run, state: RunState) -> RunState:

@@ -74,7 +74,7 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "static_tools", "output", "semaphore", "settings", "_checked", "_given", "delegated", "ended",
+        "static_tools", "output", "semaphore", "settings", "_checked", "_given", "delegated", "after_turn", "ended",
     )
 
     def __init__(
@@ -121,6 +121,9 @@ class Run:
         self._given: ModelSettings | None = settings
         self.delegated: Delegated | None = None
         """What the agents run as tools in the current turn used, added to the run's state when the turn's calls are done."""
+        self.after_turn: bool = bool(agent.handoffs)
+        """Whether the end of the current turn has more to do than add its results: a handoff to look for, or what
+        agents run as tools used to add (`loop.handoffs.end_turn`). One check per turn for every other run."""
         self.ended: RunState | None = None
         """The last state of the run, once it has ended (completed or failed): an agent tool reads its child's usage there."""
 

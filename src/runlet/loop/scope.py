@@ -1,8 +1,8 @@
 """The tool call being run, as an agent run as a tool (`Agent.as_tool`) sees its parent.
 
-The loop marks each tool call with a `CallScope` (in the context variable
-that already carries the call's human answers, so a call costs no more to
-mark): the run, its state when the turn began, and the call's span. An agent
+The loop marks each tool call with a `CallScope`, the object that already
+carried a call's human answers, with three more fields: the run, its state
+when the turn began, and the call's span. An agent
 tool reads it to run its child with the parent's runtime, under the call's
 span and within what is left of the parent's limits, and records what the
 child used in `Delegated`, which the loop adds to the parent's state once the
@@ -11,7 +11,6 @@ turn's calls are done.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from runlet.core.asking import ToolCallAnswers
@@ -31,8 +30,13 @@ else:
 class CallScope(ToolCallAnswers):
     """One tool call of a run: its answers (as `ToolCallAnswers`), the run, the state its turn began with, its span."""
 
-    def __init__(self, answers: Sequence[HumanResponse], run: Run, state: RunState, span: str) -> None:
-        super().__init__(answers)
+    answers: tuple[HumanResponse, ...] = ()
+    used: int = 0
+    """Class defaults: most calls have no answers, and a call costs no more to mark than with `ToolCallAnswers`."""
+
+    def __init__(self, answers: tuple[HumanResponse, ...], run: Run, state: RunState, span: str) -> None:
+        if answers:
+            self.answers = answers
         self.run: Run = run
         self.state: RunState = state
         self.span: str = span

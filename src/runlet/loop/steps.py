@@ -20,7 +20,7 @@ from runlet.core._frozen import frozen
 from runlet.core.errors import MaxStepsExceeded, OutputRetry, OutputValidationError, ValidationError
 from runlet.core.messages import Message, ToolCallPart
 from runlet.core.run_state import RunState
-from runlet.loop.handoffs import continue_history, hand_over
+from runlet.loop.handoffs import continue_history, end_turn
 from runlet.loop.handoffs import instructions as agent_instructions
 from runlet.loop.model_calls import ModelTurn, call_model, stream_model
 from runlet.loop.run import Run
@@ -153,7 +153,9 @@ async def start(run: Run, state: RunState, text: str) -> Step:
         state = await load_session(run, state, state.session)
     if run.agent.handoffs and state.history:
         state = await continue_history(run, state)
-    instructions = await agent_instructions(run, state)
+    instructions = run.agent.instructions
+    if not isinstance(instructions, str):
+        instructions = await agent_instructions(run, state)
     if instructions:
         state = replace(state, context=(Message.system(instructions), *state.context))
     yield Transition(state, CallModel())
@@ -310,11 +312,10 @@ async def _tools_done(
 ) -> Transition:
     """Run the calls; then the next model call, or the wait for humans."""
     results = await run_tools(run, state, calls, tools, spans)
+    if run.after_turn:  # handoffs, agents run as tools
+        results = await end_turn(run, results)
     if results.waiting:
         return Transition(results.state, AwaitHumans(results.waiting))
-    state = results.state
-    if run.agent.handoffs:
-        state = await hand_over(run, state)
     emitter = run.emitter
     await emitter.emit(lambda: events.StepCompleted(**emitter.of_step(), tool_calls=made))
-    return Transition(state, CallModel())
+    return Transition(results.state, CallModel())

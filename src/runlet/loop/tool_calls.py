@@ -182,9 +182,6 @@ async def run_tools(
         if outcome.decisions:
             await emitter.report_hooks(outcome.decisions)
         await emitter.emit(lambda: _event(run, outcome))
-    if run.delegated is not None:  # agents run as tools: their usage is the run's, within its limits
-        state, run.delegated = run.delegated.added_to(state), None
-        run.runtime.limits.check_totals(state.model_requests, state.tool_calls, state.usage)
     fatal = next((o for o in answered if isinstance(o, Failed) and o.fatal), None)
     if fatal is not None:
         raise FatalToolError(
