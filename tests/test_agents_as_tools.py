@@ -277,3 +277,17 @@ async def test_the_childs_spans_are_in_the_parents_trace_under_the_call() -> Non
     assert parent_run.parent is None
     assert inner_tool.attributes is not None and inner_tool.attributes["gen_ai.agent.name"] == "researcher"
     tracer_provider.shutdown()
+
+
+async def test_the_console_indents_the_child_under_its_call() -> None:
+    import io
+
+    from runlet.sinks import ConsoleSink
+
+    out = io.StringIO()
+    await Runtime(sinks=(ConsoleSink(out),)).run(lead(researcher()), "go")
+    lines = out.getvalue().splitlines()
+    child_start = next(line for line in lines if "researcher: What are owls?" in line)
+    assert child_start.startswith("    \u25b6 researcher")
+    assert any(line.startswith("      \u2192 facts(") for line in lines)
+    assert lines[-1].startswith("\u2714 done")

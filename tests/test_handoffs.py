@@ -221,3 +221,13 @@ def test_a_durable_agent_refuses_handoffs_and_agents_as_tools_clearly() -> None:
     child = Agent(name="child", model=ScriptedProvider([]))
     with pytest.raises(UserError, match=r"has agents as tools \(child\)"):
         TemporalAgent(Agent(name="lead", model=ScriptedProvider([]), tools=(child.as_tool(),)))
+
+
+async def test_the_console_shows_the_handoff() -> None:
+    import io
+
+    from runlet.sinks import ConsoleSink
+
+    out = io.StringIO()
+    await Runtime(sinks=(ConsoleSink(out),)).run(triage(billing("ok")), "go")
+    assert "  \u21aa triage hands off to billing" in out.getvalue().splitlines()
