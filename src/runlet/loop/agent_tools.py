@@ -30,13 +30,15 @@ from runlet.core.json import JsonObject, JsonValue
 from runlet.core.messages import Message
 from runlet.core.run_state import RunState
 from runlet.core.tools import ToolContent
+from runlet.loop.driver import drive
 from runlet.loop.run import Run
 from runlet.loop.scope import CallScope, Delegated
+from runlet.loop.steps import Start
+from runlet.runtime import RunResult
 
 if TYPE_CHECKING:
     from runlet.core import human
     from runlet.core.agent import Agent
-    from runlet.runtime import RunResult
 else:
     from runlet.core._deferred import DeferredModule
 
@@ -89,10 +91,6 @@ class AgentTool(Generic[ParentDepsT]):
                 f"the agent tool {self.name!r} runs only as a tool call of a Runlet run in this process (it needs "
                 "the parent run's runtime); an executor that calls tools elsewhere (a durable engine) cannot run it"
             )
-        from runlet.loop.driver import drive  # the loop imports this module: the driver is imported when a child runs
-        from runlet.loop.steps import Start
-        from runlet.runtime import RunResult
-
         deps = ctx.deps if self._deps is None else self._deps(ctx.deps)
         child, state = self._child_run(scope, deps, text)
         if scope.run.delegated is None:
