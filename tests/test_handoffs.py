@@ -231,3 +231,11 @@ async def test_the_console_shows_the_handoff() -> None:
     out = io.StringIO()
     await Runtime(sinks=(ConsoleSink(out),)).run(triage(billing("ok")), "go")
     assert "  \u21aa triage hands off to billing" in out.getvalue().splitlines()
+
+
+async def test_a_streamed_run_hands_off_too() -> None:
+    stream = Runtime().stream(triage(billing("Billing, streaming.")), "go")
+    events = [event async for event in stream]
+    assert stream.result.output == "Billing, streaming."
+    deltas = [e for e in events if e.type == "model.stream.delta"]
+    assert deltas and {e.agent for e in deltas} == {"billing"}
