@@ -42,21 +42,19 @@ class Limits:
 
     def remaining(self, requests: int, tool_calls: int, usage: Usage, elapsed: float) -> Limits:
         """What is left of these limits to a run that has used this much (an agent run as a tool gets it)."""
-        def left(maximum: float | None, used: float) -> float | None:
-            return None if maximum is None else maximum - used
-
+        deadline = self.deadline_seconds
         return Limits(
-            max_model_requests=_int(left(self.max_model_requests, requests)),
-            max_tool_calls=_int(left(self.max_tool_calls, tool_calls)),
-            max_input_tokens=_int(left(self.max_input_tokens, usage.input_tokens)),
-            max_output_tokens=_int(left(self.max_output_tokens, usage.output_tokens)),
-            max_total_tokens=_int(left(self.max_total_tokens, usage.total_tokens)),
-            deadline_seconds=left(self.deadline_seconds, elapsed),
+            max_model_requests=_left(self.max_model_requests, requests),
+            max_tool_calls=_left(self.max_tool_calls, tool_calls),
+            max_input_tokens=_left(self.max_input_tokens, usage.input_tokens),
+            max_output_tokens=_left(self.max_output_tokens, usage.output_tokens),
+            max_total_tokens=_left(self.max_total_tokens, usage.total_tokens),
+            deadline_seconds=None if deadline is None else deadline - elapsed,
         )
 
 
-def _int(value: float | None) -> int | None:
-    return None if value is None else int(value)
+def _left(maximum: int | None, used: int) -> int | None:
+    return None if maximum is None else maximum - used
 
 
 def _check(limit: str, value: float, maximum: float | None) -> None:
