@@ -133,8 +133,8 @@ async def _resumed(
 
     The signature comes first (`CheckpointTampered`): nothing of a checkpoint
     is read before it is known to be the one the runtime made. Then its agent,
-    and the one a handoff left it with (`ResumeError`), the responses (`InvalidHumanResponse`), and the claim in
-    the store (`CheckpointConsumed`).
+    and the one a handoff left it with (`ResumeError`), the responses
+    (`InvalidHumanResponse`), and the claim in the store (`CheckpointConsumed`).
     """
     key = await human.checkpoint_key(runtime.store, runtime.checkpoint_key)
     human.verify_checkpoint(checkpoint, key)
