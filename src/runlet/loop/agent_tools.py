@@ -134,4 +134,3 @@ class AgentTool(Generic[ParentDepsT]):
 
     def __repr__(self) -> str:
         return f"AgentTool({self.agent.name!r}, name={self.name!r})"
-

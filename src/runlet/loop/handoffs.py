@@ -33,7 +33,6 @@ else:
     events = DeferredModule("runlet.core.events")
 
 
-
 async def instructions(run: Run, state: RunState) -> str:
     """The run's agent's instructions at `state`: its string, or what its function of the run context returns."""
     given = run.agent.instructions

@@ -26,7 +26,6 @@ else:
     from runlet.core._frozen import replace
 
 
-
 class CallScope(ToolCallAnswers):
     """One tool call of a run: its answers (as `ToolCallAnswers`), the run, the state its turn began with, its span."""
 
