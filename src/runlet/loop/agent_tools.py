@@ -6,7 +6,8 @@ call's turn began. It has a run id of its own; its `run.started` names the
 parent's run (`parent_run_id`) and its run span's parent is the tool call's
 span, so its events nest under the call, in the parent's OpenTelemetry trace
 too. What it used (usage, model requests, tool calls) is added to the
-parent's state once the turn's calls are done, whether it completed or not.
+parent's state once the turn's calls are done (a child that failed: up to
+the start of the step it failed in, its last state).
 Its events reach the sinks as they happen, and a `stream()` consumer of the
 parent after the call's step. A child that asks a human stops the parent
 with `AgentToolInterrupted`: only the outermost run can be suspended.
