@@ -184,8 +184,9 @@ class Connection:
                 cursor = page.next_cursor
                 if cursor is None:
                     break
-            self._listing = (session, changes, tuple(tools))
-            return tuple(tools)
+            listed = tuple(tools)
+            self._listing = (session, changes, listed)
+            return listed
 
     async def request(self, session: ClientSession, send: Callable[[], Awaitable[T]], timeout: float | None, what: str) -> T:
         """Send a request on `session` within `timeout`: a dead server is `MCPServerError`, a timeout `ToolTimeout`."""

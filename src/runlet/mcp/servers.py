@@ -121,6 +121,9 @@ class _MCPServer:
         """Stop the server's connection (and process) and start it again, as after a crash; inside `async with` only."""
         await self._connection.restart()
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._connection.name!r})"
+
     async def __aenter__(self) -> Self:
         await self._connection.enter()
         return self
