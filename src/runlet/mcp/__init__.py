@@ -21,11 +21,11 @@ from __future__ import annotations
 from importlib import metadata
 
 try:
-    _version = metadata.version("mcp")
-except metadata.PackageNotFoundError:
+    import mcp  # noqa: F401  # pyright: ignore[reportUnusedImport]
+except ImportError:
     raise ImportError('runlet.mcp needs the MCP SDK: pip install "runlet[mcp]"') from None
-if int(_version.split(".", 1)[0]) < 2:
-    raise ImportError(f'runlet.mcp needs the MCP SDK 2.x, and mcp {_version} is installed: pip install "runlet[mcp]"')
+if int(metadata.version("mcp").split(".", 1)[0]) < 2:
+    raise ImportError(f'runlet.mcp needs the MCP SDK 2.x, not mcp {metadata.version("mcp")}: pip install "runlet[mcp]"')
 
 from runlet.mcp.servers import MCPServerHTTP, MCPServerStdio, MCPTool  # noqa: E402
 
