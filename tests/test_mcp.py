@@ -200,7 +200,9 @@ async def test_entering_twice_keeps_the_server_until_the_last_exit() -> None:
         await server.tools(CTX)
 
 
-def test_bad_timeouts_are_refused() -> None:
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"args must be a list of strings, not one string: MCPServerStdio\('python', \['server.py'\]\)"):
+        MCPServerStdio("python", "server.py")
     with pytest.raises(ValueError, match="timeout must be a positive number"):
         MCPServerStdio("server", timeout=0)
     with pytest.raises(ValueError, match="connect_timeout must be a positive number"):

@@ -156,6 +156,8 @@ class MCPServerStdio(_MCPServer):
         connect_timeout: float | None = _DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         _check_timeouts(timeout, connect_timeout)
+        if isinstance(args, str):
+            raise ValueError(f"args must be a list of strings, not one string: MCPServerStdio({command!r}, [{args!r}])")
         parameters = StdioServerParameters(
             command=command, args=list(args), env=dict(env) if env is not None else None, cwd=os.fspath(cwd) if cwd is not None else None
         )
