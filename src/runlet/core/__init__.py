@@ -56,6 +56,7 @@ from runlet.core.state import (
     UnsupportedStateVersion,
 )
 from runlet.core.tools import FunctionTool, Tool, tool
+from runlet.core.toolsets import Toolset
 
 if TYPE_CHECKING:
     from runlet.core import events as events, human as human  # submodules, read as attributes
@@ -138,6 +139,7 @@ __all__ = [
     "ToolResultPart",
     "ToolRetry",
     "ToolTimeout",
+    "Toolset",
     "TrimToolResults",
     "Usage",
     "UnsupportedStateVersion",

@@ -32,6 +32,7 @@ from runlet.core.models import (
 from runlet.core.output import PartialOutput
 from runlet.core.run_state import RunState
 from runlet.loop.run import Run
+from runlet.loop.step_tools import StepTools, step_tools
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -48,12 +49,12 @@ T = TypeVar("T")
 
 @frozen
 class ModelTurn:
-    """What one model call left: the state after it (usage, counters, a compressed context, the model's turn added), the response, the tools offered."""
+    """What one model call left: the state after it (usage, counters, a compressed context, the model's turn added), the response, the step's tools."""
 
     state: RunState
     response: ModelResponse
-    offered: frozenset[str]
-    """The names of the tools in the request the model answered (after hooks): the only tools its calls may run."""
+    tools: StepTools
+    """The step's tools, offering those of the request the model answered (after hooks): the only tools its calls may run."""
 
 
 async def call_model(run: Run, state: RunState) -> ModelTurn:
@@ -62,9 +63,9 @@ async def call_model(run: Run, state: RunState) -> ModelTurn:
     match prepared:
         case ModelTurn():
             return prepared
-        case _Sending(state=state, request=request, attempts=attempts):
+        case _Sending(state=state, request=request, attempts=attempts, tools=tools):
             response = await _complete(run, request, attempts)
-            return await _received(run, state, request, response, attempts)
+            return await _received(run, state, request, response, attempts, tools)
 
 
 async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event | ModelTurn, None]:
@@ -73,7 +74,7 @@ async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event
     match prepared:
         case ModelTurn():
             turn = prepared
-        case _Sending(state=state, request=request, attempts=attempts):
+        case _Sending(state=state, request=request, attempts=attempts, tools=tools):
             response: ModelResponse | None = None
             async with aclosing(_streamed(run, request, attempts)) as items:
                 async for item in items:  # closing it at once closes the HTTP stream
@@ -82,7 +83,7 @@ async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event
                     else:
                         yield item
             assert response is not None, "a streamed call ends with its response or raises"
-            turn = await _received(run, state, request, response, attempts)
+            turn = await _received(run, state, request, response, attempts, tools)
     for event in run.emitter.drain():
         yield event
     yield turn
@@ -95,15 +96,20 @@ class _Sending:
     state: RunState
     request: ModelRequest
     attempts: _Attempts
+    tools: StepTools
 
 
 async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
-    """The request, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
+    """The step's tools, the request fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
     agent = run.agent
+    tools = run.static_tools
     settings = await run.step_settings(state)
+    if tools is None:
+        tools = await step_tools(agent, run.context(state))
+        run.check_tool_choice(settings, tools)
     request = ModelRequest(
         messages=state.context,
-        tools=run.tool_definitions,
+        tools=tools.definitions,
         output=run.output.schema,
         max_output_tokens=settings.max_output_tokens,
         options=agent.options,
@@ -114,7 +120,7 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
     answer = await _before(run, state, request) if "before_model_call" in run.hooks.points else request
     span = run.emitter.span()
     if isinstance(answer, ModelResponse):
-        return await _after(run, state, request, answer, span, state.model_requests)
+        return await _after(run, state, request, answer, span, state.model_requests, tools)
     run.check_content(tuple(answer.messages))
     emitter = run.emitter
     await emitter.emit(
@@ -126,14 +132,14 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
             streaming=run.streaming,
         )
     )
-    return _Sending(state, answer, _Attempts(run, state, span))
+    return _Sending(state, answer, _Attempts(run, state, span), tools)
 
 
 async def _received(
-    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, attempts: _Attempts
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, attempts: _Attempts, tools: StepTools
 ) -> ModelTurn:
     run.runtime.budgeter.observe(request, response.usage)
-    return await _after(run, state, request, response, attempts.span, attempts.requests)
+    return await _after(run, state, request, response, attempts.span, attempts.requests, tools)
 
 
 # Budgeting
@@ -217,7 +223,7 @@ async def _before(run: Run, state: RunState, request: ModelRequest) -> ModelRequ
 
 
 async def _after(
-    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str, requests: int
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str, requests: int, tools: StepTools
 ) -> ModelTurn:
     """The response after hooks, and the state with its usage and request count; the usage is checked against the limits."""
     if "after_model_call" in run.hooks.points:
@@ -254,8 +260,9 @@ async def _after(
         partial = run.output.partial()
         if partial is not None and partial.feed(final.text):
             await _partial_output(run, span, partial)
-    offered = run.offered if request.tools is run.tool_definitions else frozenset(tool.name for tool in request.tools)
-    return ModelTurn(state, response, offered)
+    if request.tools is not tools.definitions:  # a hook changed the request's tools: it offered these
+        tools = tools.offering(request.tools)
+    return ModelTurn(state, response, tools)
 
 
 async def _partial_output(run: Run, span: str, partial: PartialOutput) -> None:
