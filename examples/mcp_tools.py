@@ -50,6 +50,9 @@ async def main() -> None:
             [request] = stopped.pending
             print(f"approval asked: {request.tool} {request.arguments}")
             result = await runtime.resume(agent, stopped.checkpoint, [request.approve()])
+            for message in result.messages:
+                for answer in message.tool_results:
+                    print(f"the server answered {answer.name}: {answer.content}")
             print("output:", result.output)
 
 

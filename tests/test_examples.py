@@ -31,4 +31,5 @@ def test_mcp_tools_runs_an_mcp_server_and_resumes_after_approval() -> None:
     out = run_example("mcp_tools.py")
     assert "approval asked: reserve {'item': 'tea', 'count': 2}" in out
     assert "output: Two teas are put aside for you; 10 are left." in out
-    assert "reserved 2 tea; 10 left" in out  # the server's answer, traced
+    assert "the server answered stock: 12" in out
+    assert "the server answered reserve: reserved 2 tea; 10 left" in out

@@ -28,11 +28,12 @@ from runlet import (
 from runlet.core.schema import can_be_strict
 from runlet.core.tools import tool_definition
 from runlet.events import ToolCompleted, ToolFailed
-from runlet.hooks import Hooks, RequireApproval
+from runlet.hooks import Decision, Hooks, RequireApproval
 from runlet.mcp import MCPServerHTTP, MCPServerStdio, MCPTool
 from runlet.sinks import MemorySink
 from runlet.stores import MemoryStore
 from runlet.testing import ScriptedProvider, call
+from runlet.toolsets import filtered, prefixed
 from tests.mcp_servers import PNG, WAV
 
 SERVER = str(Path(__file__).with_name("mcp_servers.py"))
@@ -289,9 +290,9 @@ async def test_concurrent_runs_share_one_server(toolbox: MCPServerStdio) -> None
 async def test_a_before_tool_call_hook_sees_and_changes_an_mcp_call(toolbox: MCPServerStdio) -> None:
     seen: list[ToolCallPart] = []
 
-    def double_b(ctx: RunContext[None], call: ToolCallPart) -> ToolCallPart:
+    def double_b(ctx: RunContext[None], call: ToolCallPart) -> Decision[ToolCallPart]:
         seen.append(call)
-        return ToolCallPart(call.call_id, call.name, '{"a": 2, "b": 30}')
+        return Decision.replace(ToolCallPart(call.call_id, call.name, '{"a": 2, "b": 30}'))
 
     agent = adding_agent(toolbox, hooks=(Hooks(before_tool_call=double_b),))
     result = await Runtime().run(agent, "What is 2 + 3?")
@@ -327,3 +328,18 @@ async def test_a_run_over_http(http_url: str) -> None:
     async with MCPServerHTTP(http_url) as server:
         result = await Runtime().run(adding_agent(server), "What is 2 + 3?")
     assert result.output == "The sum is 5."
+
+
+async def test_two_servers_side_by_side_with_prefixes_and_a_filter(toolbox: MCPServerStdio, http_url: str) -> None:
+    sink = MemorySink()
+    async with MCPServerHTTP(http_url) as remote:
+        safe = filtered(prefixed(toolbox, "local"), lambda ctx, tool: tool.name != "local_crash")
+        turns = [[call("local_add", a=1, b=2), call("remote_add", a=3, b=4), call("local_crash")], "3 and 7"]
+        agent = Agent(name="calc", model=ScriptedProvider(turns), tools=(safe, prefixed(remote, "remote")))
+        result = await Runtime(sinks=(sink,)).run(agent, "Add both")
+    assert result.output == "3 and 7"
+    [tool_message] = [m for m in result.messages if m.role == "tool"]
+    assert [r.content for r in tool_message.tool_results][:2] == ["3", "7"]
+    [refused] = sink.of_type(ToolFailed)  # filtered out: not offered, not called (the server is still up)
+    assert (refused.tool, refused.error_type) == ("local_crash", "UnknownTool")
+    assert await (await tools_of(toolbox))["add"].call(CTX, {"a": 1, "b": 1}) == "2"
