@@ -13,7 +13,8 @@ meet the same machine:
   `tools/call` request written to the server's stdin, the server's work,
   the answer read from its stdout and turned into Runlet content.
 - **run**: `Runtime().run(agent, ...)` of a scripted model that calls the
-  tool once and then answers: two steps, as a user sees them.
+  tool once and then answers: two steps, as a user sees them. The MCP
+  agent's server is `filtered` to `add`, so both requests offer one tool.
 
 Figures are medians (and 90th percentiles) in microseconds; the server's
 process does its work on the other core, so they include a process switch.
@@ -34,6 +35,7 @@ from pathlib import Path
 from runlet import Agent, RunContext, Runtime, Tool, Usage, tool
 from runlet.mcp import MCPServerStdio
 from runlet.testing import ScriptedProvider, call
+from runlet.toolsets import filtered
 
 SERVER = Path(__file__).resolve().parent.parent / "tests" / "mcp_servers.py"
 CTX: RunContext[object] = RunContext(deps=None, run_id="bench", agent_name="bench", step=1, usage=Usage(), messages=())
@@ -80,7 +82,8 @@ async def main(count: int) -> dict[str, object]:
         fn, mcp = await interleaved(lambda: function_add.call(CTX, arguments), lambda: mcp_add.call(CTX, arguments), count)
         rows += [{"measure": "call", "tool": "function", **summary(fn)}, {"measure": "call", "tool": "MCP (stdio)", **summary(mcp)}]
         runtime = Runtime()
-        with_function, with_mcp = agent_with((add,)), agent_with((server,))
+        only_add = filtered(server, lambda ctx, tool: tool.name == "add")  # the same one tool in both requests
+        with_function, with_mcp = agent_with((add,)), agent_with((only_add,))
         fn, mcp = await interleaved(lambda: runtime.run(with_function, "2 + 3?"), lambda: runtime.run(with_mcp, "2 + 3?"), count)
         rows += [{"measure": "run", "tool": "function", **summary(fn)}, {"measure": "run", "tool": "MCP (stdio)", **summary(mcp)}]
     return {"rows": rows, "count": count, "python": platform.python_version(), "machine": platform.machine()}
