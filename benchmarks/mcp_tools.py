@@ -16,8 +16,10 @@ meet the same machine:
   tool once and then answers: two steps, as a user sees them. The MCP
   agent's server is `filtered` to `add`, so both requests offer one tool.
 
-Figures are medians (and 90th percentiles) in microseconds; the server's
-process does its work on the other core, so they include a process switch.
+Figures are wall-time medians (and 90th percentiles) in microseconds, and
+the median CPU time of this process (the client: Runlet and the SDK) per
+call; the server's process does its work on another core, and waking it is
+part of the wall time.
 """
 
 from __future__ import annotations
@@ -52,23 +54,27 @@ def agent_with(tools: object) -> Agent[None, str]:
     return Agent(name="bench", model=model, tools=tools)  # type: ignore[arg-type]
 
 
-async def interleaved(first: Callable[[], Awaitable[object]], second: Callable[[], Awaitable[object]], count: int) -> tuple[list[float], list[float]]:
-    """Wall times (µs) of `count` calls of each, alternating, after a warm-up."""
+async def interleaved(
+    first: Callable[[], Awaitable[object]], second: Callable[[], Awaitable[object]], count: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Wall time (median, p90) and this process's CPU time (median) in µs of `count` calls of each, alternating, after a warm-up."""
     for _ in range(max(3, count // 20)):
         await first()
         await second()
-    times: tuple[list[float], list[float]] = ([], [])
+    walls: tuple[list[float], list[float]] = ([], [])
+    cpus: tuple[list[float], list[float]] = ([], [])
     for _ in range(count):
-        for measure, into in ((first, times[0]), (second, times[1])):
-            started = time.perf_counter()
+        for measure, wall, cpu in ((first, walls[0], cpus[0]), (second, walls[1], cpus[1])):
+            started, cpu_started = time.perf_counter(), time.process_time()
             await measure()
-            into.append((time.perf_counter() - started) * 1e6)
-    return times
+            cpu.append((time.process_time() - cpu_started) * 1e6)
+            wall.append((time.perf_counter() - started) * 1e6)
+    return summary(walls[0], cpus[0]), summary(walls[1], cpus[1])
 
 
-def summary(times: list[float]) -> dict[str, float]:
-    ordered = sorted(times)
-    return {"median_us": statistics.median(ordered), "p90_us": ordered[int(len(ordered) * 0.9)]}
+def summary(walls: list[float], cpus: list[float]) -> dict[str, float]:
+    ordered = sorted(walls)
+    return {"median_us": statistics.median(ordered), "p90_us": ordered[int(len(ordered) * 0.9)], "cpu_us": statistics.median(cpus)}
 
 
 async def main(count: int) -> dict[str, object]:
@@ -80,12 +86,12 @@ async def main(count: int) -> dict[str, object]:
         arguments = {"a": 2, "b": 3}
         assert await mcp_add.call(CTX, arguments) == await function_add.call(CTX, arguments) == "5"
         fn, mcp = await interleaved(lambda: function_add.call(CTX, arguments), lambda: mcp_add.call(CTX, arguments), count)
-        rows += [{"measure": "call", "tool": "function", **summary(fn)}, {"measure": "call", "tool": "MCP (stdio)", **summary(mcp)}]
+        rows += [{"measure": "call", "tool": "function", **fn}, {"measure": "call", "tool": "MCP (stdio)", **mcp}]
         runtime = Runtime()
         only_add = filtered(server, lambda ctx, tool: tool.name == "add")  # the same one tool in both requests
         with_function, with_mcp = agent_with((add,)), agent_with((only_add,))
         fn, mcp = await interleaved(lambda: runtime.run(with_function, "2 + 3?"), lambda: runtime.run(with_mcp, "2 + 3?"), count)
-        rows += [{"measure": "run", "tool": "function", **summary(fn)}, {"measure": "run", "tool": "MCP (stdio)", **summary(mcp)}]
+        rows += [{"measure": "run", "tool": "function", **fn}, {"measure": "run", "tool": "MCP (stdio)", **mcp}]
     return {"rows": rows, "count": count, "python": platform.python_version(), "machine": platform.machine()}
 
 
@@ -96,8 +102,8 @@ if __name__ == "__main__":
     parser.add_argument("--json", type=Path, help="also write the results here")
     options = parser.parse_args()
     results = asyncio.run(main(5 if options.quick else options.count))
-    print(f"{'measure':<8} {'tool':<12} {'median µs':>10} {'p90 µs':>10}")
+    print(f"{'measure':<8} {'tool':<12} {'median µs':>10} {'p90 µs':>10} {'CPU µs':>10}")
     for row in results["rows"]:  # type: ignore[attr-defined]
-        print(f"{row['measure']:<8} {row['tool']:<12} {row['median_us']:>10.1f} {row['p90_us']:>10.1f}")
+        print(f"{row['measure']:<8} {row['tool']:<12} {row['median_us']:>10.1f} {row['p90_us']:>10.1f} {row['cpu_us']:>10.1f}")
     if options.json is not None:
         options.json.write_text(json.dumps(results, indent=2))
