@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -206,3 +211,253 @@ async def test_a_toolset_tool_a_hook_removed_from_the_request_is_refused() -> No
         assert refused.is_error and "'wipe' is not available in this step; the tools offered are: ping" in refused.content
         assert [e.error_type for e in sink.of_type(ToolFailed)] == ["ToolNotOffered"]
     assert ran == []
+
+
+# prepare, per tool
+
+
+def only_for_admins(ctx: RunContext[Deps], definition: ToolDefinition) -> ToolDefinition | None:
+    return definition if ctx.deps.admin else None
+
+
+async def described_by_step(ctx: RunContext[object], definition: ToolDefinition) -> ToolDefinition:
+    return dataclasses.replace(definition, description=f"{definition.description} (step {ctx.step})")
+
+
+@tool(prepare=only_for_admins)
+def close_account(ctx: RunContext[Deps], account: str) -> str:
+    """Close an account."""
+    return f"closed {account}"
+
+
+@tool(prepare=described_by_step)
+def stepped() -> str:
+    """Say which step."""
+    return "stepped"
+
+
+async def test_a_tools_prepare_offers_it_or_not_and_a_hidden_tool_cannot_run() -> None:
+    sink = MemorySink()
+    provider = ScriptedProvider([call("close_account", account="a1"), "done"])
+    agent: Agent[Deps, str] = Agent(name="a", model=provider, tools=(lookup, close_account))
+    await Runtime(sinks=(sink,)).run(agent, "go", deps=Deps(admin=False))
+    assert offered(provider.requests[0]) == ["lookup"]
+    (refused,) = results(provider.requests[1])
+    assert refused.is_error and "'close_account' is not available in this step; the tools offered are: lookup" in refused.content
+    assert [e.error_type for e in sink.of_type(ToolFailed)] == ["ToolNotOffered"]
+
+    provider = ScriptedProvider([call("close_account", account="a1"), "done"])
+    agent = Agent(name="a", model=provider, tools=(lookup, close_account))
+    await Runtime().run(agent, "go", deps=Deps(admin=True))
+    assert offered(provider.requests[0]) == ["lookup", "close_account"]
+    assert [r.content for r in results(provider.requests[1])] == ["closed a1"]
+
+
+async def test_an_async_prepare_redescribes_a_tool_in_each_step() -> None:
+    provider = ScriptedProvider([call("stepped"), "done"])
+    await Runtime().run(Agent(name="a", model=provider, tools=(stepped,)), "go")
+    assert [r.tools[0].description for r in provider.requests] == ["Say which step. (step 1)", "Say which step. (step 2)"]
+
+
+async def test_any_tool_with_a_prepare_attribute_is_prepared() -> None:
+    class Hidden:
+        name = "hidden"
+        description = "Never offered."
+        parameters: dict[str, object] = {"type": "object", "properties": {}}
+
+        def prepare(self, ctx: RunContext[object], definition: ToolDefinition) -> None:
+            return None
+
+        async def call(self, ctx: RunContext[object], arguments: object) -> str:
+            raise AssertionError("a tool that was not offered ran")
+
+    provider = ScriptedProvider([call("hidden"), "done"])
+    await Runtime().run(Agent(name="a", model=provider, tools=(lookup, of(Hidden()))), "go")  # type: ignore[arg-type]
+    assert offered(provider.requests[0]) == ["lookup"]
+    assert "'hidden' is not available in this step" in results(provider.requests[1])[0].content
+
+
+async def test_a_prepare_that_renames_a_tool_is_an_error() -> None:
+    @tool(prepare=lambda ctx, d: dataclasses.replace(d, name="other"))
+    def renamed() -> str:
+        return ""
+
+    with pytest.raises(UserError, match="prepare function of tool 'renamed' returned a definition named 'other'.*not rename or add"):
+        await Runtime().run(Agent(name="a", model=ScriptedProvider(["done"]), tools=(renamed,)), "go")
+
+
+async def test_a_prefixed_tool_keeps_its_prepare() -> None:
+    provider = ScriptedProvider(["done"])
+    agent: Agent[Deps, str] = Agent(name="a", model=provider, tools=(prefixed(of(close_account, stepped), "crm"),))
+    await Runtime().run(agent, "go", deps=Deps(admin=False))
+    (only,) = provider.requests[0].tools
+    assert (only.name, only.description) == ("crm_stepped", "Say which step. (step 1)")
+
+
+# prepare, per agent
+
+
+async def test_prepare_tools_chooses_and_redescribes_after_each_tools_prepare() -> None:
+    seen: list[list[str]] = []
+
+    def one_tool_per_step(ctx: RunContext[Deps], definitions: tuple[ToolDefinition, ...]) -> list[ToolDefinition]:
+        seen.append([d.name for d in definitions])
+        chosen = definitions[(ctx.step - 1) % len(definitions)]
+        return [dataclasses.replace(chosen, description="the only tool now")]
+
+    provider = ScriptedProvider([call("lookup", order_id="1"), call("refund", order_id="1"), call("refund", order_id="2"), "done"])
+    agent: Agent[Deps, str] = Agent(
+        name="a", model=provider, tools=(lookup, of(refund), close_account), prepare_tools=one_tool_per_step
+    )
+    sink = MemorySink()
+    await Runtime(sinks=(sink,)).run(agent, "go", deps=Deps(admin=False))
+    assert seen == [["lookup", "refund"]] * 4  # close_account's own prepare left it out first
+    assert [offered(r) for r in provider.requests] == [["lookup"], ["refund"], ["lookup"], ["refund"]]
+    assert provider.requests[0].tools[0].description == "the only tool now"
+    assert [r.content for r in results(provider.requests[3])][-1].startswith("Error: the tool 'refund' is not available")
+    assert [e.error_type for e in sink.of_type(ToolFailed)] == ["ToolNotOffered"]
+
+
+async def test_prepare_tools_may_be_async() -> None:
+    async def none(ctx: RunContext[object], definitions: tuple[ToolDefinition, ...]) -> tuple[ToolDefinition, ...]:
+        return ()
+
+    provider = ScriptedProvider(["done"])
+    await Runtime().run(Agent(name="a", model=provider, tools=(lookup,), prepare_tools=none), "go")
+    assert provider.requests[0].tools == ()
+
+
+async def test_prepare_tools_may_not_add_or_rename_a_tool() -> None:
+    extra = ToolDefinition("extra", "made up", {"type": "object", "properties": {}})
+
+    def adds(ctx: RunContext[object], definitions: tuple[ToolDefinition, ...]) -> list[ToolDefinition]:
+        return [*definitions, extra]
+
+    agent = Agent(name="a", model=ScriptedProvider(["done"]), tools=(lookup,), prepare_tools=adds)
+    with pytest.raises(UserError, match=r"prepare_tools of agent 'a' returned a definition named 'extra', which is not a tool of the step \('lookup'\)"):
+        await Runtime().run(agent, "go")
+
+    def twice(ctx: RunContext[object], definitions: tuple[ToolDefinition, ...]) -> list[ToolDefinition]:
+        return [*definitions, *definitions]
+
+    agent = Agent(name="a", model=ScriptedProvider(["done"]), tools=(lookup,), prepare_tools=twice)
+    with pytest.raises(UserError, match="returned tool 'lookup' twice"):
+        await Runtime().run(agent, "go")
+
+
+# Combinators
+
+
+async def test_filtered_decides_in_every_step() -> None:
+    provider = ScriptedProvider([call("lookup", order_id="1"), "done"])
+    late_ping = filtered(of(lookup, ping), lambda ctx, t: t.name != "ping" or ctx.step > 1)
+    await Runtime().run(Agent(name="a", model=provider, tools=(late_ping,)), "go")
+    assert [offered(r) for r in provider.requests] == [["lookup"], ["lookup", "ping"]]
+
+
+async def test_combined_gives_every_toolsets_tools_in_order_and_refuses_a_clash() -> None:
+    provider = ScriptedProvider(["done"])
+    agent: Agent[Deps, str] = Agent(name="a", model=provider, tools=(combined(of(ping), StepTools()),))
+    await Runtime().run(agent, "go", deps=Deps(admin=True))
+    assert offered(provider.requests[0]) == ["ping", "lookup", "refund"]
+    assert repr(agent.toolsets[0]) == "combined(of(ping), StepTools)"
+
+    clashing = Agent(name="a", model=ScriptedProvider(["done"]), tools=(combined(of(lookup), prefixed(of(lookup), "x"), of(lookup)),))
+    with pytest.raises(UserError, match=r"'lookup' in one step \(one from toolset of\(lookup\), one from toolset of\(lookup\)\)"):
+        await Runtime().run(clashing, "go")
+
+
+def test_of_and_prefixed_refuse_bad_input() -> None:
+    with pytest.raises(UserError, match="more than one tool named 'lookup'"):
+        of(lookup, lookup)
+    with pytest.raises(UserError, match="a prefix is a non-empty name"):
+        prefixed(of(lookup), "no spaces")
+
+
+# Human approval of a toolset's tool, across a checkpoint
+
+
+async def test_a_toolset_tool_waiting_for_approval_resumes_from_its_checkpoint() -> None:
+    from runlet import RunInterrupted, require_approval
+
+    ran: list[str] = []
+
+    @tool
+    def transfer(amount: int) -> str:
+        """Move money, with a manager's approval."""
+        require_approval(f"transfer {amount}")
+        ran.append(f"transfer {amount}")
+        return f"moved {amount}"
+
+    class Banking:
+        def __init__(self) -> None:
+            self.asked = 0
+
+        async def tools(self, ctx: RunContext[object]) -> Sequence[Tool[object]]:
+            self.asked += 1
+            return [transfer]
+
+    banking = Banking()
+    provider = ScriptedProvider([call("bank_transfer", amount=5), "done"])
+    agent = Agent(name="a", model=provider, tools=(prefixed(banking, "bank"),))
+    runtime = Runtime()
+    with pytest.raises(RunInterrupted) as caught:
+        await runtime.run(agent, "go")
+    stopped = caught.value
+    assert [r.call.name for r in stopped.pending] == ["bank_transfer"] and ran == []
+    from runlet import Checkpoint
+
+    checkpoint = Checkpoint.from_json(stopped.checkpoint.to_json())  # as if kept in a store, in another process
+    result = await runtime.resume(agent, checkpoint, [stopped.pending[0].approve()])
+    assert result.output == "done" and ran == ["transfer 5"]
+    assert [r.content for r in results(provider.requests[1])] == ["moved 5"]
+    assert banking.asked == 3  # step 1, the resumed step, step 2
+
+
+async def test_edited_arguments_are_checked_against_a_toolset_tool() -> None:
+    from runlet import EditArguments, InvalidHumanResponse, RunInterrupted, require_approval
+
+    @tool
+    def transfer(amount: int) -> str:
+        """Move money, with a manager's approval."""
+        require_approval(f"transfer {amount}")
+        return f"moved {amount}"
+
+    agent = Agent(name="a", model=ScriptedProvider([call("transfer", amount=5), "done"]), tools=(of(transfer),))
+    runtime = Runtime()
+    with pytest.raises(RunInterrupted) as caught:
+        await runtime.run(agent, "go")
+    request = caught.value.pending[0]
+    with pytest.raises(InvalidHumanResponse):
+        await runtime.resume(agent, caught.value.checkpoint, [EditArguments(request.id, {"amount": "lots"})])
+
+
+# Durable runs
+
+
+def test_a_durable_agent_refuses_toolsets_clearly() -> None:
+    from runlet.durable.temporal import TemporalAgent
+
+    agent = Agent(name="a", model=ScriptedProvider(["done"]), tools=(of(lookup),))
+    with pytest.raises(UserError, match="has toolsets, which durable runs do not take yet"):
+        TemporalAgent(agent)
+
+
+# docs/tools.md
+
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "tools.md"
+BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+async def test_the_python_blocks_of_docs_tools_md_run_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    blocks = [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in BLOCK.finditer(text)]
+    assert len(blocks) >= 4
+    module = ModuleType("docs_tools_md")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    for line, code in blocks:
+        compiled = compile(code, f"docs/tools.md:{line}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        pending = eval(compiled, module.__dict__)  # noqa: S307 - the doc is ours
+        if pending is not None:
+            await pending

@@ -51,18 +51,18 @@ def merged(sources: Sequence[tuple[str, Sequence[Tool[Any]]]], reserved: Mapping
     names taken already (hosted tools, say) to what took them.
     """
     found: dict[str, Tool[Any]] = {}
-    where: dict[str, str] = dict(reserved or {})
-    for source, tools in sources:
+    where: dict[str, tuple[int, str]] = {name: (-1, source) for name, source in (reserved or {}).items()}
+    for index, (source, tools) in enumerate(sources):
         for tool in tools:
             name = tool.name
             other = where.get(name)
             if other is not None:
-                both = f"both from {source}" if other == source else f"one from {other}, one from {source}"
+                both = f"both from {source}" if other[0] == index else f"one from {other[1]}, one from {source}"
                 raise UserError(
                     f"two tools named {name!r} in one step ({both}): a step's tool names must be unique; "
                     "rename one, or give a toolset's tools a prefix with runlet.toolsets.prefixed(toolset, 'prefix')"
                 )
-            where[name] = source
+            where[name] = (index, source)
             found[name] = tool
     return found
 
