@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ from runlet import (
 )
 from runlet.core.schema import can_be_strict
 from runlet.core.tools import tool_definition
-from runlet.events import ToolCompleted, ToolFailed
+from runlet.events import ModelRequested, ToolCompleted, ToolFailed
 from runlet.hooks import Decision, Hooks, RequireApproval
 from runlet.mcp import MCPServerHTTP, MCPServerStdio, MCPTool
 from runlet.sinks import MemorySink
@@ -42,7 +43,7 @@ GUARD = 60.0
 """Seconds after which a test that waits on a server fails instead of hanging (a guard, not a timing check)."""
 
 
-def stdio(**options: float) -> MCPServerStdio:
+def stdio(**options: Any) -> MCPServerStdio:
     return MCPServerStdio(sys.executable, [SERVER, "stdio"], name="toolbox", **options)
 
 
@@ -135,6 +136,16 @@ async def test_a_slow_call_times_out_and_the_server_goes_on() -> None:
         assert await tools["add"].call(CTX, {"a": 1, "b": 2}) == "3"
 
 
+async def test_a_tool_may_have_a_timeout_of_its_own() -> None:
+    async with stdio(timeout=GUARD, tool_timeouts={"slow": 0.5}) as server:
+        tools = await tools_of(server)
+        assert (tools["slow"].timeout, tools["add"].timeout) == (0.5, GUARD)
+        with pytest.raises(ToolTimeout):
+            await tools["slow"].call(CTX, {"seconds": GUARD})
+    async with stdio() as server:  # neither: the runtime's tool_timeout decides
+        assert (await tools_of(server))["slow"].timeout is None
+
+
 async def test_the_tool_list_is_cached_until_the_server_says_it_changed(toolbox: MCPServerStdio) -> None:
     first = await toolbox.tools(CTX)
     assert await toolbox.tools(CTX) is first  # listed once
@@ -208,6 +219,8 @@ def test_bad_options_are_refused() -> None:
         MCPServerStdio("server", timeout=0)
     with pytest.raises(ValueError, match="connect_timeout must be a positive number"):
         MCPServerHTTP("http://127.0.0.1:1/mcp", connect_timeout=-1)
+    with pytest.raises(ValueError, match=r"tool_timeouts\['slow'\] must be a positive number"):
+        MCPServerHTTP("http://127.0.0.1:1/mcp", tool_timeouts={"slow": 0})
 
 
 # Streamable HTTP
@@ -322,6 +335,16 @@ async def test_a_run_whose_server_died_stops_with_mcp_server_error() -> None:
             await asyncio.wait_for(Runtime(sinks=(sink,)).run(agent, "crash it"), GUARD)
     [failed] = sink.of_type(ToolFailed)  # the model was told; the next step could not list the tools
     assert (failed.tool, failed.error_type) == ("crash", "MCPServerError")
+
+
+async def test_a_run_with_a_server_not_started_fails_before_calling_the_model() -> None:
+    sink = MemorySink()
+    provider = ScriptedProvider(["never"])
+    agent = Agent(name="calc", model=provider, tools=(stdio(),))
+    with pytest.raises(MCPServerError, match="is not running"):
+        await Runtime(sinks=(sink,)).run(agent, "hi")
+    assert sink.types()[-1] == "run.failed"
+    assert not sink.of_type(ModelRequested)
 
 
 async def test_a_run_over_http(http_url: str) -> None:

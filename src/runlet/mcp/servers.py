@@ -49,7 +49,7 @@ class MCPTool:
         self._description = definition.description or definition.title or ""
         self._parameters: JsonObject = definition.input_schema
         self.timeout = timeout
-        """Seconds a call may take (the server's `timeout`); `None`: `Runtime(tool_timeout=...)` decides."""
+        """Seconds a call may take (the server's `tool_timeouts` or `timeout`); `None`: `Runtime(tool_timeout=...)` decides."""
 
     @property
     def name(self) -> str:
@@ -88,9 +88,10 @@ class MCPTool:
 class _MCPServer:
     """What both transports share: the connection's lifecycle, and the tools as a toolset."""
 
-    def __init__(self, connection: Connection, timeout: float | None) -> None:
+    def __init__(self, connection: Connection, timeout: float | None, tool_timeouts: Mapping[str, float] | None) -> None:
         self._connection = connection
         self._timeout = timeout
+        self._tool_timeouts = dict(tool_timeouts or {})
         self._made: tuple[tuple[types.Tool, ...], tuple[MCPTool, ...]] | None = None
 
     @property
@@ -100,7 +101,7 @@ class _MCPServer:
 
     @property
     def timeout(self) -> float | None:
-        """Seconds each tool call may take; `None`: `Runtime(tool_timeout=...)` decides."""
+        """Seconds each tool call may take unless `tool_timeouts` says otherwise; `None`: `Runtime(tool_timeout=...)` decides."""
         return self._timeout
 
     async def tools(self, ctx: RunContext[object]) -> Sequence[MCPTool]:
@@ -113,7 +114,8 @@ class _MCPServer:
         made = self._made
         if made is not None and made[0] is listed:
             return made[1]
-        tools = tuple(MCPTool(self._connection, definition, self._timeout) for definition in listed)
+        timeouts = self._tool_timeouts
+        tools = tuple(MCPTool(self._connection, d, timeouts.get(d.name, self._timeout)) for d in listed)
         self._made = (listed, tools)
         return tools
 
@@ -139,9 +141,10 @@ class MCPServerStdio(_MCPServer):
 
     `env` is added to the few variables the SDK passes on (`PATH`, `HOME`,
     ...); the server's stderr is the program's. `timeout` bounds each tool
-    call (else `Runtime(tool_timeout=...)` does); `connect_timeout` bounds
-    starting the server and listing its tools. `name` (by default the command
-    line) names the server in errors.
+    call, `tool_timeouts` the calls of the tools it names (by their names on
+    the server); with neither, `Runtime(tool_timeout=...)` does.
+    `connect_timeout` bounds starting the server and listing its tools.
+    `name` (by default the command line) names the server in errors.
     """
 
     def __init__(
@@ -153,25 +156,27 @@ class MCPServerStdio(_MCPServer):
         cwd: str | os.PathLike[str] | None = None,
         name: str | None = None,
         timeout: float | None = None,
+        tool_timeouts: Mapping[str, float] | None = None,
         connect_timeout: float | None = _DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
-        _check_timeouts(timeout, connect_timeout)
+        _check_timeouts(timeout, connect_timeout, tool_timeouts)
         if isinstance(args, str):
             raise ValueError(f"args must be a list of strings, not one string: MCPServerStdio({command!r}, [{args!r}])")
         parameters = StdioServerParameters(
             command=command, args=list(args), env=dict(env) if env is not None else None, cwd=os.fspath(cwd) if cwd is not None else None
         )
         label = name or " ".join((command, *args))
-        super().__init__(Connection(label, lambda: stdio_client(parameters), connect_timeout), timeout)
+        super().__init__(Connection(label, lambda: stdio_client(parameters), connect_timeout), timeout, tool_timeouts)
 
 
 class MCPServerHTTP(_MCPServer):
     """An MCP server reached over Streamable HTTP at `url` (`http://127.0.0.1:8000/mcp`, say).
 
     `headers` go with every request (an `Authorization` header, say).
-    `timeout` bounds each tool call (else `Runtime(tool_timeout=...)` does);
-    `connect_timeout` bounds connecting and listing the tools. `name` (by
-    default the URL) names the server in errors.
+    `timeout` bounds each tool call, `tool_timeouts` the calls of the tools it
+    names; with neither, `Runtime(tool_timeout=...)` does. `connect_timeout`
+    bounds connecting and listing the tools. `name` (by default the URL)
+    names the server in errors.
     """
 
     def __init__(
@@ -181,11 +186,13 @@ class MCPServerHTTP(_MCPServer):
         headers: Mapping[str, str] | None = None,
         name: str | None = None,
         timeout: float | None = None,
+        tool_timeouts: Mapping[str, float] | None = None,
         connect_timeout: float | None = _DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
-        _check_timeouts(timeout, connect_timeout)
+        _check_timeouts(timeout, connect_timeout, tool_timeouts)
         sent = dict(headers or {})
-        super().__init__(Connection(name or url, lambda: _http_transport(url, sent), connect_timeout), timeout)
+        connection = Connection(name or url, lambda: _http_transport(url, sent), connect_timeout)
+        super().__init__(connection, timeout, tool_timeouts)
 
 
 @asynccontextmanager
@@ -196,7 +203,8 @@ async def _http_transport(url: str, headers: dict[str, str]) -> AsyncGenerator[T
         yield streams
 
 
-def _check_timeouts(timeout: float | None, connect_timeout: float | None) -> None:
-    for label, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
+def _check_timeouts(timeout: float | None, connect_timeout: float | None, tool_timeouts: Mapping[str, float] | None) -> None:
+    given = {f"tool_timeouts[{name!r}]": value for name, value in (tool_timeouts or {}).items()}
+    for label, value in (("timeout", timeout), ("connect_timeout", connect_timeout), *given.items()):
         if value is not None and not value > 0:
             raise ValueError(f"{label} must be a positive number of seconds or None, got {value!r}")
