@@ -17,7 +17,7 @@ class Deps:
     user: str
 
 
-files = MCPServerStdio("python", ["files_server.py"], env={"ROOT": "/srv"}, cwd="/srv", timeout=5)
+files = MCPServerStdio("python", ["files_server.py"], env={"ROOT": "/srv"}, cwd="/srv", timeout=5, tool_timeouts={"index": 600})
 tickets = MCPServerHTTP("http://127.0.0.1:8000/mcp", headers={"Authorization": "Bearer token"}, name="tickets")
 agent: Agent[Deps, str] = Agent(name="assistant", model=ScriptedProvider(["ok"]), tools=(files, tickets))
 
