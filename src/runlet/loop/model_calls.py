@@ -58,23 +58,25 @@ class ModelTurn:
 
 
 async def call_model(run: Run, state: RunState) -> ModelTurn:
-    """Fit, hooks, one call (`Provider.complete` through the executor), hooks."""
-    prepared = await _prepare(run, state)
+    """The step's tools, fit, hooks, one call (`Provider.complete` through the executor), hooks."""
+    tools = run.static_tools or await step_tools(run.agent, run.context(state))
+    prepared = await _prepare(run, state, tools)
     match prepared:
         case ModelTurn():
             return prepared
-        case _Sending(state=state, request=request, attempts=attempts, tools=tools):
+        case _Sending(state=state, request=request, attempts=attempts):
             response = await _complete(run, request, attempts)
             return await _received(run, state, request, response, attempts, tools)
 
 
 async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event | ModelTurn, None]:
     """`call_model` with a streamed call: the events as they happen (deltas included), then the `ModelTurn`."""
-    prepared = await _prepare(run, state)
+    tools = run.static_tools or await step_tools(run.agent, run.context(state))
+    prepared = await _prepare(run, state, tools)
     match prepared:
         case ModelTurn():
             turn = prepared
-        case _Sending(state=state, request=request, attempts=attempts, tools=tools):
+        case _Sending(state=state, request=request, attempts=attempts):
             response: ModelResponse | None = None
             async with aclosing(_streamed(run, request, attempts)) as items:
                 async for item in items:  # closing it at once closes the HTTP stream
@@ -96,16 +98,13 @@ class _Sending:
     state: RunState
     request: ModelRequest
     attempts: _Attempts
-    tools: StepTools
 
 
-async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
-    """The step's tools, the request fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
+async def _prepare(run: Run, state: RunState, tools: StepTools) -> _Sending | ModelTurn:
+    """The request offering the step's `tools`, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
     agent = run.agent
-    tools = run.static_tools
-    settings = await run.step_settings(state)
-    if tools is None:
-        tools = await step_tools(agent, run.context(state))
+    settings = run.static_settings or await run.step_settings(state)
+    if tools is not run.static_tools:  # static tools had the tool choice checked once
         run.check_tool_choice(settings, tools)
     request = ModelRequest(
         messages=state.context,
@@ -132,7 +131,7 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
             streaming=run.streaming,
         )
     )
-    return _Sending(state, answer, _Attempts(run, state, span), tools)
+    return _Sending(state, answer, _Attempts(run, state, span))
 
 
 async def _received(

@@ -73,7 +73,7 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "static_tools", "output", "semaphore", "settings", "_checked",
+        "static_tools", "static_settings", "output", "semaphore", "settings", "_checked",
     )
 
     def __init__(
@@ -116,6 +116,11 @@ class Run:
         """The agent's settings with the run's over them; each step may add its own (`step_settings`)."""
         if self.static_tools is not None:
             self.check_tool_choice(self.settings, self.static_tools)
+        choice = self.settings.tool_choice
+        forced = choice == "required" or isinstance(choice, UseTool)
+        self.static_settings: ModelSettings | None = None if forced or agent.prepare_settings is not None else self.settings
+        """The settings of every model call, when no step changes them (no forced tool choice, no `prepare_settings`);
+        else `None`, and each step asks `step_settings`."""
         self._checked: tuple[Message, ...] = ()
 
     def context(self, state: RunState) -> RunContext[Any]:

@@ -43,10 +43,14 @@ class StepTools:
 
 def static_tools(agent: Agent[Any, Any]) -> StepTools | None:
     """The agent's tools when every step offers the same ones (no toolsets, no prepare); `None` when steps resolve their own."""
-    if agent.toolsets or agent.prepare_tools is not None or any(getattr(t, "prepare", None) is not None for t in agent.tools):
+    if agent.toolsets or agent.prepare_tools is not None:
         return None
-    definitions = tuple(tool_definition(t) for t in agent.tools)
-    return StepTools({t.name: t for t in agent.tools}, definitions, frozenset(d.name for d in definitions))
+    tools = agent.tools
+    for tool in tools:
+        if getattr(tool, "prepare", None) is not None:
+            return None
+    by_name = {t.name: t for t in tools}
+    return StepTools(by_name, tuple(tool_definition(t) for t in tools), frozenset(by_name))
 
 
 async def resolve(agent: Agent[Any, Any], ctx: RunContext[Any]) -> dict[str, Tool[Any]]:

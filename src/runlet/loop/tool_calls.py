@@ -270,13 +270,12 @@ async def _decide_and_call(
 ) -> tuple[ToolOutcome, ToolCallPart]:
     """The outcome of the call, and the call as it ran (a before-hook may have changed its arguments)."""
     tool = tools.tools.get(call.name)
-    offered = tools.offered
     if tool is None:
-        known = ", ".join(sorted(offered)) or "none"
+        known = ", ".join(sorted(tools.offered)) or "none"
         error = f"unknown tool {call.name!r}; the tools are: {known}"
         return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="UnknownTool"), call
-    if call.name not in offered:
-        available = ", ".join(sorted(offered)) or "none"
+    if call.name not in tools.offered:
+        available = ", ".join(sorted(tools.offered)) or "none"
         error = f"the tool {call.name!r} is not available in this step; the tools offered are: {available}"
         return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="ToolNotOffered"), call
     rejected = next((a for a in given if isinstance(a, human.Reject)), None)

@@ -86,3 +86,14 @@ agent: Agent[Deps, str] = Agent(
 assert_type(agent.toolsets, tuple[Toolset[Deps], ...])
 no_deps = Agent(name="b", model=provider, tools=(of(ping), hello))
 assert_type(no_deps, Agent[object, str])
+
+
+class AnyoneTools:
+    """A toolset whose tools read no deps fits every agent, and combines with one that does."""
+
+    async def tools(self, ctx: RunContext[object]) -> Sequence[Tool[object]]:
+        return []
+
+
+mixed: Agent[Deps, str] = Agent(name="m", model=provider, tools=(combined(AnyoneTools(), AdminTools()), AnyoneTools()))
+anywhere: Agent[None, str] = Agent(name="n", model=provider, tools=(AnyoneTools(),))
