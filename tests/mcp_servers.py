@@ -15,10 +15,21 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import AudioContent, CallToolResult, ImageContent, TextContent
+from mcp.types import (
+    AudioContent,
+    BlobResourceContents,
+    CallToolResult,
+    EmbeddedResource,
+    ImageContent,
+    ResourceLink,
+    TextContent,
+    TextResourceContents,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00"
+
+PDF = b"%PDF-1.4\n%%EOF\n"
 
 server = MCPServer("toolbox")
 
@@ -47,6 +58,19 @@ def tone() -> CallToolResult:
     """A silent recording."""
     data = __import__("base64").b64encode(WAV).decode()
     return CallToolResult(content=[AudioContent(type="audio", data=data, mime_type="audio/wav")])
+
+
+@server.tool()
+def attachments() -> CallToolResult:
+    """Resources: a text, a PDF's bytes, a link."""
+    pdf = __import__("base64").b64encode(PDF).decode()
+    return CallToolResult(
+        content=[
+            EmbeddedResource(type="resource", resource=TextResourceContents(uri="file:///notes.txt", text="the notes")),
+            EmbeddedResource(type="resource", resource=BlobResourceContents(uri="file:///docs/invoice.pdf", blob=pdf, mime_type="application/pdf")),
+            ResourceLink(type="resource_link", uri="file:///big.csv", name="big.csv", description="every order"),
+        ]
+    )
 
 
 @server.tool()

@@ -16,6 +16,7 @@ import pytest
 from runlet import (
     Agent,
     AudioPart,
+    DocumentPart,
     ImagePart,
     MCPServerError,
     RunContext,
@@ -35,7 +36,7 @@ from runlet.sinks import MemorySink
 from runlet.stores import MemoryStore
 from runlet.testing import ScriptedProvider, call
 from runlet.toolsets import filtered, prefixed
-from tests.mcp_servers import PNG, WAV
+from tests.mcp_servers import PDF, PNG, WAV
 
 SERVER = str(Path(__file__).with_name("mcp_servers.py"))
 CTX: RunContext[object] = RunContext(deps=None, run_id="run", agent_name="agent", step=1, usage=Usage(), messages=())
@@ -116,6 +117,11 @@ async def test_text_structured_content_images_and_audio_come_back_as_runlet_cont
     assert await tools["forecast"].call(CTX, {"city": "Oslo"}) == '{"city": "Oslo", "celsius": 21}'  # no text: the JSON
     assert await tools["picture"].call(CTX, {}) == ("a pixel", ImagePart(PNG, "image/png"))
     assert await tools["tone"].call(CTX, {}) == (AudioPart(WAV, "audio/wav"),)
+    assert await tools["attachments"].call(CTX, {}) == (
+        "the notes",
+        DocumentPart(PDF, "application/pdf", filename="invoice.pdf"),
+        "[resource 'big.csv' at file:///big.csv: every order]",
+    )
 
 
 async def test_a_result_marked_as_an_error_raises_tool_error_with_the_servers_text(toolbox: MCPServerStdio) -> None:
