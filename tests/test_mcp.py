@@ -218,6 +218,15 @@ async def test_entering_twice_keeps_the_server_until_the_last_exit() -> None:
         await server.tools(CTX)
 
 
+async def test_a_server_used_from_another_event_loop_says_so(toolbox: MCPServerStdio) -> None:
+    def elsewhere() -> None:
+        asyncio.run(toolbox.tools(CTX))
+
+    with pytest.raises(MCPServerError, match="was started in another event loop"):
+        await asyncio.to_thread(elsewhere)
+    assert "add" in await tools_of(toolbox)
+
+
 def test_bad_options_are_refused() -> None:
     with pytest.raises(ValueError, match=r"args must be a list of strings, not one string: MCPServerStdio\('python', \['server.py'\]\)"):
         MCPServerStdio("python", "server.py")
