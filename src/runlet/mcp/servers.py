@@ -40,7 +40,9 @@ class MCPTool:
 
     Text comes back as text, images and audio as `ImagePart` and `AudioPart`,
     structured content as JSON text when there is no text; a result the server
-    marks `isError` is a tool error the model sees.
+    marks `isError` is a tool error the model sees. A server's `tools(ctx)`
+    makes them; they call through the server, so they keep working after a
+    `restart()`.
     """
 
     def __init__(self, connection: Connection, definition: types.Tool, timeout: float | None) -> None:
