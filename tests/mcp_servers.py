@@ -15,6 +15,7 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
 from mcp.types import (
     AudioContent,
     BlobResourceContents,
@@ -83,6 +84,12 @@ def forecast(city: str) -> CallToolResult:
 def refuse(reason: str) -> str:
     """Always fails, with the reason: a result marked isError."""
     raise ToolError(f"refused: {reason}")
+
+
+@server.tool()
+def jsonrpc_error() -> str:
+    """Fails with a JSON-RPC error instead of a result."""
+    raise MCPError(code=-32602, message="no such order")
 
 
 @server.tool()

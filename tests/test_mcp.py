@@ -124,10 +124,12 @@ async def test_text_structured_content_images_and_audio_come_back_as_runlet_cont
     )
 
 
-async def test_a_result_marked_as_an_error_raises_tool_error_with_the_servers_text(toolbox: MCPServerStdio) -> None:
+async def test_a_result_marked_as_an_error_or_a_json_rpc_error_raises_tool_error_with_the_servers_text(toolbox: MCPServerStdio) -> None:
     tools = await tools_of(toolbox)
     with pytest.raises(ToolError, match="refused: not today"):
         await tools["refuse"].call(CTX, {"reason": "not today"})
+    with pytest.raises(ToolError, match=r"MCP server 'toolbox' refused the call: no such order \(error -32602\)"):
+        await tools["jsonrpc_error"].call(CTX, {})  # a JSON-RPC error in place of a result
     with pytest.raises(ToolError, match="validation error"):  # the server checks the arguments
         await tools["add"].call(CTX, {"a": "two"})
     assert await tools["add"].call(CTX, {"a": 1, "b": 1}) == "2"

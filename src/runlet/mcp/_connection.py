@@ -180,6 +180,12 @@ class Connection:
                         f"MCP server {self.name!r} did not list its tools within {timeout.timeout:g} s (connect_timeout)",
                         server=self.name,
                     ) from None
+                except MCPError as error:
+                    raise MCPServerError(
+                        f"MCP server {self.name!r} refused to list its tools: {error.message} (error {error.code}); "
+                        "does it serve tools?",
+                        server=self.name,
+                    ) from error
                 tools.extend(page.tools)
                 cursor = page.next_cursor
                 if cursor is None:

@@ -20,10 +20,11 @@ import httpx2
 from mcp import StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from typing_extensions import Self
 
 from runlet.core.context import RunContext
-from runlet.core.errors import ValidationError, ValidationIssue
+from runlet.core.errors import ToolError, ValidationError, ValidationIssue
 from runlet.core.json import JsonObject, JsonValue
 from runlet.core.tools import ToolContent
 from runlet.mcp._connection import Connection
@@ -40,7 +41,8 @@ class MCPTool:
 
     Text comes back as text, images and audio as `ImagePart` and `AudioPart`,
     structured content as JSON text when there is no text; a result the server
-    marks `isError` is a tool error the model sees. A server's `tools(ctx)`
+    marks `isError`, or a JSON-RPC error in its place, is a tool error the
+    model sees. A server's `tools(ctx)`
     makes them; they call through the server, so they keep working after a
     `restart()`.
     """
@@ -80,7 +82,10 @@ class MCPTool:
         connection = self._connection
         session = connection.session()
         sent = dict(arguments)
-        result = await connection.request(session, lambda: session.call_tool(self._name, sent), self.timeout, f"call {self._name!r}")
+        try:
+            result = await connection.request(session, lambda: session.call_tool(self._name, sent), self.timeout, f"call {self._name!r}")
+        except MCPError as error:  # a JSON-RPC error instead of a result: the server's message, for the model
+            raise ToolError(f"the MCP server {connection.name!r} refused the call: {error.message} (error {error.code})") from error
         return tool_content(connection.name, self._name, result)
 
     def __repr__(self) -> str:
