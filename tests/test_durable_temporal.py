@@ -199,9 +199,20 @@ async def test_spans_opened_in_activities_nest_under_the_run_s_tool_and_model_sp
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     traced = TemporalAgent(traced_agent("traced-otel", provider), runtime=Runtime(sinks=(OpenTelemetrySink(provider),)))
     async with agent_worker(env.client, "q", [traced]):
-        result = await (await traced.start(env.client, "How many bolts?", id="run-otel", task_queue="q")).result()
+        run = await traced.start(env.client, "How many bolts?", id="run-otel", task_queue="q")
+        result = await run.result()
     assert result.output == "7 in stock"
     check_nesting(exporter.get_finished_spans())
+    # The trace context in the activities' input is not part of what a replay checks: the history replays.
+    history = await run.handle.fetch_history()
+    inputs = [
+        payload.data
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+        for payload in event.activity_task_scheduled_event_attributes.input.payloads
+    ]
+    assert len(inputs) == 3 and all(b'"traceparent"' in data for data in inputs)
+    assert (await agent_replayer([traced]).replay_workflow(history, raise_on_replay_failure=False)).replay_failure is None
 
 
 async def test_a_run_s_settings_cross_the_boundary_and_last_through_an_approval(env: WorkflowEnvironment) -> None:

@@ -341,14 +341,15 @@ async def _complete(run: Run, request: ModelRequest, attempts: _Attempts) -> Mod
     """One model call through the executor, within the timeout, retried by the retry policy."""
     while True:
         timeout = attempts.start()
-        calling = current_call.set((run.emitter.run_id, attempts.span))
+        calling = current_call.set((run.emitter.run_id, attempts.span)) if run.remote else None
         try:
             sent = run.runtime.executor.complete(run.agent.model, request)
             return await (sent if timeout is None else _within(run, sent, timeout))
         except ProviderError as error:
             delay = await attempts.failed(error, shown=False)
         finally:
-            current_call.reset(calling)
+            if calling is not None:
+                current_call.reset(calling)
         await asyncio.sleep(delay)
 
 
@@ -389,11 +390,14 @@ async def _stream(
 ) -> AsyncGenerator[events.Event | ModelResponse, None]:
     """The provider's stream as events, then its completed response; `StreamInterrupted` if it never completes."""
     emitter = run.emitter
-    calling = current_call.set((run.emitter.run_id, span))
-    try:
+    if run.remote:
+        calling = current_call.set((run.emitter.run_id, span))
+        try:
+            stream = run.runtime.executor.stream(run.agent.model, request)
+        finally:
+            current_call.reset(calling)
+    else:
         stream = run.runtime.executor.stream(run.agent.model, request)
-    finally:
-        current_call.reset(calling)
     items = stream if timeout is None else _bounded(run, stream, timeout)
     names: dict[str, str] = {}
     partial = run.output.partial()  # each attempt's answer is read afresh

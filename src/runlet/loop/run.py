@@ -22,6 +22,7 @@ from runlet.core.run_state import RunState
 from runlet.core.tools import Tool, tool_definition
 from runlet.loop.clock import Clock
 from runlet.loop.emitter import Emitter
+from runlet.loop.executor import LocalExecutor
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -72,7 +73,7 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "tools", "tool_definitions", "offered", "output", "semaphore", "settings", "_checked",
+        "tools", "tool_definitions", "offered", "output", "semaphore", "settings", "remote", "_checked",
     )
 
     def __init__(
@@ -115,6 +116,8 @@ class Run:
         self.settings: ModelSettings = ModelSettings(max_output_tokens=agent.max_output_tokens).merged(agent.settings).merged(settings)
         """The agent's settings with the run's over them; each step may add its own (`step_settings`)."""
         self._check_tool_choice(self.settings)
+        self.remote: bool = not isinstance(runtime.executor, LocalExecutor)
+        """Whether the executor may run calls elsewhere (it is not `LocalExecutor`): the loop then sets `current_call` for it."""
         self._checked: tuple[Message, ...] = ()
 
     def context(self, state: RunState) -> RunContext[Any]:

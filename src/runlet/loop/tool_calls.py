@@ -347,7 +347,7 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         return failed(f"Error: {message}. Send the arguments as a JSON object.", message, type(error).__name__)
     own: float | None = getattr(tool, "timeout", None)
     timeout = run.deadline.time_left(run.runtime.tool_timeout if own is None else None)  # the tool's own timeout wins
-    calling = current_call.set((ctx.run_id, span))
+    calling = current_call.set((ctx.run_id, span)) if run.remote else None
     try:
         if run.semaphore is not None:
             async with run.semaphore:
@@ -370,7 +370,8 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         fatal = run.runtime.fatal_tool_errors if chosen is None else chosen  # the tool's own choice wins
         return failed(f"Error: the tool {message}", message, type(error).__name__, error, fatal)
     finally:
-        current_call.reset(calling)
+        if calling is not None:
+            current_call.reset(calling)
     if isinstance(content, str):
         result = _result(call, content, False)
     else:
