@@ -57,7 +57,7 @@ from runlet.core.serialize import (
 )
 from runlet.core.human import CLAIM_PREFIX, KEY_SESSION
 from runlet.core.messages import MEDIA_PARTS, Message
-from runlet.core.state import SessionConflict, StateError, StateStore
+from runlet.core.state import SessionConflict, StateError, StateStore, StoreUnavailable
 from runlet.core.tools import Tool, ToolContent
 from runlet.durable._tracing import traced
 from runlet.loop.executor import RaisedElsewhere, current_call
@@ -209,8 +209,9 @@ class BoundaryStore:
     Each `load` and `append` of a session is an activity or a step, run where
     the runtime's store lives and recorded, so a replay or a recovery reads the
     recorded result and never loads or appends twice. What the runtime keeps
-    for itself (a checkpoint's claim, the checkpoint key) stays in a store
-    private to the workflow: a durable run's checkpoint never leaves it.
+    for itself (a checkpoint's claim, the checkpoint key) and the key-value
+    space, which the loop does not use, stay in a store private to the
+    workflow: a durable run's checkpoint never leaves it.
     """
 
     def __init__(self, boundary: Boundary) -> None:
@@ -233,15 +234,10 @@ class BoundaryStore:
         return length
 
     async def get_state(self, session: str, key: str) -> JsonValue:
-        if _private(session):
-            return await self.private.get_state(session, key)
-        value: JsonValue = (await self._call({"op": "get_state", "session": session, "key": key}))["value"]
-        return value
+        return await self.private.get_state(session, key)
 
     async def set_state(self, session: str, key: str, value: JsonValue) -> None:
-        if _private(session):
-            return await self.private.set_state(session, key, value)
-        await self._call({"op": "set_state", "session": session, "key": key, "value": value})
+        await self.private.set_state(session, key, value)
 
     async def _call(self, payload: Payload) -> Payload:
         result = await self.boundary.store_call(payload)
@@ -306,23 +302,20 @@ async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[
 
 
 async def run_store_call(store: StateStore, payload: Mapping[str, Any]) -> Payload:
-    """Read or write a session in `store` for a payload of `BoundaryStore`; the result, or its `StateError`, as JSON.
+    """Load or append a session in `store` for a payload of `BoundaryStore`; the result, or its `StateError`, as JSON.
 
-    Other exceptions (a lost connection) are raised: the engine retries the
-    call (Temporal) or the recovered workflow runs it again (DBOS).
+    `StoreUnavailable` (a lost connection) and other exceptions are raised, so
+    the engine tries the call again by the agent's retry policy (an append
+    with `expected_length` never stores twice).
     """
-    op: str = payload["op"]
     session: str = payload["session"]
     try:
-        if op == "load":
+        if payload["op"] == "load":
             return {"messages": [message_to_json(m) for m in await store.load(session)]}
-        if op == "append":
-            messages = [message_from_json(m) for m in payload["messages"]]
-            return {"length": await store.append(session, messages, expected_length=payload["expected_length"])}
-        if op == "get_state":
-            return {"value": await store.get_state(session, payload["key"])}
-        await store.set_state(session, payload["key"], payload["value"])
-        return {}
+        messages = [message_from_json(m) for m in payload["messages"]]
+        return {"length": await store.append(session, messages, expected_length=payload["expected_length"])}
+    except StoreUnavailable:
+        raise
     except SessionConflict as conflict:
         return {"error": {"type": "SessionConflict", "session": session, "expected": conflict.expected, "actual": conflict.actual}}
     except StateError as error:

@@ -27,7 +27,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, Generic, overload
 
-from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
+from dbos import DBOS, SetWorkflowID, StepOptions, WorkflowHandleAsync
 from typing_extensions import TypeVar
 
 from runlet.core.agent import Agent
@@ -295,7 +295,15 @@ class _Steps:
 
     async def store_call(self, payload: Payload) -> Payload:
         await self.outbox.flush()
-        return await DBOS.run_step_async({"name": self.agent.session_step_name}, run_store_call, self.agent.runtime.store, payload)
+        policy = self.agent.runtime.retry  # a lost connection to the store is tried again, as Temporal does
+        options: StepOptions = {
+            "name": self.agent.session_step_name,
+            "retries_allowed": True,
+            "max_attempts": policy.max_attempts,
+            "interval_seconds": policy.initial_delay,
+            "backoff_rate": max(1.0, policy.multiplier),
+        }
+        return await DBOS.run_step_async(options, run_store_call, self.agent.runtime.store, payload)
 
 
 class _Outbox:
