@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
-from runlet import Agent, Message, ModelRequest, ModelSettings, require_approval, tool
+from runlet import Agent, Message, ModelRequest, ModelSettings, StoreUnavailable, require_approval, tool
 from runlet.stores import MemoryStore
 from runlet.testing import FunctionProvider, Turn, call
 
@@ -80,15 +80,19 @@ def session_agent(name: str) -> Agent[None, str]:
 
 
 class CountingStore(MemoryStore):
-    """A memory store that counts loads and appends of sessions."""
+    """A memory store that counts loads and appends of sessions; its first `unavailable` loads lose the connection."""
 
-    def __init__(self) -> None:
+    def __init__(self, unavailable: int = 0) -> None:
         super().__init__()
         self.loads = 0
         self.appends = 0
+        self.unavailable = unavailable
 
     async def load(self, session: str) -> tuple[Message, ...]:
         self.loads += 1
+        if self.unavailable:
+            self.unavailable -= 1
+            raise StoreUnavailable("connection reset", operation="load", session=session)
         return await super().load(session)
 
     async def append(self, session: str, messages: Sequence[Message], *, expected_length: int | None = None) -> int:

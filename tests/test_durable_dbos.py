@@ -33,6 +33,7 @@ from runlet import (
     InvalidSessionId,
     ModelRequest,
     ModelSettings,
+    RetryPolicy,
     Runtime,
     UserError,
 )
@@ -50,6 +51,8 @@ SEEN: list[ModelSettings] = []
 dbos_tuned = DBOSAgent(settings_agent("dbos-tuned", SEEN))
 STORE = CountingStore()
 dbos_chatty = DBOSAgent(session_agent("dbos-chatty"), runtime=Runtime(store=STORE))
+FLAKY_STORE = CountingStore(unavailable=1)
+dbos_flaky = DBOSAgent(session_agent("dbos-flaky-store"), runtime=Runtime(store=FLAKY_STORE, retry=RetryPolicy(initial_delay=0.05)))
 FAILED = MemorySink()
 dbos_failing = DBOSAgent(
     Agent(name="dbos-failing", model=agent.model, tools=agent.tools, output_type=Answer), deps_type=Deps, runtime=Runtime(sinks=(FAILED,))
@@ -173,6 +176,12 @@ async def test_sessions_are_loaded_and_appended_by_steps(launched: Path) -> None
     assert steps.count("runlet:dbos-chatty.session") == 2  # the load and the append, recorded: a recovery reads them back
     with pytest.raises(InvalidSessionId):
         await dbos_chatty.start("hi", id="session-bad", session="")
+
+
+async def test_a_session_load_that_loses_the_connection_is_tried_again(launched: Path) -> None:
+    result = await (await dbos_flaky.start("hello", id="session-flaky", session="user-8")).result()
+    assert result.output == "saw 1 messages"
+    assert (FLAKY_STORE.loads, FLAKY_STORE.appends) == (2, 1)  # the lost load again (the step's retry), then the append once
 
 
 async def test_a_failing_tool_s_event_has_the_tool_s_own_traceback(launched: Path) -> None:

@@ -241,6 +241,15 @@ async def test_sessions_are_loaded_and_appended_by_activities_once_even_when_eve
         await chatty.start(env.client, "hi", id="run-session-bad", task_queue="q", session="")
 
 
+async def test_a_session_load_that_loses_the_connection_is_tried_again(env: WorkflowEnvironment) -> None:
+    store = CountingStore(unavailable=1)
+    flaky = TemporalAgent(session_agent("flaky-store"), runtime=Runtime(store=store))
+    async with agent_worker(env.client, "q", [flaky]):
+        result = await (await flaky.start(env.client, "hello", id="run-session-flaky", task_queue="q", session="user-8")).result()
+    assert result.output == "saw 1 messages"
+    assert (store.loads, store.appends) == (2, 1)  # the lost load again (Temporal's retry), then the append once
+
+
 def test_deps_that_cannot_cross_are_refused_when_the_agent_is_declared() -> None:
     class Connection:
         pass
