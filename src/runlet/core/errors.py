@@ -94,6 +94,19 @@ class FatalToolError(RunletError):
         super().__init__(message)
 
 
+class MCPServerError(RunletError):
+    """An MCP server cannot be used: it is not running, it failed to start, or it died (`runlet.mcp`).
+
+    `server` names the server. The message says what happened and what to do:
+    enter the server with `async with server:` around the runs that use it,
+    and after a failure `await server.restart()` (or leave and enter again).
+    """
+
+    def __init__(self, message: str, *, server: str) -> None:
+        self.server = server
+        super().__init__(message)
+
+
 class MaxStepsExceeded(RunletError):
     """The run took more model steps than `Agent.max_steps` allows."""
 
