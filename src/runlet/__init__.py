@@ -17,6 +17,7 @@ from runlet.core.agent import Agent
 from runlet.core.asking import HumanInputRequired, ask_human, require_approval
 from runlet.core.context import RunContext
 from runlet.core.errors import (
+    AgentToolInterrupted,
     AuthenticationFailed,
     BadRequest,
     CheckpointConsumed,
@@ -30,6 +31,7 @@ from runlet.core.errors import (
     InvalidHumanResponse,
     MalformedResponse,
     MaxStepsExceeded,
+    MCPServerError,
     ModelCallVetoed,
     ModelTimeout,
     OutputRetry,
@@ -95,7 +97,8 @@ from runlet.core.state import (
     StoreUnavailable,
     UnsupportedStateVersion,
 )
-from runlet.core.tools import FunctionTool, Tool, ToolContent, tool
+from runlet.core.tools import FunctionTool, Tool, ToolContent, ToolPrepare, tool
+from runlet.core.toolsets import Toolset
 from runlet.core.run_state import RunState
 from runlet.loop.clock import Clock, SystemClock
 from runlet.loop.executor import Executor, LocalExecutor
@@ -156,6 +159,7 @@ __version__ = "0.3.0a1"
 
 __all__ = [
     "Agent",
+    "AgentToolInterrupted",
     "Answer",
     "ApprovalRequest",
     "Approve",
@@ -195,6 +199,7 @@ __all__ = [
     "JsonValue",
     "Limits",
     "LocalExecutor",
+    "MCPServerError",
     "MalformedResponse",
     "MaxStepsExceeded",
     "MediaKind",
@@ -243,9 +248,11 @@ __all__ = [
     "ToolContent",
     "ToolDefinition",
     "ToolError",
+    "ToolPrepare",
     "ToolResultPart",
     "ToolRetry",
     "ToolTimeout",
+    "Toolset",
     "UnsupportedContent",
     "UnsupportedFeature",
     "UnsupportedSetting",

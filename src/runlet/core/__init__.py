@@ -15,6 +15,7 @@ from runlet.core.errors import (
     HookError,
     MalformedResponse,
     MaxStepsExceeded,
+    MCPServerError,
     ModelCallVetoed,
     ModelTimeout,
     OutputValidationError,
@@ -55,6 +56,7 @@ from runlet.core.state import (
     UnsupportedStateVersion,
 )
 from runlet.core.tools import FunctionTool, Tool, tool
+from runlet.core.toolsets import Toolset
 
 if TYPE_CHECKING:
     from runlet.core import events as events, human as human  # submodules, read as attributes
@@ -100,6 +102,7 @@ __all__ = [
     "JsonValue",
     "MalformedResponse",
     "Limits",
+    "MCPServerError",
     "MaxStepsExceeded",
     "Message",
     "ModelCallVetoed",
@@ -136,6 +139,7 @@ __all__ = [
     "ToolResultPart",
     "ToolRetry",
     "ToolTimeout",
+    "Toolset",
     "TrimToolResults",
     "Usage",
     "UnsupportedStateVersion",

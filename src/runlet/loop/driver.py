@@ -14,11 +14,13 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
+from runlet.core.handoffs import find_agent
 from runlet.core.messages import Message
 from runlet.core.models import ModelSettings
 from runlet.core.run_state import RunState
 from runlet.core.state import validate_session_id
 from runlet.loop.run import Run
+from runlet.loop.step_tools import StepTools, resolve
 from runlet.loop.steps import CallModel, Done, Next, Resume, Start, Transition, ask_model_streamed, step
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ async def drive(run: Run, state: RunState, next: Next) -> AsyncGenerator[events.
         await emitter.emit(lambda: events.RunCancelled(**emitter.of_run(), reason="cancelled"))
         raise
     except Exception as error:
+        run.ended = state
         if isinstance(error, UsageLimitExceeded):
             await emitter.emit(
                 lambda: events.PolicyStopped(**emitter.of_step(), limit=error.limit, value=error.value, maximum=error.maximum)
@@ -68,6 +71,7 @@ async def drive(run: Run, state: RunState, next: Next) -> AsyncGenerator[events.
         for event in emitter.drain():
             yield event
         raise
+    run.ended = state
     yield next.result
 
 
@@ -129,9 +133,9 @@ async def _resumed(
     """Verify, check, claim, then drive; each check raises before the first event, having changed nothing.
 
     The signature comes first (`CheckpointTampered`): nothing of a checkpoint
-    is read before it is known to be the one the runtime made. Then its agent
-    (`ResumeError`), the responses (`InvalidHumanResponse`), and the claim in
-    the store (`CheckpointConsumed`).
+    is read before it is known to be the one the runtime made. Then its agent,
+    and the one a handoff left it with (`ResumeError`), the responses
+    (`InvalidHumanResponse`), and the claim in the store (`CheckpointConsumed`).
     """
     key = await human.checkpoint_key(runtime.store, runtime.checkpoint_key)
     human.verify_checkpoint(checkpoint, key)
@@ -139,10 +143,20 @@ async def _resumed(
         raise ResumeError(
             f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
         )
-    answers = human.match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
+    active = checkpoint.state.active_agent
+    agent = agent if active is None else find_agent(agent, active)  # the agent a handoff left the run with
+    run = Run(runtime, agent, deps, checkpoint.state, streaming=streaming, settings=settings)
+    tools = await resumed_tools(run, checkpoint)
+    answers = human.match_responses(checkpoint, responses, tools.tools)
     state = replace(checkpoint.state, answers=answers)
-    run = Run(runtime, agent, deps, state, streaming=streaming, settings=settings)
     await human.claim_checkpoint(runtime.store, checkpoint, resumed_at=runtime.clock.time())
-    async with aclosing(drive(run, state, Resume(checkpoint))) as loop:
+    async with aclosing(drive(run, state, Resume(checkpoint, tools))) as loop:
         async for item in loop:
             yield item
+
+
+async def resumed_tools(run: Run, checkpoint: human.Checkpoint) -> StepTools:
+    """The interrupted step's tools, resolved again, offering the waiting calls' tools (offered in their step)."""
+    static = run.static_tools
+    tools = static.tools if static is not None else await resolve(run.agent, run.context(checkpoint.state))
+    return StepTools(tools, (), frozenset(pending.call.name for pending in checkpoint.pending))

@@ -31,7 +31,9 @@ from runlet.core.models import (
 )
 from runlet.core.output import PartialOutput
 from runlet.core.run_state import RunState
+from runlet.loop.executor import current_call
 from runlet.loop.run import Run
+from runlet.loop.step_tools import StepTools, step_tools
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -48,30 +50,32 @@ T = TypeVar("T")
 
 @frozen
 class ModelTurn:
-    """What one model call left: the state after it (usage, counters, a compressed context, the model's turn added), the response, the tools offered."""
+    """What one model call left: the state after it (usage, counters, a compressed context, the model's turn added), the response, the step's tools."""
 
     state: RunState
     response: ModelResponse
-    offered: frozenset[str]
-    """The names of the tools in the request the model answered (after hooks): the only tools its calls may run."""
+    tools: StepTools
+    """The step's tools, offering those of the request the model answered (after hooks): the only tools its calls may run."""
     calls: tuple[ToolCallPart, ...]
     """The response's tool calls."""
 
 
 async def call_model(run: Run, state: RunState) -> ModelTurn:
-    """Fit, hooks, one call (`Provider.complete` through the executor), hooks."""
-    prepared = await _prepare(run, state)
+    """The step's tools, fit, hooks, one call (`Provider.complete` through the executor), hooks."""
+    tools = run.static_tools or await step_tools(run.agent, run.context(state))
+    prepared = await _prepare(run, state, tools)
     match prepared:
         case ModelTurn():
             return prepared
         case _Sending(state=state, request=request, attempts=attempts):
             response = await _complete(run, request, attempts)
-            return await _received(run, state, request, response, attempts)
+            return await _received(run, state, request, response, attempts, tools)
 
 
 async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event | ModelTurn, None]:
     """`call_model` with a streamed call: the events as they happen (deltas included), then the `ModelTurn`."""
-    prepared = await _prepare(run, state)
+    tools = run.static_tools or await step_tools(run.agent, run.context(state))
+    prepared = await _prepare(run, state, tools)
     match prepared:
         case ModelTurn():
             turn = prepared
@@ -84,7 +88,7 @@ async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event
                     else:
                         yield item
             assert response is not None, "a streamed call ends with its response or raises"
-            turn = await _received(run, state, request, response, attempts)
+            turn = await _received(run, state, request, response, attempts, tools)
     for event in run.emitter.drain():
         yield event
     yield turn
@@ -99,13 +103,15 @@ class _Sending:
     attempts: _Attempts
 
 
-async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
-    """The request, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
+async def _prepare(run: Run, state: RunState, tools: StepTools) -> _Sending | ModelTurn:
+    """The request offering the step's `tools`, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
     agent = run.agent
-    settings = await run.step_settings(state)
+    settings = run.static_settings or await run.step_settings(state)
+    if tools is not run.static_tools:  # static tools had the tool choice checked once
+        run.check_tool_choice(settings, tools)
     request = ModelRequest(
         messages=state.context,
-        tools=run.tool_definitions,
+        tools=tools.definitions,
         output=run.output.schema,
         max_output_tokens=settings.max_output_tokens,
         options=agent.options,
@@ -116,7 +122,7 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
     answer = await _before(run, state, request) if "before_model_call" in run.hooks.points else request
     span = run.emitter.span()
     if isinstance(answer, ModelResponse):
-        return await _after(run, state, request, answer, span, state.model_requests)
+        return await _after(run, state, request, answer, span, state.model_requests, tools)
     run.check_content(tuple(answer.messages))
     emitter = run.emitter
     if emitter.listening:
@@ -133,11 +139,11 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
 
 
 def _received(
-    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, attempts: _Attempts
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, attempts: _Attempts, tools: StepTools
 ) -> Coroutine[Any, Any, ModelTurn]:
     """The budgeter learns the reported usage; then `_after` (whose coroutine this hands back, not wrapping it in one more)."""
     run.runtime.budgeter.observe(request, response.usage)
-    return _after(run, state, request, response, attempts.span, attempts.requests)
+    return _after(run, state, request, response, attempts.span, attempts.requests, tools)
 
 
 # Budgeting
@@ -222,7 +228,7 @@ async def _before(run: Run, state: RunState, request: ModelRequest) -> ModelRequ
 
 
 async def _after(
-    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str, requests: int
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str, requests: int, tools: StepTools
 ) -> ModelTurn:
     """The response after hooks, and the state with its usage, request and tool-call counts, checked against the limits."""
     if "after_model_call" in run.hooks.points:
@@ -264,8 +270,9 @@ async def _after(
             await _partial_output(run, span, partial)
     if calls:
         run.runtime.limits.check_tool_calls(made, len(calls))
-    offered = run.offered if request.tools is run.tool_definitions else frozenset(tool.name for tool in request.tools)
-    return ModelTurn(state, response, offered, calls)
+    if request.tools is not tools.definitions:  # a hook changed the request's tools: it offered these
+        tools = tools.offering(request.tools)
+    return ModelTurn(state, response, tools, calls)
 
 
 async def _partial_output(run: Run, span: str, partial: PartialOutput) -> None:
@@ -350,11 +357,15 @@ async def _complete(run: Run, request: ModelRequest, attempts: _Attempts) -> Mod
     """One model call through the executor, within the timeout, retried by the retry policy."""
     while True:
         timeout = attempts.start()
+        calling = current_call.set((run.emitter.run_id, attempts.span)) if run.remote else None
         try:
             sent = run.runtime.executor.complete(run.agent.model, request)
             return await (sent if timeout is None else _within(run, sent, timeout))
         except ProviderError as error:
             delay = await attempts.failed(error, shown=False)
+        finally:
+            if calling is not None:
+                current_call.reset(calling)
         await asyncio.sleep(delay)
 
 
@@ -395,7 +406,14 @@ async def _stream(
 ) -> AsyncGenerator[events.Event | ModelResponse, None]:
     """The provider's stream as events, then its completed response; `StreamInterrupted` if it never completes."""
     emitter = run.emitter
-    stream = run.runtime.executor.stream(run.agent.model, request)
+    if run.remote:
+        calling = current_call.set((run.emitter.run_id, span))
+        try:
+            stream = run.runtime.executor.stream(run.agent.model, request)
+        finally:
+            current_call.reset(calling)
+    else:
+        stream = run.runtime.executor.stream(run.agent.model, request)
     items = stream if timeout is None else _bounded(run, stream, timeout)
     names: dict[str, str] = {}
     partial = run.output.partial()  # each attempt's answer is read afresh

@@ -24,9 +24,12 @@ from runlet.core._frozen import frozen
 from runlet.core.errors import MaxStepsExceeded, OutputRetry, OutputValidationError, ValidationError
 from runlet.core.messages import Message, ToolCallPart
 from runlet.core.run_state import RunState
+from runlet.loop.handoffs import continue_history, end_turn
+from runlet.loop.handoffs import instructions as agent_instructions
 from runlet.loop.model_calls import ModelTurn, call_model, stream_model
 from runlet.loop.run import Run
 from runlet.loop.sessions import load_session, save_session
+from runlet.loop.step_tools import StepTools
 from runlet.loop.tool_calls import Waiting, announce, run_tools
 
 if TYPE_CHECKING:
@@ -58,6 +61,8 @@ class Resume:
     """Continue an interrupted run: finish the turn whose tool calls waited for humans."""
 
     checkpoint: human.Checkpoint
+    tools: StepTools
+    """The tools of the interrupted step, resolved again, offering the waiting calls' tools."""
 
 
 @frozen
@@ -70,8 +75,8 @@ class RunTools:
     """Run the tool calls of the model's turn (or the waiting calls of a resumed one), once announced (`tool.started`)."""
 
     calls: tuple[ToolCallPart, ...]
-    offered: frozenset[str]
-    """The tools the step's request offered; a call of any other is refused, never run."""
+    tools: StepTools
+    """The step's tools; a call of one its request did not offer is refused, never run."""
     spans: tuple[str, ...]
     """The span of each call, as `tool.started` announced it."""
 
@@ -127,12 +132,12 @@ def step(run: Run, state: RunState, next: Next) -> Step:
     match next:  # the members a step goes through most often first
         case CallModel():
             return ask_model(run, state)
-        case RunTools(calls=calls, offered=offered, spans=spans):
-            return use_tools(run, state, calls, offered, spans)
+        case RunTools(calls=calls, tools=tools, spans=spans):
+            return use_tools(run, state, calls, tools, spans)
         case Start(input=text):
             return start(run, state, text)
-        case Resume(checkpoint=checkpoint):
-            return resume(run, state, checkpoint)
+        case Resume(checkpoint=checkpoint, tools=tools):
+            return resume(run, state, checkpoint, tools)
         case RetryOutput(error=error):
             return retry_output(run, state, error)
         case Finish(output=output):
@@ -153,13 +158,14 @@ async def start(run: Run, state: RunState, text: str) -> Transition:
     emitter = run.emitter
     if emitter.listening:
         media = tuple(part.summary() for part in state.new[-1].media) if state.new else ()
-        await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media))
+        await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media, parent_run_id=emitter.parent_run))
     if state.session is not None:
         state = await load_session(run, state, state.session)
+    if run.agent.handoffs and state.history:
+        state = await continue_history(run, state)
     instructions = run.agent.instructions
     if not isinstance(instructions, str):
-        value = instructions(run.context(state))
-        instructions = await value if inspect.isawaitable(value) else value
+        instructions = await agent_instructions(run, state)
     if instructions:
         state = replace(state, context=(Message.system(instructions), *state.context))
     return Transition(state, CALL_MODEL)
@@ -206,7 +212,7 @@ async def _answered(run: Run, turn: ModelTurn) -> Transition:
     """What the model's turn asks for: its tool calls run, or its final answer, once it validates."""
     response, state, calls = turn.response, turn.state, turn.calls
     if calls:  # counted in the turn's state; announced now, so that a stream shows them before any runs
-        return Transition(state, RunTools(calls, turn.offered, await announce(run, calls)))
+        return Transition(state, RunTools(calls, turn.tools, await announce(run, calls)))
     try:
         output = run.output.parse(response.text)
     except ValidationError as error:
@@ -229,11 +235,11 @@ async def _validated(run: Run, state: RunState, output: object) -> object:
     return output
 
 
-async def use_tools(
-    run: Run, state: RunState, calls: tuple[ToolCallPart, ...], offered: frozenset[str], spans: tuple[str, ...]
-) -> Transition:
+async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...], tools: StepTools, spans: tuple[str, ...]) -> Transition:
     """Run the calls that name a tool offered in their step; then the next model call, or the wait for humans."""
-    results = await run_tools(run, state, calls, offered, spans)
+    results = await run_tools(run, state, calls, tools, spans)
+    if run.after_turn:  # handoffs, agents run as tools
+        results = await end_turn(run, results)
     if results.waiting:
         return Transition(results.state, AwaitHumans(results.waiting))
     emitter = run.emitter
@@ -298,7 +304,7 @@ async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) 
     raise human.RunInterrupted(human.Interruption(requests, checkpoint))  # the driver passes on run.suspended
 
 
-async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Transition:
+async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint, tools: StepTools) -> Transition:
     """Continue the interrupted turn: the humans' responses, then the waiting calls announced (the others' results are kept)."""
     emitter = run.emitter
     await emitter.emit(lambda: events.RunResumed(**emitter.of_run(), checkpoint_id=checkpoint.id, responses=len(checkpoint.requests)))
@@ -323,5 +329,4 @@ async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Tra
         if edits:
             call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
         calls.append(call)
-    offered = frozenset(pending.call.name for pending in checkpoint.pending)  # checked in their step, before they waited
-    return Transition(state, RunTools(tuple(calls), offered, await announce(run, calls)))
+    return Transition(state, RunTools(tuple(calls), tools, await announce(run, calls)))

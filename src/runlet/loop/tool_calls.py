@@ -14,20 +14,31 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 from typing_extensions import TypeAlias, assert_never
 
 from runlet.core._frozen import frozen
-from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
+from runlet.core.asking import HumanInputRequired, current_answers
 from runlet.core.context import RunContext
-from runlet.core.errors import FatalToolError, HookError, ToolError, ToolTimeout, ValidationError
+from runlet.core.errors import (
+    AgentToolInterrupted,
+    FatalToolError,
+    HookError,
+    ToolError,
+    ToolTimeout,
+    UsageLimitExceeded,
+    ValidationError,
+)
 from runlet.core.hooks import HookDecision, HookOutcome, Interrupted, Proceed, Vetoed
 from runlet.core.messages import MEDIA_PARTS, MediaPart, Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool
+from runlet.loop.executor import RaisedElsewhere, current_call
 from runlet.loop.run import Run
+from runlet.loop.scope import CallScope
+from runlet.loop.step_tools import StepTools
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -145,11 +156,11 @@ async def announce(run: Run, calls: Sequence[ToolCallPart]) -> tuple[str, ...]:
 
 
 async def run_tools(
-    run: Run, state: RunState, calls: Sequence[ToolCallPart], offered: frozenset[str], spans: Sequence[str]
+    run: Run, state: RunState, calls: Sequence[ToolCallPart], tools: StepTools, spans: Sequence[str]
 ) -> TurnResults:
     """Run the calls concurrently and add the turn's results to the conversation, in the order the model made the calls.
 
-    A call of a tool not in `offered` (the tools of the step's request) is
+    A call of a tool the step's request did not offer (`tools.offered`) is
     refused: the model gets an error result, and the tool is not called.
     Results already in `state.completed` (a resumed turn) are kept. When a call
     needs a human, the others still run and their results stay in
@@ -158,9 +169,9 @@ async def run_tools(
     """
     ctx = run.context(state)
     if len(calls) == 1:
-        outcomes = [await _run_one(run, state, ctx, calls[0], offered, spans[0])]
+        outcomes = [await _run_one(run, state, ctx, calls[0], tools, spans[0])]
     else:
-        outcomes = await _gather([_run_one(run, state, ctx, call, offered, span) for call, span in zip(calls, spans)])
+        outcomes = await _gather([_run_one(run, state, ctx, call, tools, span) for call, span in zip(calls, spans)])
     answered: list[Answered] = []
     waiting: list[Waiting] = []
     for outcome in outcomes:
@@ -242,13 +253,13 @@ def _event(run: Run, outcome: ToolOutcome) -> events.Event:
 
 
 async def _run_one(
-    run: Run, state: RunState, ctx: RunContext[Any], call: ToolCallPart, offered: frozenset[str], span: str
+    run: Run, state: RunState, ctx: RunContext[Any], call: ToolCallPart, tools: StepTools, span: str
 ) -> ToolOutcome:
     """One call with the human answers it has been given (a resumed call), hooks before and after."""
     given = state.answers.get(call.call_id, ())
-    token = current_answers.set(ToolCallAnswers(given))
+    token = current_answers.set(CallScope(given, run, state, span))
     try:
-        outcome, ran = await _decide_and_call(run, ctx, call, offered, span, given)
+        outcome, ran = await _decide_and_call(run, ctx, call, tools, span, given)
     finally:
         current_answers.reset(token)
     if isinstance(outcome, Waiting):
@@ -267,16 +278,16 @@ async def _run_one(
 
 
 async def _decide_and_call(
-    run: Run, ctx: RunContext[Any], call: ToolCallPart, offered: frozenset[str], span: str, given: tuple[HumanResponse, ...]
+    run: Run, ctx: RunContext[Any], call: ToolCallPart, tools: StepTools, span: str, given: tuple[HumanResponse, ...]
 ) -> tuple[ToolOutcome, ToolCallPart]:
     """The outcome of the call, and the call as it ran (a before-hook may have changed its arguments)."""
-    tool = run.tools.get(call.name)
+    tool = tools.tools.get(call.name)
     if tool is None:
-        known = ", ".join(sorted(run.tools)) or "none"
+        known = ", ".join(sorted(tools.offered)) or "none"
         error = f"unknown tool {call.name!r}; the tools are: {known}"
         return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="UnknownTool"), call
-    if call.name not in offered:
-        available = ", ".join(sorted(offered)) or "none"
+    if call.name not in tools.offered:
+        available = ", ".join(sorted(tools.offered)) or "none"
         error = f"the tool {call.name!r} is not available in this step; the tools offered are: {available}"
         return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="ToolNotOffered"), call
     rejected = next((a for a in given if isinstance(a, human.Reject)), None) if given else None
@@ -348,6 +359,7 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         return failed(f"Error: {message}. Send the arguments as a JSON object.", message, type(error).__name__)
     own: float | None = getattr(tool, "timeout", None)
     timeout = run.deadline.time_left(run.runtime.tool_timeout if own is None else None)  # the tool's own timeout wins
+    calling = current_call.set((ctx.run_id, span)) if run.remote else None
     try:
         called = run.runtime.executor.call_tool(tool, ctx, arguments)
         if timeout is not None:
@@ -367,11 +379,16 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         return TimedOut(call=call, result=_result(call, f"Error: {error}", True), span=span, timeout=error.timeout, duration_ms=ms)
     except ToolError as error:
         return failed(f"Error: {error}", str(error), type(error).__name__, error)
+    except (UsageLimitExceeded, AgentToolInterrupted):
+        raise  # an agent run as a tool hit the run's limits, or asked a human: the run stops
     except Exception as error:
         message = f"{call.name!r} raised {type(error).__name__}: {error}"
         chosen: bool | None = getattr(tool, "fatal_errors", None)
         fatal = run.runtime.fatal_tool_errors if chosen is None else chosen  # the tool's own choice wins
         return failed(f"Error: the tool {message}", message, type(error).__name__, error, fatal)
+    finally:
+        if calling is not None:
+            current_call.reset(calling)
     if isinstance(content, str):
         result = _result(call, content, False)
     else:
@@ -405,13 +422,16 @@ def _traceback(exception: Exception | None, replaced: str | None) -> str:
     """
     if exception is None:
         return ""
-    if replaced is None:
+    if isinstance(exception, RaisedElsewhere):  # the tool's own traceback, not the executor's frames
+        if replaced is None:
+            return exception.remote_traceback
+        frames: Iterable[tuple[str, int | None, str]] = exception.frames
+    elif replaced is None:
         return "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
-    frames = "".join(
-        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
-        for frame in traceback.extract_tb(exception.__traceback__)
-    )
-    return f"Traceback (most recent call last):\n{frames}{type(exception).__name__}: {replaced}\n"
+    else:
+        frames = ((f.filename, f.lineno, f.name) for f in traceback.extract_tb(exception.__traceback__))
+    lines = "".join(f'  File "{filename}", line {line}, in {name}\n' for filename, line, name in frames)
+    return f"Traceback (most recent call last):\n{lines}{type(exception).__name__}: {replaced}\n"
 
 
 def _result(call: ToolCallPart, content: str, is_error: bool) -> ToolResultPart:

@@ -8,7 +8,9 @@ The tree of spans is built from the events' span ids: one `invoke_agent`
 span per run, a `step N` span per step under it, and under each step a `chat`
 span per model call and an `execute_tool` span per tool call. The run span's
 parent is whatever span is current when the run starts, so a run nests in the
-caller's trace. Spans start and end at the events' timestamps.
+caller's trace; the run of an agent called as a tool (`Agent.as_tool`) nests
+under that tool call's span, in the parent's trace. Spans start and end at the
+events' timestamps.
 
 Attributes follow the OpenTelemetry GenAI semantic conventions
 (`gen_ai.operation.name`, `gen_ai.agent.name`, `gen_ai.response.model`,
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 from typing_extensions import assert_never
 
@@ -43,6 +46,7 @@ from runlet.core.events import (
     ContextBudgetChecked,
     ContextCompressed,
     Event,
+    Handoff,
     HookDecided,
     HumanRequested,
     HumanResponded,
@@ -207,6 +211,22 @@ class OpenTelemetrySink:
         with self._lock:
             self._handle(event)
 
+    def trace_headers(self, run_id: str, span_id: str) -> dict[str, str]:
+        """The W3C trace context (`traceparent`) of the OpenTelemetry span of a run's event span, while it is open; else `{}`.
+
+        A durable run sends it with each model call and tool call, and the
+        activity or step makes it the current context, so that spans opened
+        there (a tool's own, a provider's HTTP client's) nest under the call's span.
+        """
+        with self._lock:
+            run = self._runs.get(run_id)
+            opened = None if run is None else run.spans.get(span_id)
+        if opened is None:
+            return {}
+        headers: dict[str, str] = {}
+        TraceContextTextMapPropagator().inject(headers, context=trace.set_span_in_context(opened.span))
+        return headers
+
     # Span bookkeeping
 
     def _start(
@@ -219,7 +239,9 @@ class OpenTelemetrySink:
         run = self._runs.setdefault(event.run_id, _RunSpans())
         parent: Context | None = None
         if event.parent_span_id is not None:
-            opened = run.spans.get(event.parent_span_id)
+            # an agent run as a tool: its run span's parent is the tool call's span, in the parent's run
+            owner = self._runs.get(event.parent_run_id) if isinstance(event, RunStarted) and event.parent_run_id else run
+            opened = None if owner is None else owner.spans.get(event.parent_span_id)
             if opened is not None:
                 parent = trace.set_span_in_context(opened.span)
         attributes[RUNLET_RUN_ID] = event.run_id
@@ -395,6 +417,7 @@ class OpenTelemetrySink:
                 | HookDecided()
                 | OutputValidationFailed()
                 | PolicyStopped()
+                | Handoff()
             ):
                 self._point(event)
             case (
