@@ -1,0 +1,84 @@
+"""Every Python block of docs/*.md runs as written, or says why not (doc_blocks.py).
+
+A page reads top to bottom, so its blocks run in order in one module: a later
+block uses what an earlier one defined. A page whose blocks name things the
+reader brings (their provider, their tools) gets them from PRELUDES, which the
+type checks use too (test_docs_types.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from doc_blocks import Block, blocks_of, database, doc_pages, openai_server, run_block
+
+PRELUDES: dict[str, str] = {
+    "hooks.md": """
+        from runlet import ToolCallPart, tool
+        from runlet.testing import ScriptedProvider
+
+        @tool
+        def lookup(order_id: str) -> str:
+            \"\"\"Look an order up by id.\"\"\"
+            return "shipped"
+
+        provider = ScriptedProvider(["ok"])
+        tools = (lookup,)
+
+        def ask_human(call: ToolCallPart) -> bool:
+            return True
+    """,
+}
+"""What a page's blocks take as given, by page: Python run before its first block."""
+
+
+def runnable(page: Path) -> list[Block]:
+    return [block for block in blocks_of(page) if block.not_run is None]
+
+
+def test_a_block_that_is_not_run_says_why() -> None:
+    for page in doc_pages():
+        for block in blocks_of(page):
+            assert block.not_run is None or len(block.not_run) >= 10, f"{block.where}: say why it is not run"
+
+
+def test_the_preludes_are_for_pages_that_exist() -> None:
+    assert set(PRELUDES) <= {page.name for page in doc_pages()}
+
+
+@pytest.fixture
+def page_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """For a page with PostgresStore: DATABASE_URL of a fresh schema on the test server."""
+    page: Path = request.node.callspec.params["page"]
+    if not any("PostgresStore" in block.code for block in runnable(page)):
+        yield
+        return
+    with database(request.getfixturevalue("postgres").url, monkeypatch):
+        yield
+
+
+PAGES_WITH_CODE = [page for page in doc_pages() if runnable(page)]
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda page: page.name)
+async def test_the_blocks_of_a_page_run_in_order(
+    page: Path, page_database: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # files a block writes (chat.db, ...) land here
+    module = ModuleType(f"docs_{page.stem.replace('-', '_')}")
+    monkeypatch.setitem(sys.modules, module.__name__, module)  # dataclasses look their module up
+    exec(compile(_dedent(PRELUDES.get(page.name, "")), f"prelude of {page.name}", "exec"), module.__dict__)  # noqa: S102
+    with openai_server(monkeypatch) as server:
+        for block in runnable(page):
+            await run_block(block, module.__dict__, server)
+
+
+def _dedent(code: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(code)
