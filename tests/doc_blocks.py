@@ -143,7 +143,7 @@ async def run_sql(url: str, statement: str) -> None:
 
 # -- type-checking ------------------------------------------------------------------------
 
-HEADER = "# pyright: strict, reportUnusedVariable=false\nfrom __future__ import annotations\n"
+HEADER = "# pyright: strict, reportUnusedVariable=false, reportRedeclaration=false\nfrom __future__ import annotations\n"
 
 
 def _split_imports(code: str) -> tuple[list[str], list[str]]:
