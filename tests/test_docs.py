@@ -18,6 +18,11 @@ import pytest
 from doc_blocks import Block, blocks_of, database, doc_pages, openai_server, run_block
 
 PRELUDES: dict[str, str] = {
+    "budgeting.md": """
+        from runlet.testing import ScriptedProvider
+
+        provider = ScriptedProvider(["A summary of the older turns."])
+    """,
     "hooks.md": """
         from runlet import ToolCallPart, tool
         from runlet.testing import ScriptedProvider
