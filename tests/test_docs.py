@@ -23,6 +23,18 @@ PRELUDES: dict[str, str] = {
 
         provider = ScriptedProvider(["A summary of the older turns."])
     """,
+    "messages.md": """
+        from pathlib import Path
+
+        Path("invoice.pdf").write_bytes(b"%PDF-1.7\\n1 0 obj << /Type /Page >> endobj\\n%%EOF\\n")
+        Path("receipt.jpg").write_bytes(b"\\xff\\xd8\\xff\\xe0" + bytes(16) + b"\\xff\\xd9")
+        Path("memo.wav").write_bytes(b"RIFF" + (36).to_bytes(4, "little") + b"WAVEfmt " + bytes(28))
+    """,
+    "providers.md": """
+        from runlet.testing import ScriptedProvider
+
+        provider = ScriptedProvider(["ok"])
+    """,
     "hooks.md": """
         from runlet import ToolCallPart, tool
         from runlet.testing import ScriptedProvider
@@ -75,6 +87,7 @@ async def test_the_blocks_of_a_page_run_in_order(
     page: Path, page_database: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # files a block writes (chat.db, ...) land here
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-docs-test")  # as a user's environment has it; nothing is sent
     module = ModuleType(f"docs_{page.stem.replace('-', '_')}")
     monkeypatch.setitem(sys.modules, module.__name__, module)  # dataclasses look their module up
     exec(compile(_dedent(PRELUDES.get(page.name, "")), f"prelude of {page.name}", "exec"), module.__dict__)  # noqa: S102
