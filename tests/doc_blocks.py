@@ -143,7 +143,11 @@ async def run_sql(url: str, statement: str) -> None:
 
 # -- type-checking ------------------------------------------------------------------------
 
-HEADER = "# pyright: strict, reportUnusedVariable=false, reportRedeclaration=false\nfrom __future__ import annotations\n"
+HEADER = (
+    "# pyright: strict, reportUnusedVariable=false, reportUnusedFunction=false, reportUnusedImport=false,"
+    " reportDuplicateImport=false, reportRedeclaration=false\nfrom __future__ import annotations\n"
+)
+"""Blocks show a name being defined or imported without always using it; everything else is strict."""
 
 
 def _split_imports(code: str) -> tuple[list[str], list[str]]:
@@ -159,15 +163,14 @@ def _split_imports(code: str) -> tuple[list[str], list[str]]:
 
 
 def module_for(blocks: Sequence[Block], prelude: str = "") -> str:
-    """A module the type checkers read as user code: the imports at the top, the prelude, then the
+    """A module the type checkers read as user code: the imports at the top, then the prelude and the
     blocks' code in order as the body of one `async def` (blocks use top-level `await`)."""
-    imports: list[str] = []
-    body: list[str] = []
+    imports, body = _split_imports(textwrap.dedent(prelude))
     for block in blocks:
         block_imports, rest = _split_imports(block.code)
         imports += block_imports
         body += [f"# {block.where}", *rest]
     return (
-        HEADER + "\n".join(imports) + "\n" + textwrap.dedent(prelude)
-        + "\n\nasync def blocks() -> None:\n" + textwrap.indent("\n".join(body), "    ") + "\n    return None\n"
+        HEADER + "\n".join(imports)
+        + "\n\n\nasync def blocks() -> None:\n" + textwrap.indent("\n".join(body), "    ") + "\n    return None\n"
     )

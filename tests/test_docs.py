@@ -40,14 +40,14 @@ PRELUDES: dict[str, str] = {
         from runlet.testing import ScriptedProvider
 
         @tool
-        def lookup(order_id: str) -> str:
-            \"\"\"Look an order up by id.\"\"\"
-            return "shipped"
+        def check_stock(sku: str) -> int:
+            \"\"\"Units in stock.\"\"\"
+            return 3
 
         provider = ScriptedProvider(["ok"])
-        tools = (lookup,)
+        tools = (check_stock,)
 
-        def ask_human(call: ToolCallPart) -> bool:
+        def ask_operator(call: ToolCallPart) -> bool:
             return True
     """,
 }
