@@ -102,8 +102,8 @@ def base_url(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver") or shutil.which("chromedriver", path=os.environ.get("CHROMEWEBDRIVER"))  # GitHub's runners
     if chromium is None or driver is None:
         missing(f"headless Chromium ({INSTALL_CHROMIUM})")
     if importlib.util.find_spec("selenium") is None:
