@@ -9,13 +9,14 @@ type checks use too (test_docs_types.py).
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from doc_blocks import Block, blocks_of, database, doc_pages, openai_server, run_block
+from doc_blocks import DOCS, Block, blocks_of, database, doc_pages, openai_server, replies_for, run_block
 
 PRELUDES: dict[str, str] = {
     "budgeting.md": """
@@ -64,6 +65,13 @@ def test_a_block_that_is_not_run_says_why() -> None:
             assert block.not_run is None or len(block.not_run) >= 10, f"{block.where}: say why it is not run"
 
 
+def test_the_openai_examples_of_the_0_2_readme_run_here() -> None:
+    """The 0.2.0a1 README's OpenAI examples, kept as written in providers.md: four reach the local server."""
+    blocks = runnable(DOCS / "providers.md")
+    assert sum(bool(replies_for(block.code)) for block in blocks) == 4
+    assert any('base_url="https://your-endpoint.example/v1"' in block.code for block in blocks)
+
+
 def test_the_preludes_are_for_pages_that_exist() -> None:
     assert set(PRELUDES) <= {page.name for page in doc_pages()}
 
@@ -90,13 +98,7 @@ async def test_the_blocks_of_a_page_run_in_order(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-docs-test")  # as a user's environment has it; nothing is sent
     module = ModuleType(f"docs_{page.stem.replace('-', '_')}")
     monkeypatch.setitem(sys.modules, module.__name__, module)  # dataclasses look their module up
-    exec(compile(_dedent(PRELUDES.get(page.name, "")), f"prelude of {page.name}", "exec"), module.__dict__)  # noqa: S102
+    exec(compile(textwrap.dedent(PRELUDES.get(page.name, "")), f"prelude of {page.name}", "exec"), module.__dict__)  # noqa: S102
     with openai_server(monkeypatch) as server:
         for block in runnable(page):
             await run_block(block, module.__dict__, server)
-
-
-def _dedent(code: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(code)
