@@ -3,7 +3,7 @@
 A page reads top to bottom, so its blocks run in order in one module: a later
 block uses what an earlier one defined. A page whose blocks name things the
 reader brings (their provider, their tools) gets them from PRELUDES, which the
-type checks use too (test_docs_types.py).
+type checks use too (test_readme_types.py).
 """
 
 from __future__ import annotations
