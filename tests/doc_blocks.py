@@ -20,7 +20,7 @@ import asyncio
 import sys
 import textwrap
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +83,8 @@ def readme_blocks() -> list[Block]:
 
 
 def compile_block(block: Block) -> CodeType:
-    return compile(block.code, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    compiled: CodeType = compile(block.code, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    return compiled
 
 
 async def run_block(block: Block, namespace: dict[str, object], server: FakeResponsesServer) -> None:
@@ -112,7 +113,7 @@ def replies_for(code: str) -> list[Reply]:
 
 
 @contextmanager
-def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
+def openai_server(monkeypatch: pytest.MonkeyPatch) -> Generator[FakeResponsesServer, None, None]:
     for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         monkeypatch.delenv(name, raising=False)
     with FakeResponsesServer() as fake:
@@ -122,7 +123,7 @@ def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServ
 
 
 @contextmanager
-def database(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def database(url: str, monkeypatch: pytest.MonkeyPatch) -> Generator[None, None, None]:
     """DATABASE_URL of a fresh schema on the test server, dropped afterwards."""
     schema = f"docs_{uuid.uuid4().hex[:12]}"
     asyncio.run(run_sql(url, f'CREATE SCHEMA "{schema}"'))

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTALL_CHROMIUM = "sudo apt-get install -y chromium chromium-driver (Debian; .ci/run does it)"
 
 
-def missing(what: str) -> None:
+def missing(what: str) -> NoReturn:
     """Skip locally; under CI, where everything is installed, fail."""
     if os.environ.get("CI"):
         pytest.fail(f"{what} is missing under CI")

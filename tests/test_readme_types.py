@@ -35,7 +35,7 @@ def block_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         modules[f"readme_line_{block.line}"] = module_for([block], PLACEHOLDER if "my_model_provider" in block.code else "")
     for page in PAGES_WITH_CODE:
         modules[f"docs_{page.stem.replace('-', '_')}"] = module_for(runnable(page), PRELUDES.get(page.name, ""))
-    files = []
+    files: list[Path] = []
     for name, code in modules.items():
         path = folder / f"{name}.py"
         path.write_text(code, encoding="utf-8")

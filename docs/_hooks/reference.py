@@ -8,8 +8,9 @@ adds its page and its entry in the navigation: nothing else to edit.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
@@ -20,13 +21,21 @@ SRC = ROOT / "src"
 SECTION = "API reference"
 
 
+def strings(value: object) -> list[str] | None:
+    """`value` as a list of strings, if it is a tuple or list of strings."""
+    if not isinstance(value, (tuple, list)):
+        return None
+    items = list(cast("Iterable[object]", value))
+    return [item for item in items if isinstance(item, str)] if all(isinstance(item, str) for item in items) else None
+
+
 def homes() -> tuple[str, ...]:
     """The `HOMES` tuple of tests/test_public_api.py, read without importing the test."""
     tree = ast.parse(PUBLIC_API_TEST.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HOMES" for t in node.targets):
-            value = ast.literal_eval(node.value)
-            if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+            value = strings(ast.literal_eval(node.value))
+            if value is not None:
                 return tuple(value)
     raise LookupError(f"no HOMES = (...) tuple of strings in {PUBLIC_API_TEST}")
 
@@ -37,8 +46,8 @@ def exported(home: str) -> list[str]:
     source = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
     for node in ast.parse(source.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            names = ast.literal_eval(node.value)
-            if isinstance(names, list) and all(isinstance(name, str) for name in names):
+            names = strings(ast.literal_eval(node.value))
+            if names is not None:
                 return names
     raise LookupError(f"{source} has no __all__ = [...] list of strings")
 
@@ -62,11 +71,11 @@ def content_of(home: str) -> str:
 
 
 def on_config(config: MkDocsConfig, **kwargs: Any) -> MkDocsConfig:
-    nav: list[Any] = config.nav or []
+    nav = cast("list[object] | None", config["nav"]) or []
     pages = [{home: page_of(home)} for home in homes()]
     for entry in nav:
         if isinstance(entry, dict) and SECTION in entry:
-            entry[SECTION] = ["reference/index.md", *pages]
+            cast("dict[str, object]", entry)[SECTION] = ["reference/index.md", *pages]
             return config
     raise LookupError(f"mkdocs.yml's nav has no {SECTION!r} section to fill")
 
