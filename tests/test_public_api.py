@@ -35,6 +35,7 @@ HOMES = (
     "runlet.stores",
     "runlet.testing",
     "runlet.tokenizers",
+    "runlet.toolsets",
 )
 DEEP_ONLY = {
     "CHECKPOINT_VERSION": "the checkpoint format's version, written into every checkpoint",

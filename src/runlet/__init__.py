@@ -95,7 +95,8 @@ from runlet.core.state import (
     StoreUnavailable,
     UnsupportedStateVersion,
 )
-from runlet.core.tools import FunctionTool, Tool, ToolContent, tool
+from runlet.core.tools import FunctionTool, Tool, ToolContent, ToolPrepare, tool
+from runlet.core.toolsets import Toolset
 from runlet.core.run_state import RunState
 from runlet.loop.clock import Clock, SystemClock
 from runlet.loop.executor import Executor, LocalExecutor
@@ -243,9 +244,11 @@ __all__ = [
     "ToolContent",
     "ToolDefinition",
     "ToolError",
+    "ToolPrepare",
     "ToolResultPart",
     "ToolRetry",
     "ToolTimeout",
+    "Toolset",
     "UnsupportedContent",
     "UnsupportedFeature",
     "UnsupportedSetting",

@@ -55,6 +55,7 @@ from runlet.core.state import (
     UnsupportedStateVersion,
 )
 from runlet.core.tools import FunctionTool, Tool, tool
+from runlet.core.toolsets import Toolset
 
 if TYPE_CHECKING:
     from runlet.core import events as events, human as human  # submodules, read as attributes
@@ -136,6 +137,7 @@ __all__ = [
     "ToolResultPart",
     "ToolRetry",
     "ToolTimeout",
+    "Toolset",
     "TrimToolResults",
     "Usage",
     "UnsupportedStateVersion",

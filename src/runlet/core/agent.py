@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Generic, overload
+from typing import Any, Generic, cast, overload
 
 from typing_extensions import TypeForm, TypeVar
 
@@ -11,9 +11,10 @@ from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
 from runlet.core.hooks import AnyHook
 from runlet.core.hosted import HOSTED_TOOLS, HostedTool
-from runlet.core.models import Capabilities, ModelSettings, Provider
+from runlet.core.models import Capabilities, ModelSettings, Provider, ToolDefinition
 from runlet.core.output import OutputValidator
 from runlet.core.tools import Tool
+from runlet.core.toolsets import Toolset
 
 DepsT_contra = TypeVar("DepsT_contra", contravariant=True, default=None)
 OutputT = TypeVar("OutputT", default=str)
@@ -43,6 +44,17 @@ class Agent(Generic[DepsT_contra, OutputT]):
     """The function tools: the ones the runtime calls."""
     hosted_tools: tuple[HostedTool, ...]
     """Tools the provider runs itself (`WebSearch`, `FileSearch`, `CodeInterpreter`), given in `tools=` too."""
+    toolsets: tuple[Toolset[DepsT_contra], ...]
+    """Sources of tools asked for their tools in every step (`runlet.toolsets`, MCP servers), given in `tools=` too."""
+    prepare_tools: (
+        Callable[
+            [RunContext[DepsT_contra], tuple[ToolDefinition, ...]],
+            Sequence[ToolDefinition] | Awaitable[Sequence[ToolDefinition]],
+        ]
+        | None
+    )
+    """Called before every model call with the run context and the step's tool definitions (after each tool's own
+    `prepare`): the definitions to offer, some dropped or redescribed, none renamed or added. May be `async def`."""
     output_type: TypeForm[OutputT]
     """The type of the final answer: `str`, a dataclass, a TypedDict, a primitive, a pydantic model, or a union of them."""
     output_validators: tuple[OutputValidator[DepsT_contra, OutputT], ...]
@@ -72,7 +84,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT_contra] | HostedTool] | None = None,
+        tools: Sequence[Tool[DepsT_contra] | HostedTool | Toolset[DepsT_contra]] | None = None,
         output_type: None = None,
         output_validators: Sequence[OutputValidator[DepsT_contra, str]] | None = None,
         hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
@@ -84,6 +96,11 @@ class Agent(Generic[DepsT_contra, OutputT]):
         settings: ModelSettings | None = None,
         prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]]
         | None = None,
+        prepare_tools: Callable[
+            [RunContext[DepsT_contra], tuple[ToolDefinition, ...]],
+            Sequence[ToolDefinition] | Awaitable[Sequence[ToolDefinition]],
+        ]
+        | None = None,
     ) -> None: ...
 
     @overload
@@ -93,7 +110,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[DepsT_contra] | HostedTool] | None = None,
+        tools: Sequence[Tool[DepsT_contra] | HostedTool | Toolset[DepsT_contra]] | None = None,
         output_type: TypeForm[OutputT],
         output_validators: Sequence[OutputValidator[DepsT_contra, OutputT]] | None = None,
         hooks: Sequence[AnyHook[DepsT_contra]] | None = None,
@@ -105,6 +122,11 @@ class Agent(Generic[DepsT_contra, OutputT]):
         settings: ModelSettings | None = None,
         prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]]
         | None = None,
+        prepare_tools: Callable[
+            [RunContext[DepsT_contra], tuple[ToolDefinition, ...]],
+            Sequence[ToolDefinition] | Awaitable[Sequence[ToolDefinition]],
+        ]
+        | None = None,
     ) -> None: ...
 
     def __init__(
@@ -113,7 +135,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         name: str,
         model: Provider,
         instructions: str | Callable[[RunContext[Any]], str | Awaitable[str]] = "",
-        tools: Sequence[Tool[Any] | HostedTool] | None = None,
+        tools: Sequence[Tool[Any] | HostedTool | Toolset[Any]] | None = None,
         output_type: TypeForm[Any] | None = None,
         output_validators: Sequence[OutputValidator[Any, Any]] | None = None,
         hooks: Sequence[AnyHook[Any]] | None = None,
@@ -125,23 +147,27 @@ class Agent(Generic[DepsT_contra, OutputT]):
         settings: ModelSettings | None = None,
         prepare_settings: Callable[[RunContext[Any]], ModelSettings | None | Awaitable[ModelSettings | None]]
         | None = None,
+        prepare_tools: Callable[
+            [RunContext[Any], tuple[ToolDefinition, ...]], Sequence[ToolDefinition] | Awaitable[Sequence[ToolDefinition]]
+        ]
+        | None = None,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         if max_output_retries < 0:
             raise ValueError(f"max_output_retries must not be negative, got {max_output_retries}")
-        names = [t.name for t in tools or ()]
+        hosted, function_tools, toolsets = _sorted_tools(name, tools or ())
+        names = [t.name for t in (*function_tools, *hosted)]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"agent {name!r} has more than one tool named {', '.join(map(repr, duplicates))}")
-        hosted = tuple(t for t in tools or () if isinstance(t, HOSTED_TOOLS))
-        function_tools = tuple(t for t in tools or () if not isinstance(t, HOSTED_TOOLS))
         set_field = object.__setattr__
         set_field(self, "name", name)
         set_field(self, "model", model)
         set_field(self, "instructions", instructions)
         set_field(self, "tools", function_tools)
         set_field(self, "hosted_tools", hosted)
+        set_field(self, "toolsets", toolsets)
         set_field(self, "output_type", str if output_type is None else output_type)
         set_field(self, "output_validators", tuple(output_validators or ()))
         set_field(self, "hooks", tuple(hooks or ()))
@@ -152,3 +178,27 @@ class Agent(Generic[DepsT_contra, OutputT]):
         set_field(self, "capabilities", capabilities)
         set_field(self, "settings", settings)
         set_field(self, "prepare_settings", prepare_settings)
+        set_field(self, "prepare_tools", prepare_tools)
+
+
+def _sorted_tools(
+    agent: str, given: Sequence[Tool[Any] | HostedTool | Toolset[Any]]
+) -> tuple[tuple[HostedTool, ...], tuple[Tool[Any], ...], tuple[Toolset[Any], ...]]:
+    """`Agent(tools=...)` apart: hosted tools, function tools (with a `call`), toolsets (with a `tools` method)."""
+    hosted: list[HostedTool] = []
+    function_tools: list[Tool[Any]] = []
+    toolsets: list[Toolset[Any]] = []
+    for item in given:
+        if isinstance(item, HOSTED_TOOLS):
+            hosted.append(item)
+        elif callable(getattr(item, "call", None)):
+            function_tools.append(cast("Tool[Any]", item))
+        elif callable(getattr(item, "tools", None)):
+            toolsets.append(cast("Toolset[Any]", item))
+        else:
+            hint = " (to call an agent, give agent.as_tool())" if isinstance(item, Agent) else ""
+            raise TypeError(
+                f"agent {agent!r}: tools= takes tools (with a call method), hosted tools and toolsets "
+                f"(with a tools method), not {type(item).__name__}{hint}"
+            )
+    return tuple(hosted), tuple(function_tools), tuple(toolsets)

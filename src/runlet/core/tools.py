@@ -32,6 +32,15 @@ The texts become the result's `content` (joined by newlines), the media its
 """
 
 
+ToolPrepare: TypeAlias = Callable[
+    [RunContext[DepsT], ToolDefinition], Union[ToolDefinition, None, Awaitable[Union[ToolDefinition, None]]]
+]
+"""A tool's `prepare`: called before every model call with the run context and the tool's definition, it
+returns the definition for this step (its description or schema changed, not its name), or `None` to leave the
+tool out of the step (then the model cannot call it). May be `async def`. Give it as `@tool(prepare=...)`, or as
+a `prepare` attribute of any tool."""
+
+
 class Tool(Protocol[DepsT_contra]):
     """Something the model can call. Any object with these members fits.
 
@@ -81,6 +90,7 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         timeout: float | None = None,
         retries: int = 0,
         fatal_errors: bool | None = None,
+        prepare: ToolPrepare[DepsT_contra] | None = None,
     ) -> None:
         if retries < 0:
             raise ValueError(f"retries must not be negative, got {retries}")
@@ -97,6 +107,7 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
         """Times the function is called again when it raises `ToolRetry`."""
         self.fatal_errors = fatal_errors
         """Whether an exception the function raises (other than `ToolError`) fails the run; `None`: as `Runtime.fatal_tool_errors` says."""
+        self._prepare = prepare
         functools.update_wrapper(self, func)
 
     @property
@@ -113,6 +124,11 @@ class FunctionTool(Generic[DepsT_contra, P, R]):
     def parameters(self) -> JsonObject:
         """JSON schema of the parameters, from the type hints and docstring."""
         return self._schema.json_schema
+
+    @property
+    def prepare(self) -> ToolPrepare[DepsT_contra] | None:
+        """Decides in every step whether and how the tool is offered (`ToolPrepare`); `None`: always, as it is."""
+        return self._prepare
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self._func(*args, **kwargs)
@@ -227,6 +243,26 @@ class _ToolDecorator(Protocol):
     def __call__(self, func: Callable[P, R], /) -> FunctionTool[Any, P, R]: ...
 
 
+class _PreparedToolDecorator(Generic[DepsT]):
+    """`@tool(..., prepare=...)`: the tool takes the deps its `prepare` reads."""
+
+    __slots__ = ("_options",)
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+
+    @overload
+    def __call__(
+        self, func: Callable[Concatenate[RunContext[DepsT], P], R], /
+    ) -> FunctionTool[DepsT, Concatenate[RunContext[DepsT], P], R]: ...
+
+    @overload
+    def __call__(self, func: Callable[P, R], /) -> FunctionTool[DepsT, P, R]: ...
+
+    def __call__(self, func: Callable[..., Any], /) -> FunctionTool[DepsT, ..., Any]:
+        return FunctionTool[DepsT, ..., Any](func, **self._options)
+
+
 @overload
 def tool(
     func: Callable[Concatenate[RunContext[DepsT], P], R], /
@@ -245,7 +281,20 @@ def tool(
     timeout: float | None = None,
     retries: int = 0,
     fatal_errors: bool | None = None,
+    prepare: None = None,
 ) -> _ToolDecorator: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    retries: int = 0,
+    fatal_errors: bool | None = None,
+    prepare: ToolPrepare[DepsT],
+) -> _PreparedToolDecorator[DepsT]: ...
 
 
 def tool(
@@ -257,25 +306,27 @@ def tool(
     timeout: float | None = None,
     retries: int = 0,
     fatal_errors: bool | None = None,
-) -> FunctionTool[Any, ..., Any] | _ToolDecorator:
+    prepare: ToolPrepare[Any] | None = None,
+) -> FunctionTool[Any, ..., Any] | _ToolDecorator | _PreparedToolDecorator[Any]:
     """Make a tool of a function, sync or async.
 
     The first parameter may be a `RunContext[Deps]`; the others become the
     tool's arguments, described by their type hints and the docstring.
-    Use as `@tool` or `@tool(name=..., description=..., timeout=..., retries=..., fatal_errors=...)`;
+    Use as `@tool` or `@tool(name=..., description=..., timeout=..., retries=..., fatal_errors=..., prepare=...)`;
     `retries` is how often the function is called again when it raises
     `ToolRetry` (a passing failure), before the model is told. `fatal_errors`
     decides, for this tool, whether an exception it raises (a bug, not a
     `ToolError`) fails the run or is told to the model; `None` leaves it to
-    `Runtime(fatal_tool_errors=...)`.
+    `Runtime(fatal_tool_errors=...)`. `prepare` (a `ToolPrepare`) is called
+    before every model call and decides whether and how the tool is offered
+    in that step; the tool then takes the deps `prepare` reads.
     """
 
-    def decorate(f: Callable[..., Any], /) -> FunctionTool[Any, ..., Any]:
-        return FunctionTool[Any, ..., Any](
-            f, name=name, description=description, timeout=timeout, retries=retries, fatal_errors=fatal_errors
-        )
-
+    options: dict[str, Any] = {
+        "name": name, "description": description, "timeout": timeout, "retries": retries,
+        "fatal_errors": fatal_errors, "prepare": prepare,
+    }
     if func is not None:
-        return decorate(func)
-
-    return typing.cast(_ToolDecorator, decorate)
+        return FunctionTool[Any, ..., Any](func, **options)
+    decorate = _PreparedToolDecorator[Any](options)
+    return decorate if prepare is not None else typing.cast(_ToolDecorator, decorate)

@@ -102,7 +102,16 @@ class DepsCodec(Generic[DepsT]):
 
 
 def inline_tools(agent: Agent[Any, Any], names: Collection[str]) -> frozenset[str]:
-    """The names of the agent's tools that run in workflow code; a `UserError` for a name it has no tool of."""
+    """The names of the agent's tools that run in workflow code; a `UserError` for a name it has no tool of.
+
+    Also a `UserError` for an agent with toolsets: a worker finds a call's
+    tool by name among the agent's function tools, which a toolset's are not.
+    """
+    if agent.toolsets:
+        raise UserError(
+            f"agent {agent.name!r} has toolsets, which durable runs do not take yet: a worker finds each tool by name "
+            "among the agent's function tools; give the tools themselves in Agent(tools=...)"
+        )
     unknown = set(names) - {t.name for t in agent.tools}
     if unknown:
         raise UserError(f"agent {agent.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")

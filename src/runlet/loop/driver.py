@@ -19,6 +19,7 @@ from runlet.core.models import ModelSettings
 from runlet.core.run_state import RunState
 from runlet.core.state import validate_session_id
 from runlet.loop.run import Run
+from runlet.loop.step_tools import StepTools, resolve
 from runlet.loop.steps import Done, Next, Resume, Start, Transition, step
 
 if TYPE_CHECKING:
@@ -138,10 +139,18 @@ async def _resumed(
         raise ResumeError(
             f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
         )
-    answers = human.match_responses(checkpoint, responses, {t.name: t for t in agent.tools})
+    run = Run(runtime, agent, deps, checkpoint.state, streaming=streaming, settings=settings)
+    tools = await resumed_tools(run, checkpoint)
+    answers = human.match_responses(checkpoint, responses, tools.tools)
     state = replace(checkpoint.state, answers=answers)
-    run = Run(runtime, agent, deps, state, streaming=streaming, settings=settings)
     await human.claim_checkpoint(runtime.store, checkpoint, resumed_at=runtime.clock.time())
-    async with aclosing(drive(run, state, Resume(checkpoint))) as loop:
+    async with aclosing(drive(run, state, Resume(checkpoint, tools))) as loop:
         async for item in loop:
             yield item
+
+
+async def resumed_tools(run: Run, checkpoint: human.Checkpoint) -> StepTools:
+    """The interrupted step's tools, resolved again, offering the waiting calls' tools (offered in their step)."""
+    static = run.static_tools
+    tools = static.tools if static is not None else await resolve(run.agent, run.context(checkpoint.state))
+    return StepTools(tools, (), frozenset(pending.call.name for pending in checkpoint.pending))

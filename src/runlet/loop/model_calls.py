@@ -32,6 +32,7 @@ from runlet.core.models import (
 from runlet.core.output import PartialOutput
 from runlet.core.run_state import RunState
 from runlet.loop.run import Run
+from runlet.loop.step_tools import StepTools, step_tools
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -48,28 +49,30 @@ T = TypeVar("T")
 
 @frozen
 class ModelTurn:
-    """What one model call left: the state after it (usage, counters, a compressed context, the model's turn added), the response, the tools offered."""
+    """What one model call left: the state after it (usage, counters, a compressed context, the model's turn added), the response, the step's tools."""
 
     state: RunState
     response: ModelResponse
-    offered: frozenset[str]
-    """The names of the tools in the request the model answered (after hooks): the only tools its calls may run."""
+    tools: StepTools
+    """The step's tools, offering those of the request the model answered (after hooks): the only tools its calls may run."""
 
 
 async def call_model(run: Run, state: RunState) -> ModelTurn:
-    """Fit, hooks, one call (`Provider.complete` through the executor), hooks."""
-    prepared = await _prepare(run, state)
+    """The step's tools, fit, hooks, one call (`Provider.complete` through the executor), hooks."""
+    tools = run.static_tools or await step_tools(run.agent, run.context(state))
+    prepared = await _prepare(run, state, tools)
     match prepared:
         case ModelTurn():
             return prepared
         case _Sending(state=state, request=request, attempts=attempts):
             response = await _complete(run, request, attempts)
-            return await _received(run, state, request, response, attempts)
+            return await _received(run, state, request, response, attempts, tools)
 
 
 async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event | ModelTurn, None]:
     """`call_model` with a streamed call: the events as they happen (deltas included), then the `ModelTurn`."""
-    prepared = await _prepare(run, state)
+    tools = run.static_tools or await step_tools(run.agent, run.context(state))
+    prepared = await _prepare(run, state, tools)
     match prepared:
         case ModelTurn():
             turn = prepared
@@ -82,7 +85,7 @@ async def stream_model(run: Run, state: RunState) -> AsyncGenerator[events.Event
                     else:
                         yield item
             assert response is not None, "a streamed call ends with its response or raises"
-            turn = await _received(run, state, request, response, attempts)
+            turn = await _received(run, state, request, response, attempts, tools)
     for event in run.emitter.drain():
         yield event
     yield turn
@@ -97,13 +100,15 @@ class _Sending:
     attempts: _Attempts
 
 
-async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
-    """The request, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
+async def _prepare(run: Run, state: RunState, tools: StepTools) -> _Sending | ModelTurn:
+    """The request offering the step's `tools`, fitted and past the hooks; or the turn, when a hook answered it (nothing is sent)."""
     agent = run.agent
-    settings = await run.step_settings(state)
+    settings = run.static_settings or await run.step_settings(state)
+    if tools is not run.static_tools:  # static tools had the tool choice checked once
+        run.check_tool_choice(settings, tools)
     request = ModelRequest(
         messages=state.context,
-        tools=run.tool_definitions,
+        tools=tools.definitions,
         output=run.output.schema,
         max_output_tokens=settings.max_output_tokens,
         options=agent.options,
@@ -114,7 +119,7 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
     answer = await _before(run, state, request) if "before_model_call" in run.hooks.points else request
     span = run.emitter.span()
     if isinstance(answer, ModelResponse):
-        return await _after(run, state, request, answer, span, state.model_requests)
+        return await _after(run, state, request, answer, span, state.model_requests, tools)
     run.check_content(tuple(answer.messages))
     emitter = run.emitter
     await emitter.emit(
@@ -130,10 +135,10 @@ async def _prepare(run: Run, state: RunState) -> _Sending | ModelTurn:
 
 
 async def _received(
-    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, attempts: _Attempts
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, attempts: _Attempts, tools: StepTools
 ) -> ModelTurn:
     run.runtime.budgeter.observe(request, response.usage)
-    return await _after(run, state, request, response, attempts.span, attempts.requests)
+    return await _after(run, state, request, response, attempts.span, attempts.requests, tools)
 
 
 # Budgeting
@@ -217,7 +222,7 @@ async def _before(run: Run, state: RunState, request: ModelRequest) -> ModelRequ
 
 
 async def _after(
-    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str, requests: int
+    run: Run, state: RunState, request: ModelRequest, response: ModelResponse, span: str, requests: int, tools: StepTools
 ) -> ModelTurn:
     """The response after hooks, and the state with its usage and request count; the usage is checked against the limits."""
     if "after_model_call" in run.hooks.points:
@@ -254,8 +259,9 @@ async def _after(
         partial = run.output.partial()
         if partial is not None and partial.feed(final.text):
             await _partial_output(run, span, partial)
-    offered = run.offered if request.tools is run.tool_definitions else frozenset(tool.name for tool in request.tools)
-    return ModelTurn(state, response, offered)
+    if request.tools is not tools.definitions:  # a hook changed the request's tools: it offered these
+        tools = tools.offering(request.tools)
+    return ModelTurn(state, response, tools)
 
 
 async def _partial_output(run: Run, span: str, partial: PartialOutput) -> None:

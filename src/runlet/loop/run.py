@@ -16,12 +16,13 @@ from runlet.core.context import RunContext
 from runlet.core.errors import UsageLimitExceeded, UserError
 from runlet.core.hooks import HookEngine
 from runlet.core.messages import Message
-from runlet.core.models import Capabilities, ModelSettings, ToolDefinition, UseTool, check_content
+from runlet.core.models import Capabilities, ModelSettings, UseTool, check_content
 from runlet.core.output import OutputSpec
 from runlet.core.run_state import RunState
-from runlet.core.tools import Tool, tool_definition
+from runlet.core.toolsets import source_name
 from runlet.loop.clock import Clock
 from runlet.loop.emitter import Emitter
+from runlet.loop.step_tools import StepTools, static_tools
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -72,7 +73,7 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "tools", "tool_definitions", "offered", "output", "semaphore", "settings", "_checked",
+        "static_tools", "static_settings", "output", "semaphore", "settings", "_checked",
     )
 
     def __init__(
@@ -95,8 +96,8 @@ class Run:
         self.hooks: HookEngine = HookEngine(runtime.hooks, agent.hooks)
         self.deadline: Deadline = Deadline(runtime.limits.deadline_seconds, state.elapsed, runtime.clock)
         self.capabilities: Capabilities = agent.capabilities or agent.model.capabilities()
-        if (agent.tools or agent.hosted_tools) and not self.capabilities.tools:
-            names = [t.name for t in (*agent.tools, *agent.hosted_tools)]
+        if (agent.tools or agent.hosted_tools or agent.toolsets) and not self.capabilities.tools:
+            names = [*(t.name for t in (*agent.tools, *agent.hosted_tools)), *map(source_name, agent.toolsets)]
             raise UserError(
                 f"agent {agent.name!r} has tools ({', '.join(names)}) but its model "
                 f"{type(agent.model).__name__} does not support tool calling (Capabilities.tools is False): "
@@ -104,17 +105,22 @@ class Run:
             )
         self.streaming: bool = streaming and self.capabilities.streaming
         """Whether model calls stream: `stream()` asked for it and the model can (else one call, one delta)."""
-        self.tools: dict[str, Tool[Any]] = {t.name: t for t in agent.tools}
-        self.tool_definitions: tuple[ToolDefinition, ...] = tuple(tool_definition(t) for t in agent.tools)
-        self.offered: frozenset[str] = frozenset(t.name for t in self.tool_definitions)
-        """The names of the tools every step offers, unless a hook changes a request's tools."""
+        self.static_tools: StepTools | None = static_tools(agent)
+        """The tools every step offers (unless a hook changes a request's tools); `None` when each step resolves its own
+        (the agent has toolsets or prepare functions: `runlet.loop.step_tools`)."""
         self.output: OutputSpec[Any] = OutputSpec(agent.output_type)
         parallel = runtime.max_parallel_tools if self.capabilities.parallel_tool_calls else 1
         self.semaphore: asyncio.Semaphore | None = asyncio.Semaphore(parallel) if parallel else None
         """Bounds the tool calls of one turn that run at once (`max_parallel_tools`; one for a model without parallel calls)."""
         self.settings: ModelSettings = ModelSettings(max_output_tokens=agent.max_output_tokens).merged(agent.settings).merged(settings)
         """The agent's settings with the run's over them; each step may add its own (`step_settings`)."""
-        self._check_tool_choice(self.settings)
+        if self.static_tools is not None:
+            self.check_tool_choice(self.settings, self.static_tools)
+        choice = self.settings.tool_choice
+        forced = choice == "required" or isinstance(choice, UseTool)
+        self.static_settings: ModelSettings | None = None if forced or agent.prepare_settings is not None else self.settings
+        """The settings of every model call, when no step changes them (no forced tool choice, no `prepare_settings`);
+        else `None`, and each step asks `step_settings`."""
         self._checked: tuple[Message, ...] = ()
 
     def context(self, state: RunState) -> RunContext[Any]:
@@ -133,7 +139,8 @@ class Run:
             if inspect.isawaitable(own):
                 own = await own
             if own is not None:
-                self._check_tool_choice(own)
+                if self.static_tools is not None:
+                    self.check_tool_choice(own, self.static_tools)
                 settings = settings.merged(own)
         return settings
 
@@ -148,13 +155,14 @@ class Run:
         check_content(messages[start:], self.capabilities, model=type(self.agent.model).__name__)
         self._checked = messages
 
-    def _check_tool_choice(self, settings: ModelSettings) -> None:
+    def check_tool_choice(self, settings: ModelSettings, tools: StepTools) -> None:
+        """A `UseTool` choice must name a tool the step offers; `UserError` if not."""
         choice = settings.tool_choice
-        if isinstance(choice, UseTool) and choice.name not in self.tools:
-            known = ", ".join(sorted(self.tools)) or "none"
+        if isinstance(choice, UseTool) and choice.name not in tools.offered:
+            known = ", ".join(sorted(tools.offered)) or "none"
             raise UserError(
-                f"tool_choice=UseTool({choice.name!r}) names no tool of agent {self.agent.name!r} (its tools: {known}): "
-                "name one of them, or give the agent that tool"
+                f"tool_choice=UseTool({choice.name!r}) names no tool of agent {self.agent.name!r} (its tools: {known})"
+                f"{'' if self.static_tools is not None else ' in this step'}: name one of them, or give the agent that tool"
             )
 
     def snapshot(self, state: RunState) -> RunState:

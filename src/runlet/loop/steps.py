@@ -23,6 +23,7 @@ from runlet.core.run_state import RunState
 from runlet.loop.model_calls import ModelTurn, call_model, stream_model
 from runlet.loop.run import Run
 from runlet.loop.sessions import load_session, save_session
+from runlet.loop.step_tools import StepTools
 from runlet.loop.tool_calls import Waiting, announce, run_tools
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ class Resume:
     """Continue an interrupted run: finish the turn whose tool calls waited for humans."""
 
     checkpoint: human.Checkpoint
+    tools: StepTools
+    """The tools of the interrupted step, resolved again, offering the waiting calls' tools."""
 
 
 @frozen
@@ -66,8 +69,8 @@ class RunTools:
     """Run the tool calls of the model's turn."""
 
     calls: tuple[ToolCallPart, ...]
-    offered: frozenset[str]
-    """The tools the step's request offered; a call of any other is refused, never run."""
+    tools: StepTools
+    """The step's tools; a call of one its request did not offer is refused, never run."""
 
 
 @frozen
@@ -118,12 +121,12 @@ def step(run: Run, state: RunState, next: Next) -> Step:
     match next:
         case Start(input=text):
             return start(run, state, text)
-        case Resume(checkpoint=checkpoint):
-            return resume(run, state, checkpoint)
+        case Resume(checkpoint=checkpoint, tools=tools):
+            return resume(run, state, checkpoint, tools)
         case CallModel():
             return ask_model(run, state)
-        case RunTools(calls=calls, offered=offered):
-            return use_tools(run, state, calls, offered)
+        case RunTools(calls=calls, tools=tools):
+            return use_tools(run, state, calls, tools)
         case RetryOutput(error=error):
             return retry_output(run, state, error)
         case Finish(output=output):
@@ -179,7 +182,7 @@ async def ask_model(run: Run, state: RunState) -> Step:
     response, state = turn.response, turn.state
     calls = response.tool_calls
     if calls:
-        yield Transition(state, RunTools(calls, turn.offered))
+        yield Transition(state, RunTools(calls, turn.tools))
         return
     try:
         output = run.output.parse(response.text)
@@ -205,14 +208,14 @@ async def _validated(run: Run, state: RunState, output: object) -> object:
     return output
 
 
-async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...], offered: frozenset[str]) -> Step:
+async def use_tools(run: Run, state: RunState, calls: tuple[ToolCallPart, ...], tools: StepTools) -> Step:
     """Run the turn's tool calls (within `max_tool_calls`) that name a tool offered in the step; then the next model call."""
     run.runtime.limits.check_tool_calls(state.tool_calls, len(calls))
     state = replace(state, tool_calls=state.tool_calls + len(calls))
     spans = await announce(run, calls)
     for event in run.emitter.drain():
         yield event
-    yield await _tools_done(run, state, calls, offered, spans, len(calls))
+    yield await _tools_done(run, state, calls, tools, spans, len(calls))
 
 
 async def retry_output(run: Run, state: RunState, error: ValidationError | OutputRetry) -> Step:
@@ -272,7 +275,7 @@ async def await_humans(run: Run, state: RunState, waiting: tuple[Waiting, ...]) 
     raise human.RunInterrupted(human.Interruption(requests, checkpoint))
 
 
-async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Step:
+async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint, tools: StepTools) -> Step:
     """Finish the interrupted turn: run the waiting calls with the humans' responses, keep the others' results."""
     emitter = run.emitter
     await emitter.emit(lambda: events.RunResumed(**emitter.of_run(), checkpoint_id=checkpoint.id, responses=len(checkpoint.requests)))
@@ -298,15 +301,14 @@ async def resume(run: Run, state: RunState, checkpoint: human.Checkpoint) -> Ste
             call = ToolCallPart(call.call_id, call.name, json.dumps(edits[-1].arguments, ensure_ascii=False))
         calls.append(call)
     spans = await announce(run, calls)
-    offered = frozenset(pending.call.name for pending in checkpoint.pending)  # checked in their step, before they waited
-    yield await _tools_done(run, state, calls, offered, spans, len(state.turn))
+    yield await _tools_done(run, state, calls, tools, spans, len(state.turn))
 
 
 async def _tools_done(
-    run: Run, state: RunState, calls: Sequence[ToolCallPart], offered: frozenset[str], spans: Sequence[str], made: int
+    run: Run, state: RunState, calls: Sequence[ToolCallPart], tools: StepTools, spans: Sequence[str], made: int
 ) -> Transition:
     """Run the calls; then the next model call, or the wait for humans."""
-    results = await run_tools(run, state, calls, offered, spans)
+    results = await run_tools(run, state, calls, tools, spans)
     if results.waiting:
         return Transition(results.state, AwaitHumans(results.waiting))
     emitter = run.emitter

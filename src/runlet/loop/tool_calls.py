@@ -28,6 +28,7 @@ from runlet.core.messages import MEDIA_PARTS, MediaPart, Message, ToolCallPart, 
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool
 from runlet.loop.run import Run
+from runlet.loop.step_tools import StepTools
 
 if TYPE_CHECKING:
     from dataclasses import replace
@@ -144,11 +145,11 @@ async def announce(run: Run, calls: Sequence[ToolCallPart]) -> list[str]:
 
 
 async def run_tools(
-    run: Run, state: RunState, calls: Sequence[ToolCallPart], offered: frozenset[str], spans: Sequence[str]
+    run: Run, state: RunState, calls: Sequence[ToolCallPart], tools: StepTools, spans: Sequence[str]
 ) -> TurnResults:
     """Run the calls concurrently and add the turn's results to the conversation, in the order the model made the calls.
 
-    A call of a tool not in `offered` (the tools of the step's request) is
+    A call of a tool the step's request did not offer (`tools.offered`) is
     refused: the model gets an error result, and the tool is not called.
     Results already in `state.completed` (a resumed turn) are kept. When a call
     needs a human, the others still run and their results stay in
@@ -157,9 +158,9 @@ async def run_tools(
     """
     ctx = run.context(state)
     if len(calls) == 1:
-        outcomes = [await _run_one(run, state, ctx, calls[0], offered, spans[0])]
+        outcomes = [await _run_one(run, state, ctx, calls[0], tools, spans[0])]
     else:
-        outcomes = await _gather([_run_one(run, state, ctx, call, offered, span) for call, span in zip(calls, spans)])
+        outcomes = await _gather([_run_one(run, state, ctx, call, tools, span) for call, span in zip(calls, spans)])
     answered: list[Answered] = []
     waiting: list[Waiting] = []
     for outcome in outcomes:
@@ -240,13 +241,13 @@ def _event(run: Run, outcome: ToolOutcome) -> events.Event:
 
 
 async def _run_one(
-    run: Run, state: RunState, ctx: RunContext[Any], call: ToolCallPart, offered: frozenset[str], span: str
+    run: Run, state: RunState, ctx: RunContext[Any], call: ToolCallPart, tools: StepTools, span: str
 ) -> ToolOutcome:
     """One call with the human answers it has been given (a resumed call), hooks before and after."""
     given = state.answers.get(call.call_id, ())
     token = current_answers.set(ToolCallAnswers(given))
     try:
-        outcome, ran = await _decide_and_call(run, ctx, call, offered, span, given)
+        outcome, ran = await _decide_and_call(run, ctx, call, tools, span, given)
     finally:
         current_answers.reset(token)
     if isinstance(outcome, Waiting):
@@ -265,16 +266,16 @@ async def _run_one(
 
 
 async def _decide_and_call(
-    run: Run, ctx: RunContext[Any], call: ToolCallPart, offered: frozenset[str], span: str, given: tuple[HumanResponse, ...]
+    run: Run, ctx: RunContext[Any], call: ToolCallPart, tools: StepTools, span: str, given: tuple[HumanResponse, ...]
 ) -> tuple[ToolOutcome, ToolCallPart]:
     """The outcome of the call, and the call as it ran (a before-hook may have changed its arguments)."""
-    tool = run.tools.get(call.name)
+    tool = tools.tools.get(call.name)
     if tool is None:
-        known = ", ".join(sorted(run.tools)) or "none"
+        known = ", ".join(sorted(tools.offered)) or "none"
         error = f"unknown tool {call.name!r}; the tools are: {known}"
         return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="UnknownTool"), call
-    if call.name not in offered:
-        available = ", ".join(sorted(offered)) or "none"
+    if call.name not in tools.offered:
+        available = ", ".join(sorted(tools.offered)) or "none"
         error = f"the tool {call.name!r} is not available in this step; the tools offered are: {available}"
         return Failed(call=call, result=_result(call, f"Error: {error}.", True), span=span, error=error, error_type="ToolNotOffered"), call
     rejected = next((a for a in given if isinstance(a, human.Reject)), None)
