@@ -90,3 +90,17 @@ def test_the_store_benchmark_runs_quick(tmp_path: Path, postgres: Server, redis:
     stores = ("memory", "sqlite (FULL)", "sqlite (NORMAL)", "postgres", "redis")
     assert measured == {(store, sessions) for store in stores for sessions in (1, 8)}, results["notes"]
     assert all(row["appends_per_second"] > 0 and row["append_p99_ms"] >= row["append_p50_ms"] for row in results["rows"])
+
+
+def test_the_mcp_benchmark_runs_quick(tmp_path: Path) -> None:
+    out = tmp_path / "mcp.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "mcp_tools.py"), "--quick", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert {(row["measure"], row["tool"]) for row in rows} == {
+        (measure, tool) for measure in ("call", "run") for tool in ("function", "MCP (stdio)")
+    }
+    assert all(row["median_us"] > 0 for row in rows)

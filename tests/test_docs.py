@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 
-from doc_blocks import DOCS, Block, blocks_of, database, doc_pages, openai_server, replies_for, run_block
+from doc_blocks import DOCS, ROOT, Block, blocks_of, database, doc_pages, openai_server, replies_for, run_block
 
 PRELUDES: dict[str, str] = {
     "budgeting.md": """
@@ -95,6 +95,7 @@ async def test_the_blocks_of_a_page_run_in_order(
     page: Path, page_database: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # files a block writes (chat.db, ...) land here
+    (tmp_path / "examples").symlink_to(ROOT / "examples")  # as in a clone: blocks start examples/mcp_server.py
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-docs-test")  # as a user's environment has it; nothing is sent
     module = ModuleType(f"docs_{page.stem.replace('-', '_')}")
     monkeypatch.setitem(sys.modules, module.__name__, module)  # dataclasses look their module up

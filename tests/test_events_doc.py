@@ -65,6 +65,7 @@ STABLE_TYPES = frozenset(
         "human.responded",
         "run.suspended",
         "run.resumed",
+        "agent.handoff",
     }
 )
 """Every type string ever shipped. Removing one is a breaking change; add new ones here."""

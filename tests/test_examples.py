@@ -25,3 +25,11 @@ def test_quickstart_prints_events_and_the_typed_result() -> None:
     assert "support: Where is order 123?" in lines[0]
     assert any("lookup" in line and "shipped" in line for line in lines)  # the tool's result, traced
     assert "output: Answer(status='shipped', eta_days=2)" in out
+
+
+def test_mcp_tools_runs_an_mcp_server_and_resumes_after_approval() -> None:
+    out = run_example("mcp_tools.py")
+    assert "approval asked: reserve {'item': 'tea', 'count': 2}" in out
+    assert "output: Two teas are put aside for you; 10 are left." in out
+    assert "the server answered stock: 12" in out
+    assert "the server answered reserve: reserved 2 tea; 10 left" in out

@@ -171,6 +171,30 @@ def test_a_missing_driver_says_which_extra_to_install() -> None:
     )
 
 
+def test_only_runlet_mcp_imports_the_mcp_sdk_and_without_it_says_which_extra() -> None:
+    _run(
+        """
+        import sys
+        import runlet, runlet.testing
+        assert "mcp" not in sys.modules
+        import runlet.mcp
+        assert "mcp" in sys.modules
+        """
+    )
+    _run(
+        """
+        import sys
+        sys.modules["mcp"] = None  # as if not installed
+        try:
+            import runlet.mcp
+        except ImportError as error:
+            assert 'pip install "runlet[mcp]"' in str(error), error
+        else:
+            raise AssertionError("runlet.mcp imported without the MCP SDK")
+        """
+    )
+
+
 def test_an_unknown_name_is_an_attribute_error_naming_it() -> None:
     with pytest.raises(AttributeError, match=r"module 'runlet' has no attribute 'Agnet'"):
         getattr(runlet, "Agnet")

@@ -30,6 +30,7 @@ HOMES = (
     "runlet.durable.temporal",
     "runlet.events",
     "runlet.hooks",
+    "runlet.mcp",
     "runlet.providers",
     "runlet.sinks",
     "runlet.stores",

@@ -200,6 +200,7 @@ run_states = st.builds(
     seq=small,
     spans=small,
     elapsed=st.floats(min_value=0, max_value=1e6),
+    active_agent=st.none() | text,
 )
 requests: st.SearchStrategy[HumanRequest] = st.one_of(
     st.builds(ApprovalRequest, text, st.builds(ToolCallPart, text, text, text), text, text),
@@ -210,8 +211,16 @@ requests: st.SearchStrategy[HumanRequest] = st.one_of(
 @given(run_states)
 def test_run_states_round_trip_exactly(state: RunState) -> None:
     document = json.loads(json.dumps(run_state_to_json(state), ensure_ascii=False))
-    assert document["format"] == "runlet.run_state" and document["version"] == 1
+    assert document["format"] == "runlet.run_state" and document["version"] == 2
     assert run_state_from_json(document) == state
+
+
+@given(run_states)
+def test_a_run_state_of_version_1_is_still_read(state: RunState) -> None:
+    document = json.loads(json.dumps(run_state_to_json(state), ensure_ascii=False))
+    del document["active_agent"]
+    document["version"] = 1  # Runlet before handoffs: no active agent, the run goes on with its own agent
+    assert run_state_from_json(document) == dataclasses.replace(state, active_agent=None)
 
 
 @given(run_states, st.lists(messages, max_size=2), st.none() | text)

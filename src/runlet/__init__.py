@@ -17,6 +17,7 @@ from runlet.core.agent import Agent
 from runlet.core.asking import HumanInputRequired, ask_human, require_approval
 from runlet.core.context import RunContext
 from runlet.core.errors import (
+    AgentToolInterrupted,
     AuthenticationFailed,
     BadRequest,
     CheckpointConsumed,
@@ -30,6 +31,7 @@ from runlet.core.errors import (
     InvalidHumanResponse,
     MalformedResponse,
     MaxStepsExceeded,
+    MCPServerError,
     ModelCallVetoed,
     ModelTimeout,
     OutputRetry,
@@ -157,6 +159,7 @@ __version__ = "0.3.0a1"
 
 __all__ = [
     "Agent",
+    "AgentToolInterrupted",
     "Answer",
     "ApprovalRequest",
     "Approve",
@@ -196,6 +199,7 @@ __all__ = [
     "JsonValue",
     "Limits",
     "LocalExecutor",
+    "MCPServerError",
     "MalformedResponse",
     "MaxStepsExceeded",
     "MediaKind",

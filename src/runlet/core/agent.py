@@ -9,6 +9,7 @@ from typing_extensions import TypeForm, TypeVar
 
 from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
+from runlet.core.handoffs import check_names, transfer_tools
 from runlet.core.hooks import AnyHook
 from runlet.core.hosted import HOSTED_TOOLS, HostedTool
 from runlet.core.models import Capabilities, ModelSettings, Provider, ToolDefinition
@@ -18,6 +19,7 @@ from runlet.core.toolsets import Toolset
 
 DepsT_contra = TypeVar("DepsT_contra", contravariant=True, default=None)
 OutputT = TypeVar("OutputT", default=str)
+ParentDepsT = TypeVar("ParentDepsT")
 
 _NO_OPTIONS: Mapping[str, Mapping[str, object]] = {}
 
@@ -38,10 +40,12 @@ class Agent(Generic[DepsT_contra, OutputT]):
 
     name: str
     model: Provider
+    description: str
+    """What the agent does, for other agents: the description of its transfer tool (`handoffs=`) and of `as_tool()`."""
     instructions: str | Callable[[RunContext[DepsT_contra]], str | Awaitable[str]]
     """A string, or a function (sync or async) of the run context called at the start of a run."""
     tools: tuple[Tool[DepsT_contra], ...]
-    """The function tools: the ones the runtime calls."""
+    """The function tools: the ones the runtime calls (the transfer tools of `handoffs` included)."""
     hosted_tools: tuple[HostedTool, ...]
     """Tools the provider runs itself (`WebSearch`, `FileSearch`, `CodeInterpreter`), given in `tools=` too."""
     toolsets: tuple[Toolset[DepsT_contra], ...]
@@ -76,6 +80,13 @@ class Agent(Generic[DepsT_contra, OutputT]):
     prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]] | None
     """Called before every model call with the run context: the step's own settings (merged over the agent's
     and the run's), or `None` for none. May be `async def`."""
+    handoffs: tuple[Agent[DepsT_contra, OutputT], ...]
+    """The agents this one may hand the conversation to, each by a generated `transfer_to_<name>` tool.
+
+    They take the same deps and give the same output type (the type checkers
+    check both); after a handoff the run goes on with the target's
+    instructions, tools, hooks, settings and model.
+    """
 
     @overload
     def __init__(
@@ -101,6 +112,8 @@ class Agent(Generic[DepsT_contra, OutputT]):
             Sequence[ToolDefinition] | Awaitable[Sequence[ToolDefinition]],
         ]
         | None = None,
+        description: str = "",
+        handoffs: Sequence[Agent[DepsT_contra, str]] | None = None,
     ) -> None: ...
 
     @overload
@@ -127,6 +140,8 @@ class Agent(Generic[DepsT_contra, OutputT]):
             Sequence[ToolDefinition] | Awaitable[Sequence[ToolDefinition]],
         ]
         | None = None,
+        description: str = "",
+        handoffs: Sequence[Agent[DepsT_contra, OutputT]] | None = None,
     ) -> None: ...
 
     def __init__(
@@ -151,12 +166,18 @@ class Agent(Generic[DepsT_contra, OutputT]):
             [RunContext[Any], tuple[ToolDefinition, ...]], Sequence[ToolDefinition] | Awaitable[Sequence[ToolDefinition]]
         ]
         | None = None,
+        description: str = "",
+        handoffs: Sequence[Agent[Any, Any]] | None = None,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         if max_output_retries < 0:
             raise ValueError(f"max_output_retries must not be negative, got {max_output_retries}")
         hosted, function_tools, toolsets = _sorted_tools(name, tools or ())
+        targets: tuple[Agent[Any, Any], ...] = ()
+        if handoffs:
+            targets = tuple(handoffs)
+            function_tools = (*function_tools, *transfer_tools(name, targets))
         names = [t.name for t in (*function_tools, *hosted)]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -164,6 +185,8 @@ class Agent(Generic[DepsT_contra, OutputT]):
         set_field = object.__setattr__
         set_field(self, "name", name)
         set_field(self, "model", model)
+        set_field(self, "description", description)
+        set_field(self, "handoffs", targets)
         set_field(self, "instructions", instructions)
         set_field(self, "tools", function_tools)
         set_field(self, "hosted_tools", hosted)
@@ -179,6 +202,37 @@ class Agent(Generic[DepsT_contra, OutputT]):
         set_field(self, "settings", settings)
         set_field(self, "prepare_settings", prepare_settings)
         set_field(self, "prepare_tools", prepare_tools)
+        if targets:
+            check_names(self)
+
+    @overload
+    def as_tool(self, *, name: str | None = None, description: str | None = None, deps: None = None) -> Tool[DepsT_contra]: ...
+
+    @overload
+    def as_tool(
+        self, *, name: str | None = None, description: str | None = None, deps: Callable[[ParentDepsT], DepsT_contra]
+    ) -> Tool[ParentDepsT]: ...
+
+    def as_tool(
+        self, *, name: str | None = None, description: str | None = None, deps: Callable[[Any], Any] | None = None
+    ) -> Tool[Any]:
+        """This agent as a tool of another agent: the model calls it with a string `input`, and its answer is the result.
+
+        The child runs inside the parent's tool call, with the parent's
+        runtime (sinks, runtime hooks, executor), within what is left of the
+        parent's `Limits`; its usage is added to the parent's, and its events
+        nest under the call's span (`run.started` names the parent's run in
+        `parent_run_id`). The result is its output: the text, or the JSON of a
+        structured output.
+
+        `name` defaults to the agent's name (as a tool name), `description` to
+        the agent's. Without `deps`, the child gets the parent's deps (so its
+        deps type must accept the parent's); `deps` is a function of the
+        parent's deps that gives the child's.
+        """
+        from runlet.loop.agent_tools import AgentTool
+
+        return AgentTool(self, name=name, description=description, deps=deps)
 
 
 def _sorted_tools(

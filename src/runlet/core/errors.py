@@ -34,6 +34,15 @@ class UserError(RunletError):
     """The program using Runlet is wrong: a bad tool definition, a missing dependency."""
 
 
+class AgentToolInterrupted(UserError):
+    """An agent run as a tool (`Agent.as_tool`) asked a human (an approval, a question), which stops the parent run.
+
+    Only the outermost run can stop for a human and be resumed: ask in the
+    parent instead (a hook on its call of the agent tool, say), or give the
+    child agent tools that do not ask.
+    """
+
+
 class UnsupportedFeature(UserError):
     """A model or provider cannot do what the request asks (a hosted tool, say); nothing was sent.
 
@@ -91,6 +100,19 @@ class FatalToolError(RunletError):
     def __init__(self, message: str, *, tool: str, call_id: str) -> None:
         self.tool = tool
         self.call_id = call_id
+        super().__init__(message)
+
+
+class MCPServerError(RunletError):
+    """An MCP server cannot be used: it is not running, it failed to start, or it died (`runlet.mcp`).
+
+    `server` names the server. The message says what happened and what to do:
+    enter the server with `async with server:` around the runs that use it,
+    and after a failure `await server.restart()` (or leave and enter again).
+    """
+
+    def __init__(self, message: str, *, server: str) -> None:
+        self.server = server
         super().__init__(message)
 
 

@@ -103,6 +103,8 @@ class RunStarted(EventBase):
     """The text of the last input message."""
     media: tuple[Mapping[str, JsonValue], ...] = ()
     """The images, audio and documents of the last input message, summarised (`kind`, `media_type`, `size`, `sha256`, or `url`); never their bytes."""
+    parent_run_id: str | None = None
+    """For an agent run as a tool (`Agent.as_tool`), the run whose tool call it is; its `parent_span_id` is that call's span. `None` otherwise."""
 
 
 @frozen(kw_only=True)
@@ -506,6 +508,22 @@ class RunResumed(EventBase):
     """Responses given to the pending requests."""
 
 
+# Agents
+
+
+@frozen(kw_only=True)
+class Handoff(EventBase):
+    """The run was handed to another agent (its transfer tool was called); its events from now on name that agent."""
+
+    type: ClassVar[Literal["agent.handoff"]] = "agent.handoff"
+    from_agent: str
+    """The agent that handed the run over."""
+    to_agent: str
+    """The agent the run continues with."""
+    call_id: str
+    """The transfer tool call that made the handoff."""
+
+
 Event: TypeAlias = Union[
     RunStarted,
     RunCompleted,
@@ -540,6 +558,7 @@ Event: TypeAlias = Union[
     HumanResponded,
     RunSuspended,
     RunResumed,
+    Handoff,
 ]
 """Every event Runlet emits. Handle it with `match` and `assert_never`."""
 

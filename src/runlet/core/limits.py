@@ -34,6 +34,28 @@ class Limits:
         """Before a turn's tool calls: `made` so far, `asked` now."""
         _check("max_tool_calls", made + asked, self.max_tool_calls)
 
+    def check_totals(self, requests: int, tool_calls: int, usage: Usage) -> None:
+        """After agents run as tools added what they used: are the run's totals within bounds?"""
+        _check("max_model_requests", requests, self.max_model_requests)
+        _check("max_tool_calls", tool_calls, self.max_tool_calls)
+        self.check_usage(usage)
+
+    def remaining(self, requests: int, tool_calls: int, usage: Usage, elapsed: float) -> Limits:
+        """What is left of these limits to a run that has used this much (an agent run as a tool gets it)."""
+        deadline = self.deadline_seconds
+        return Limits(
+            max_model_requests=_left(self.max_model_requests, requests),
+            max_tool_calls=_left(self.max_tool_calls, tool_calls),
+            max_input_tokens=_left(self.max_input_tokens, usage.input_tokens),
+            max_output_tokens=_left(self.max_output_tokens, usage.output_tokens),
+            max_total_tokens=_left(self.max_total_tokens, usage.total_tokens),
+            deadline_seconds=None if deadline is None else deadline - elapsed,
+        )
+
+
+def _left(maximum: int | None, used: int) -> int | None:
+    return None if maximum is None else maximum - used
+
 
 def _check(limit: str, value: float, maximum: float | None) -> None:
     if maximum is not None and value > maximum:

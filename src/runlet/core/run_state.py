@@ -33,7 +33,7 @@ class RunState:
 
     run_id: str
     agent: str
-    """The agent's name; a run continues only with the same agent."""
+    """The name of the agent the run started with; a run continues only with the same agent (see `active_agent`)."""
     step: int = 0
     """Steps begun so far; each step makes one model call."""
     usage: Usage = Usage()
@@ -63,6 +63,8 @@ class RunState:
     """Span ids handed out so far."""
     elapsed: float = 0.0
     """Seconds the run had run when this value was taken (time waiting for a human does not count)."""
+    active_agent: str | None = None
+    """The agent the run goes on with, when a handoff made it another than `agent`; `None`: `agent` itself."""
 
     @property
     def turn(self) -> tuple[ToolCallPart, ...]:

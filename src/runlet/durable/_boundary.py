@@ -106,11 +106,23 @@ def inline_tools(agent: Agent[Any, Any], names: Collection[str]) -> frozenset[st
 
     Also a `UserError` for an agent with toolsets: a worker finds a call's
     tool by name among the agent's function tools, which a toolset's are not.
+    And for an agent with handoffs or agents as tools: a worker calls the
+    agent's own model and tools, not another agent's, and a child run needs
+    its parent's loop in the same process.
     """
     if agent.toolsets:
         raise UserError(
             f"agent {agent.name!r} has toolsets, which durable runs do not take yet: a worker finds each tool by name "
             "among the agent's function tools; give the tools themselves in Agent(tools=...)"
+        )
+    from runlet.loop.agent_tools import AgentTool
+
+    delegated = [t.name for t in agent.tools if isinstance(t, AgentTool)]
+    if agent.handoffs or delegated:
+        what = "handoffs" if agent.handoffs else f"agents as tools ({', '.join(delegated)})"
+        raise UserError(
+            f"agent {agent.name!r} has {what}, which durable runs do not take yet: a worker calls the agent's own "
+            "model and tools; run such an agent with Runtime, or give the durable agent function tools only"
         )
     unknown = set(names) - {t.name for t in agent.tools}
     if unknown:

@@ -14,6 +14,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
+from runlet.core.handoffs import find_agent
 from runlet.core.messages import Message
 from runlet.core.models import ModelSettings
 from runlet.core.run_state import RunState
@@ -57,6 +58,7 @@ async def drive(run: Run, state: RunState, next: Next) -> AsyncGenerator[events.
         await emitter.emit(lambda: events.RunCancelled(**emitter.of_run(), reason="cancelled"))
         raise
     except Exception as error:
+        run.ended = state
         if isinstance(error, UsageLimitExceeded):
             await emitter.emit(
                 lambda: events.PolicyStopped(**emitter.of_step(), limit=error.limit, value=error.value, maximum=error.maximum)
@@ -68,6 +70,7 @@ async def drive(run: Run, state: RunState, next: Next) -> AsyncGenerator[events.
         for event in emitter.drain():
             yield event
         raise
+    run.ended = state
     yield next.result
 
 
@@ -129,9 +132,9 @@ async def _resumed(
     """Verify, check, claim, then drive; each check raises before the first event, having changed nothing.
 
     The signature comes first (`CheckpointTampered`): nothing of a checkpoint
-    is read before it is known to be the one the runtime made. Then its agent
-    (`ResumeError`), the responses (`InvalidHumanResponse`), and the claim in
-    the store (`CheckpointConsumed`).
+    is read before it is known to be the one the runtime made. Then its agent,
+    and the one a handoff left it with (`ResumeError`), the responses
+    (`InvalidHumanResponse`), and the claim in the store (`CheckpointConsumed`).
     """
     key = await human.checkpoint_key(runtime.store, runtime.checkpoint_key)
     human.verify_checkpoint(checkpoint, key)
@@ -139,6 +142,8 @@ async def _resumed(
         raise ResumeError(
             f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
         )
+    active = checkpoint.state.active_agent
+    agent = agent if active is None else find_agent(agent, active)  # the agent a handoff left the run with
     run = Run(runtime, agent, deps, checkpoint.state, streaming=streaming, settings=settings)
     tools = await resumed_tools(run, checkpoint)
     answers = human.match_responses(checkpoint, responses, tools.tools)

@@ -42,7 +42,7 @@ class Emitter:
     once and gets no more events of the run.
     """
 
-    __slots__ = ("run_id", "agent", "streaming", "sinks", "sink_timeout", "listening", "outbox", "clock", "seq", "spans", "step", "run_span", "step_span")
+    __slots__ = ("run_id", "agent", "streaming", "sinks", "sink_timeout", "listening", "outbox", "clock", "seq", "spans", "step", "run_span", "step_span", "parent_run", "parent_span")
 
     def __init__(
         self,
@@ -75,6 +75,10 @@ class Emitter:
         self.step: int = step
         self.run_span: str = "1"
         self.step_span: str = self.run_span
+        self.parent_run: str | None = None
+        """For an agent run as a tool: the id of the run whose tool call this run is."""
+        self.parent_span: str | None = None
+        """For an agent run as a tool: the span of that tool call, the parent of this run's span."""
 
     def span(self) -> str:
         """A new span id."""
@@ -101,7 +105,7 @@ class Emitter:
 
     def of_run(self) -> Meta:
         """The common fields of an event of the run as a whole (started, completed, failed, ...)."""
-        return self.meta(self.run_span, None)
+        return self.meta(self.run_span, self.parent_span)
 
     def of_step(self) -> Meta:
         """The common fields of an event of the current step."""

@@ -22,6 +22,7 @@ from runlet.core.run_state import RunState
 from runlet.core.toolsets import source_name
 from runlet.loop.clock import Clock
 from runlet.loop.emitter import Emitter
+from runlet.loop.scope import Delegated
 from runlet.loop.step_tools import StepTools, static_tools
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "static_tools", "static_settings", "output", "semaphore", "settings", "_checked",
+        "static_tools", "static_settings", "output", "semaphore", "settings", "_checked", "_given", "delegated",
+        "after_turn", "ended",
     )
 
     def __init__(
@@ -122,6 +124,21 @@ class Run:
         """The settings of every model call, when no step changes them (no forced tool choice, no `prepare_settings`);
         else `None`, and each step asks `step_settings`."""
         self._checked: tuple[Message, ...] = ()
+        self._given: ModelSettings | None = settings
+        self.delegated: Delegated | None = None
+        """What the agents run as tools in the current turn used, added to the run's state when the turn's calls are done."""
+        self.after_turn: bool = bool(agent.handoffs)
+        """Whether the end of the current turn has more to do than add its results: a handoff to look for, or what
+        agents run as tools used to add (`loop.handoffs.end_turn`). One check per turn for every other run."""
+        self.ended: RunState | None = None
+        """The last state of the run, once it has ended (completed or failed): an agent tool reads its child's usage there."""
+
+    def hand_off(self, agent: Agent[Any, Any], state: RunState) -> None:
+        """Go on with `agent` (a handoff): its model, tools, hooks, settings and output; the deps, events and deadline stay."""
+        emitter, deadline = self.emitter, self.deadline
+        Run.__init__(self, self.runtime, agent, self.deps, state, streaming=emitter.streaming, settings=self._given)
+        self.emitter, self.deadline = emitter, deadline
+        emitter.agent = agent.name
 
     def context(self, state: RunState) -> RunContext[Any]:
         """What tools, hooks and instructions see of the run at `state`."""

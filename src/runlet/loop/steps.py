@@ -20,6 +20,8 @@ from runlet.core._frozen import frozen
 from runlet.core.errors import MaxStepsExceeded, OutputRetry, OutputValidationError, ValidationError
 from runlet.core.messages import Message, ToolCallPart
 from runlet.core.run_state import RunState
+from runlet.loop.handoffs import continue_history, end_turn
+from runlet.loop.handoffs import instructions as agent_instructions
 from runlet.loop.model_calls import ModelTurn, call_model, stream_model
 from runlet.loop.run import Run
 from runlet.loop.sessions import load_session, save_session
@@ -146,13 +148,14 @@ async def start(run: Run, state: RunState, text: str) -> Step:
     """Begin the run: `run.started`, the session's history, the instructions."""
     emitter = run.emitter
     media = tuple(part.summary() for part in state.new[-1].media) if state.new else ()
-    await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media))
+    await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media, parent_run_id=emitter.parent_run))
     if state.session is not None:
         state = await load_session(run, state, state.session)
+    if run.agent.handoffs and state.history:
+        state = await continue_history(run, state)
     instructions = run.agent.instructions
     if not isinstance(instructions, str):
-        value = instructions(run.context(state))
-        instructions = await value if inspect.isawaitable(value) else value
+        instructions = await agent_instructions(run, state)
     if instructions:
         state = replace(state, context=(Message.system(instructions), *state.context))
     yield Transition(state, CallModel())
@@ -309,6 +312,8 @@ async def _tools_done(
 ) -> Transition:
     """Run the calls; then the next model call, or the wait for humans."""
     results = await run_tools(run, state, calls, tools, spans)
+    if run.after_turn:  # handoffs, agents run as tools
+        results = await end_turn(run, results)
     if results.waiting:
         return Transition(results.state, AwaitHumans(results.waiting))
     emitter = run.emitter

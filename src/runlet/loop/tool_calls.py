@@ -20,14 +20,23 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 from typing_extensions import TypeAlias, assert_never
 
 from runlet.core._frozen import frozen
-from runlet.core.asking import HumanInputRequired, ToolCallAnswers, current_answers
+from runlet.core.asking import HumanInputRequired, current_answers
 from runlet.core.context import RunContext
-from runlet.core.errors import FatalToolError, HookError, ToolError, ToolTimeout, ValidationError
+from runlet.core.errors import (
+    AgentToolInterrupted,
+    FatalToolError,
+    HookError,
+    ToolError,
+    ToolTimeout,
+    UsageLimitExceeded,
+    ValidationError,
+)
 from runlet.core.hooks import HookDecision, HookOutcome, Interrupted, Proceed, Vetoed
 from runlet.core.messages import MEDIA_PARTS, MediaPart, Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool
 from runlet.loop.run import Run
+from runlet.loop.scope import CallScope
 from runlet.loop.step_tools import StepTools
 
 if TYPE_CHECKING:
@@ -245,7 +254,7 @@ async def _run_one(
 ) -> ToolOutcome:
     """One call with the human answers it has been given (a resumed call), hooks before and after."""
     given = state.answers.get(call.call_id, ())
-    token = current_answers.set(ToolCallAnswers(given))
+    token = current_answers.set(CallScope(given, run, state, span))
     try:
         outcome, ran = await _decide_and_call(run, ctx, call, tools, span, given)
     finally:
@@ -363,6 +372,8 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         return TimedOut(call=call, result=_result(call, f"Error: {error}", True), span=span, timeout=error.timeout, duration_ms=ms)
     except ToolError as error:
         return failed(f"Error: {error}", str(error), type(error).__name__, error)
+    except (UsageLimitExceeded, AgentToolInterrupted):
+        raise  # an agent run as a tool hit the run's limits, or asked a human: the run stops
     except Exception as error:
         message = f"{call.name!r} raised {type(error).__name__}: {error}"
         chosen: bool | None = getattr(tool, "fatal_errors", None)

@@ -23,6 +23,7 @@ from runlet.core.events import (
     ContextBudgetChecked,
     ContextCompressed,
     Event,
+    Handoff,
     HookDecided,
     HumanRequested,
     HumanResponded,
@@ -108,6 +109,8 @@ class ConsoleSink:
         """The run whose streamed text is on the current, unfinished line."""
         self._streamed: set[tuple[str, str]] = set()
         """(run, span) of model calls whose text was streamed, so it is not repeated."""
+        self._depth: dict[str, int] = {}
+        """How deep each open run is nested: agents run as tools are indented under their parent's call."""
         self._lock = threading.Lock()
 
     def emit(self, event: Event) -> None:
@@ -120,7 +123,9 @@ class ConsoleSink:
         cut = self.max_chars
         line: str | None = None
         match event:
-            case RunStarted(input=text, media=media):
+            case RunStarted(input=text, media=media, parent_run_id=parent):
+                if parent is not None:
+                    self._depth[event.run_id] = self._depth.get(parent, 0) + 1
                 line = f"\u25b6 {event.agent}: {_cut(text, cut)}{_media(media)}"
             case StepStarted(step=step):
                 line = f"  step {step}"
@@ -188,6 +193,8 @@ class ConsoleSink:
                 line = f"\u23f8 suspended: waiting for {len(requests)} human decision(s) (checkpoint {checkpoint_id})"
             case RunResumed(checkpoint_id=checkpoint_id, responses=n):
                 line = f"\u25b6 {event.agent} resumed from checkpoint {checkpoint_id} ({n} response(s))"
+            case Handoff(from_agent=from_agent, to_agent=to_agent):
+                line = f"  \u21aa {from_agent} hands off to {to_agent}"
             case (
                 ModelRequested()
                 | ModelStreamStarted()
@@ -202,7 +209,10 @@ class ConsoleSink:
                 assert_never(event)
         self._end_inline(out)
         prefix = f"[{event.run_id[:8]}] " if self.show_run_id else ""
-        _put(out, f"{prefix}{line}\n")
+        depth = self._depth.get(event.run_id, 0)
+        if depth and isinstance(event, (RunCompleted, RunFailed, RunCancelled, RunSuspended)):
+            del self._depth[event.run_id]
+        _put(out, f"{prefix}{'    ' * depth}{line}\n")
         out.flush()
 
     def _inline_text(self, out: IO[str], event: Event, delta: str) -> None:

@@ -27,6 +27,7 @@ from runlet.core.events import (
     ContextBudgetChecked,
     ContextCompressed,
     Event,
+    Handoff,
     HookDecided,
     HumanRequested,
     HumanResponded,
@@ -101,7 +102,7 @@ def level_of(event: Event) -> int:
             | HookDecided()
         ):
             return logging.INFO
-        case RunSuspended() | RunResumed() | HumanRequested() | HumanResponded():
+        case RunSuspended() | RunResumed() | HumanRequested() | HumanResponded() | Handoff():
             return logging.INFO
         case _:
             assert_never(event)

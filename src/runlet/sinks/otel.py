@@ -8,7 +8,9 @@ The tree of spans is built from the events' span ids: one `invoke_agent`
 span per run, a `step N` span per step under it, and under each step a `chat`
 span per model call and an `execute_tool` span per tool call. The run span's
 parent is whatever span is current when the run starts, so a run nests in the
-caller's trace. Spans start and end at the events' timestamps.
+caller's trace; the run of an agent called as a tool (`Agent.as_tool`) nests
+under that tool call's span, in the parent's trace. Spans start and end at the
+events' timestamps.
 
 Attributes follow the OpenTelemetry GenAI semantic conventions
 (`gen_ai.operation.name`, `gen_ai.agent.name`, `gen_ai.response.model`,
@@ -43,6 +45,7 @@ from runlet.core.events import (
     ContextBudgetChecked,
     ContextCompressed,
     Event,
+    Handoff,
     HookDecided,
     HumanRequested,
     HumanResponded,
@@ -219,7 +222,9 @@ class OpenTelemetrySink:
         run = self._runs.setdefault(event.run_id, _RunSpans())
         parent: Context | None = None
         if event.parent_span_id is not None:
-            opened = run.spans.get(event.parent_span_id)
+            # an agent run as a tool: its run span's parent is the tool call's span, in the parent's run
+            owner = self._runs.get(event.parent_run_id) if isinstance(event, RunStarted) and event.parent_run_id else run
+            opened = None if owner is None else owner.spans.get(event.parent_span_id)
             if opened is not None:
                 parent = trace.set_span_in_context(opened.span)
         attributes[RUNLET_RUN_ID] = event.run_id
@@ -395,6 +400,7 @@ class OpenTelemetrySink:
                 | HookDecided()
                 | OutputValidationFailed()
                 | PolicyStopped()
+                | Handoff()
             ):
                 self._point(event)
             case (

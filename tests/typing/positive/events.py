@@ -12,6 +12,7 @@ from typing_extensions import assert_never, assert_type
 
 from runlet import JsonValue, Runtime
 from runlet.events import (
+    Handoff,
     EVENT_TYPES,
     ContextBudgetChecked,
     ContextCompressed,
@@ -108,6 +109,10 @@ def category(event: Event) -> str:
             return "policy"
         case RunSuspended() | RunResumed() | HumanRequested() | HumanResponded():
             return "human"
+        case Handoff(from_agent=from_agent, to_agent=to_agent):
+            assert_type(from_agent, str)
+            assert_type(to_agent, str)
+            return "agents"
         case _:
             assert_never(event)
 

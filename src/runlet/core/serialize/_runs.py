@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 # Usage, run state and checkpoints
 
-RUN_STATE_VERSION = 1
-"""The version of the run state format this Runlet writes (and the newest it reads)."""
+RUN_STATE_VERSION = 2
+"""The version of the run state format this Runlet writes (and the newest it reads); version 1 (no `active_agent`) is still read."""
 
 CHECKPOINT_VERSION = 3
 """The version of the checkpoint format this Runlet writes; versions 1 (Runlet 0.3) and 2 (unsigned) are still read."""
@@ -40,7 +40,7 @@ def usage_from_json(value: object) -> Usage:
 
 
 def run_state_to_json(state: RunState) -> dict[str, JsonValue]:
-    """The run state as one JSON object, `{"format": "runlet.run_state", "version": 1, ...}`.
+    """The run state as one JSON object, `{"format": "runlet.run_state", "version": 2, ...}`.
 
     The context is written only where it differs from the history and new
     messages (with the instructions in front): after compression, say.
@@ -67,6 +67,7 @@ def run_state_to_json(state: RunState) -> dict[str, JsonValue]:
         "seq": state.seq,
         "spans": state.spans,
         "elapsed": state.elapsed,
+        "active_agent": state.active_agent,
     }
 
 
@@ -77,12 +78,14 @@ _RUN_STATE_KEYS = frozenset(
         "spans", "elapsed",
     )
 )
+"""The fields of a version 1 run state; version 2 adds `active_agent`."""
 
 
 def run_state_from_json(value: object) -> RunState:
     """A run state from `run_state_to_json`; `StateFormatError` when it is not one, `UnsupportedStateVersion` when newer."""
     obj = envelope(value, "runlet.run_state", RUN_STATE_VERSION, "run state")
-    exact_fields(obj, _RUN_STATE_KEYS, "a run state")
+    first = obj["version"] == 1
+    exact_fields(obj, _RUN_STATE_KEYS if first else _RUN_STATE_KEYS | {"active_agent"}, "a run state")
     history, new = messages_field(obj, "history"), messages_field(obj, "new")
     answers = json_object(obj["answers"], "a run state's answers")
     return RunState(
@@ -106,6 +109,7 @@ def run_state_from_json(value: object) -> RunState:
         seq=int_field(obj, "seq"),
         spans=int_field(obj, "spans"),
         elapsed=number_field(obj, "elapsed"),
+        active_agent=None if first else optional_string_field(obj, "active_agent"),
     )
 
 
