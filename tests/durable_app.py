@@ -10,6 +10,7 @@ worker is killed then); with `--crash` it ends the process with `os._exit`.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ def record(what: str) -> None:
 def executions(log: Path) -> list[str]:
     """What ran, in order, without the pids."""
     return [line.split()[0] for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+
+
+def event_seqs(path: Path) -> list[int]:
+    """The sequence numbers of the events in a JSON Lines file, in the order they were written."""
+    return [json.loads(line)["seq"] for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def pids(log: Path) -> set[str]:

@@ -1,19 +1,26 @@
 """The test agent on DBOS, and a process that starts or recovers one run (the tests kill it with `--crash`).
 
     python tests/durable_dbos_app.py <system database url> <workflow id> [--schema NAME] [--crash]
+
+With `RUNLET_DURABLE_EVENTS` set, the run's events go to that JSON Lines file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from dbos import DBOS, DBOSConfig
 
 from durable_app import Answer, Deps, agent
+from runlet import Runtime
 from runlet.durable.dbos import DBOSAgent
+from runlet.sinks import JsonlSink
 
-dbos_support: DBOSAgent[Deps, Answer] = DBOSAgent(agent, deps_type=Deps)
+EVENTS = os.environ.get("RUNLET_DURABLE_EVENTS")
+
+dbos_support: DBOSAgent[Deps, Answer] = DBOSAgent(agent, deps_type=Deps, runtime=Runtime(sinks=(JsonlSink(EVENTS),) if EVENTS else ()))
 
 
 async def main(url: str, workflow_id: str, schema: str | None) -> None:

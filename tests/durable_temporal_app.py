@@ -4,7 +4,8 @@
 
 `--no-cache` keeps no workflow in the worker's cache, so a killed worker holds
 no sticky task queue that Temporal would wait on (10 s) before another worker
-takes its workflows' next tasks.
+takes its workflows' next tasks. With `RUNLET_DURABLE_EVENTS` set, the run's
+events go to that JSON Lines file (shared by the worker processes).
 """
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from datetime import timedelta
 from temporalio.client import Client
 
 from durable_app import Answer, Deps, agent
+from runlet import Runtime
 from runlet.durable.temporal import TemporalAgent, agent_worker
+from runlet.sinks import JsonlSink
+
+EVENTS = os.environ.get("RUNLET_DURABLE_EVENTS")
 
 temporal_support: TemporalAgent[Deps, Answer] = TemporalAgent(
-    agent, deps_type=Deps, inline_tools=("wait_for_truck",), activity_timeout=timedelta(seconds=3)
+    agent,
+    deps_type=Deps,
+    runtime=Runtime(sinks=(JsonlSink(EVENTS),) if EVENTS else ()),
+    inline_tools=("wait_for_truck",),
+    activity_timeout=timedelta(seconds=3),
 )
 
 

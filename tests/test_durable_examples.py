@@ -40,4 +40,7 @@ def test_the_durable_benchmark_runs_quick() -> None:
     )
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.endswith("ms/step")]
-    assert [row.split("  ")[0] for row in rows] == ["plain Runtime", "Temporal (time-skipping test server)", "DBOS (SQLite)"]
+    assert [row.split("  ")[0] for row in rows] == [
+        "plain Runtime", "Temporal (time-skipping test server)", "DBOS (SQLite)", "DBOS (SQLite), with a sink"
+    ]
+

@@ -18,17 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from durable_app import Answer, Deps, agent, executions
+from durable_cases import CountingStore, check_nesting, session_agent, settings_agent, traced_agent
 from durable_temporal_app import temporal_support
 from runlet import (
     Agent,
     AuthenticationFailed,
     DurableRunError,
     InvalidHumanResponse,
+    InvalidSessionId,
     ModelRequest,
+    ModelSettings,
     RateLimited,
     RetryPolicy,
     RunContext,
@@ -37,7 +43,8 @@ from runlet import (
     tool,
 )
 from runlet.durable.temporal import TemporalAgent, agent_replayer, agent_worker
-from runlet.sinks import MemorySink
+from runlet.events import ToolFailed
+from runlet.sinks import MemorySink, OpenTelemetrySink
 from runlet.testing import FunctionProvider, Turn, call
 
 pytestmark = pytest.mark.durable
@@ -169,12 +176,78 @@ async def test_provider_errors_are_retried_by_the_runtime_policy_once_not_by_tem
     assert failed.value.error_type == "AuthenticationFailed" and "bad key" in str(failed.value)
 
 
-async def test_a_failing_tool_reads_as_in_a_local_run(env: WorkflowEnvironment) -> None:
-    local = await Runtime().run(agent, "broken order", deps=Deps("eu"))
-    async with agent_worker(env.client, "q", [temporal_support]):
-        durable = await (await temporal_support.start(env.client, "broken order", deps=Deps("eu"), id="run-broken", task_queue="q")).result()
+async def test_a_failing_tool_reads_as_in_a_local_run_with_its_own_traceback(env: WorkflowEnvironment) -> None:
+    local_sink, sink = MemorySink(), MemorySink()
+    local = await Runtime(sinks=(local_sink,)).run(agent, "broken order", deps=Deps("eu"))
+    failing = TemporalAgent(Agent(name="failing", model=agent.model, tools=agent.tools, output_type=Answer), deps_type=Deps, runtime=Runtime(sinks=(sink,)))
+    async with agent_worker(env.client, "q", [failing]):
+        durable = await (await failing.start(env.client, "broken order", deps=Deps("eu"), id="run-broken", task_queue="q")).result()
     assert durable.output == local.output
     assert durable.output.status == "Error: the tool 'broken' raised KeyError: '123'"
+    (failed,) = [e for e in sink.events if isinstance(e, ToolFailed)]
+    (local_failed,) = [e for e in local_sink.events if isinstance(e, ToolFailed)]
+    assert failed.error_type == "KeyError"
+    # The tool's own frames, from the activity, as a local run shows them; none of the workflow's.
+    assert failed.traceback.splitlines()[-3:] == local_failed.traceback.splitlines()[-3:]
+    assert 'durable_app.py", line' in failed.traceback and "in broken" in failed.traceback
+    assert "temporal.py" not in failed.traceback and "tool_calls.py" not in failed.traceback
+
+
+async def test_spans_opened_in_activities_nest_under_the_run_s_tool_and_model_spans(env: WorkflowEnvironment) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    traced = TemporalAgent(traced_agent("traced-otel", provider), runtime=Runtime(sinks=(OpenTelemetrySink(provider),)))
+    async with agent_worker(env.client, "q", [traced]):
+        run = await traced.start(env.client, "How many bolts?", id="run-otel", task_queue="q")
+        result = await run.result()
+    assert result.output == "7 in stock"
+    check_nesting(exporter.get_finished_spans())
+    # The trace context in the activities' input is not part of what a replay checks: the history replays.
+    history = await run.handle.fetch_history()
+    inputs = [
+        payload.data
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+        for payload in event.activity_task_scheduled_event_attributes.input.payloads
+    ]
+    assert len(inputs) == 3 and all(b'"traceparent"' in data for data in inputs)
+    assert (await agent_replayer([traced]).replay_workflow(history, raise_on_replay_failure=False)).replay_failure is None
+
+
+async def test_a_run_s_settings_cross_the_boundary_and_last_through_an_approval(env: WorkflowEnvironment) -> None:
+    seen: list[ModelSettings] = []
+    tuned = TemporalAgent(settings_agent("tuned", seen))
+    async with agent_worker(env.client, "q", [tuned]):
+        run = await tuned.start(
+            env.client, "refund 9", id="run-settings", task_queue="q", settings=ModelSettings(temperature=0.25, stop=("END",))
+        )
+        (request,) = await until_pending(run)
+        await run.respond([request.approve()])
+        assert (await run.result()).output == "done"
+    assert [(s.temperature, s.stop) for s in seen] == [(0.25, ("END",)), (0.25, ("END",))]  # the resumed call too
+
+
+async def test_sessions_are_loaded_and_appended_by_activities_once_even_when_every_task_replays(env: WorkflowEnvironment) -> None:
+    store = CountingStore()
+    chatty = TemporalAgent(session_agent("chatty"), runtime=Runtime(store=store))
+    async with agent_worker(env.client, "q", [chatty], max_cached_workflows=0):  # every workflow task replays the history
+        first = await (await chatty.start(env.client, "hello", id="run-session-1", task_queue="q", session="user-7")).result()
+        second = await (await chatty.start(env.client, "again", id="run-session-2", task_queue="q", session="user-7")).result()
+    assert (first.output, second.output) == ("saw 1 messages", "saw 3 messages")  # the second run sees the first
+    assert [m.text for m in await store.load("user-7")] == ["hello", "saw 1 messages", "again", "saw 3 messages"]
+    assert (store.loads, store.appends) == (2 + 1, 2)  # one load and one append per run (and the load just above)
+    with pytest.raises(InvalidSessionId):
+        await chatty.start(env.client, "hi", id="run-session-bad", task_queue="q", session="")
+
+
+async def test_a_session_load_that_loses_the_connection_is_tried_again(env: WorkflowEnvironment) -> None:
+    store = CountingStore(unavailable=1)
+    flaky = TemporalAgent(session_agent("flaky-store"), runtime=Runtime(store=store))
+    async with agent_worker(env.client, "q", [flaky]):
+        result = await (await flaky.start(env.client, "hello", id="run-session-flaky", task_queue="q", session="user-8")).result()
+    assert result.output == "saw 1 messages"
+    assert (store.loads, store.appends) == (2, 1)  # the lost load again (Temporal's retry), then the append once
 
 
 def test_deps_that_cannot_cross_are_refused_when_the_agent_is_declared() -> None:

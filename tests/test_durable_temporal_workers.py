@@ -3,7 +3,8 @@
 A worker is killed with SIGKILL after the run's first tool call completed,
 while it runs the second model call; a second worker finishes the run, and
 the calls that had completed do not run again (counted by side effects in a
-file, outside both processes). Two workers share the load of many runs.
+file, outside both processes), nor do the events of the replayed workflow
+code reach the sinks again. Two workers share the load of many runs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from durable_app import Answer, Deps, executions, pids
+from durable_app import Answer, Deps, event_seqs, executions, pids
 from durable_temporal_app import temporal_support
 
 pytestmark = pytest.mark.durable
@@ -41,7 +42,7 @@ async def server() -> AsyncIterator[WorkflowEnvironment]:
 def worker(server: WorkflowEnvironment, log: Path, queue: str, *flags: str) -> Iterator[subprocess.Popen[str]]:
     """A worker process, ready once this returns; killed (if still alive) on the way out."""
     address = server.client.service_client.config.target_host
-    env = {**os.environ, "RUNLET_DURABLE_LOG": str(log)}
+    env = {**os.environ, "RUNLET_DURABLE_LOG": str(log), "RUNLET_DURABLE_EVENTS": str(log.with_suffix(".events.jsonl"))}
     process = subprocess.Popen(
         [sys.executable, str(WORKER), address, queue, *flags], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
@@ -77,6 +78,9 @@ async def test_a_killed_worker_s_run_is_finished_by_another_without_running_comp
     # The lost attempt of the second model call ran again (after activity_timeout); nothing else did.
     assert executions(log) == ["model0", "lookup", "model1", "model1"]
     assert len(pids(log)) == 2
+    # Both workers wrote events; the second replayed the first's part of the run without emitting it again.
+    seqs = event_seqs(log.with_suffix(".events.jsonl"))
+    assert seqs == list(range(len(seqs))) and len(seqs) > 10
 
 
 async def test_two_workers_share_the_runs(server: WorkflowEnvironment, tmp_path: Path) -> None:

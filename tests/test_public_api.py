@@ -44,6 +44,8 @@ DEEP_ONLY = {
     "SCHEMA_VERSION": "a store's table version (SQLite, PostgreSQL), written into its tables",
     "ToolCallAnswers": "how the runtime hands a resumed tool its answers",
     "current_answers": "how the runtime hands a resumed tool its answers",
+    "current_call": "how the loop tells an executor the span of the call it makes (durable runs send its trace context)",
+    "RaisedElsewhere": "how an executor that runs tools in another process brings back the tool's own traceback",
     "FunctionSchema": "the schema engine behind @tool",
     "TypeAdapter": "the schema engine behind @tool and output_type",
     "adapter_for": "the schema engine behind @tool and output_type",

@@ -14,7 +14,7 @@ exactly as a local run does.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, Generic, Protocol, cast
 
 from typing_extensions import TypeAlias, TypeVar
@@ -55,13 +55,21 @@ from runlet.core.serialize import (
     usage_from_json,
     usage_to_json,
 )
-from runlet.core.messages import MEDIA_PARTS
+from runlet.core.human import CLAIM_PREFIX, KEY_SESSION
+from runlet.core.messages import MEDIA_PARTS, Message
+from runlet.core.state import SessionConflict, StateError, StateStore, StoreUnavailable
 from runlet.core.tools import Tool, ToolContent
+from runlet.durable._tracing import traced
+from runlet.loop.executor import RaisedElsewhere, current_call
+from runlet.stores.memory import MemoryStore
 
 DepsT = TypeVar("DepsT")
 
 Payload: TypeAlias = "dict[str, Any]"
 """A JSON object that crosses the boundary: a call's input or its recorded result (engines' converters take dicts)."""
+
+TraceHeaders: TypeAlias = "Callable[[str, str], Awaitable[dict[str, str] | None]]"
+"""The W3C trace context (`traceparent`) of a run's event span (run id, span id), if a sink traces it."""
 
 _PROVIDER_ERRORS: dict[str, type[ProviderError]] = {
     cls.__name__: cls
@@ -141,6 +149,10 @@ class Boundary(Protocol):
         """The recorded result of `run_tool_call` of `tool` for `payload`."""
         ...
 
+    async def store_call(self, payload: Payload) -> Payload:
+        """The recorded result of `run_store_call` for `payload`: a session read or write."""
+        ...
+
 
 class BoundaryExecutor(Generic[DepsT]):
     """The `Executor` of a durable run: every model call and tool call crosses the engine's boundary.
@@ -149,36 +161,53 @@ class BoundaryExecutor(Generic[DepsT]):
     tools: pure ones, or ones that wait with `asyncio.sleep`, which is a
     durable timer under Temporal). A streamed model call is buffered: the
     engine records whole responses, so the stream is one text delta and the
-    completed response.
+    completed response. Each call carries the trace context of its span
+    (`trace`, from the run's `OpenTelemetrySink`), so that spans made where it
+    runs nest under the run's model call or tool call span.
     """
 
-    def __init__(self, boundary: Boundary, deps: DepsCodec[DepsT], inline: Collection[str]) -> None:
+    def __init__(self, boundary: Boundary, deps: DepsCodec[DepsT], inline: Collection[str], trace: TraceHeaders | None = None) -> None:
         self.boundary: Boundary = boundary
         self.deps: DepsCodec[DepsT] = deps
         self.inline: frozenset[str] = frozenset(inline)
+        self.trace: TraceHeaders | None = trace
+
+    async def _traced(self, payload: Payload, call: tuple[str, str] | None) -> Payload:
+        """`payload` with the trace context of `call` (run id, span id), when a sink traces it."""
+        if self.trace is not None and call is not None:
+            headers = await self.trace(*call)
+            if headers:
+                payload["trace"] = headers
+        return payload
 
     async def complete(self, model: Provider, request: ModelRequest) -> ModelResponse:
+        return await self._complete(request, current_call.get())
+
+    def stream(self, model: Provider, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
+        return self._buffered(request, current_call.get())  # read now: the loop sets the call while stream() is called
+
+    async def _buffered(self, request: ModelRequest, call: tuple[str, str] | None) -> AsyncIterator[ModelStreamEvent]:
+        response = await self._complete(request, call)
+        if response.text:
+            yield TextDelta(response.text)
+        yield ResponseCompleted(response)
+
+    async def _complete(self, request: ModelRequest, call: tuple[str, str] | None) -> ModelResponse:
         try:
             sent = model_request_to_json(request)
         except (TypeError, ValueError) as not_json:
             raise UserError(f"a durable run's model request must be JSON; its options are not ({not_json})") from None
-        result = await self.boundary.model_call({"request": sent})
+        result = await self.boundary.model_call(await self._traced({"request": sent}, call))
         error = result.get("error")
         if error is not None:
             raise provider_error_from_json(error)
         return model_response_from_json(result["response"])
 
-    async def stream(self, model: Provider, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
-        response = await self.complete(model, request)
-        if response.text:
-            yield TextDelta(response.text)
-        yield ResponseCompleted(response)
-
     async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
         if tool.name in self.inline:
             return await tool.call(ctx, arguments)
         answers = current_answers.get()
-        payload: Payload = {
+        payload: Payload = await self._traced({
             "arguments": arguments,
             "deps": self.deps.dump(ctx.deps),
             "run_id": ctx.run_id,
@@ -187,12 +216,61 @@ class BoundaryExecutor(Generic[DepsT]):
             "usage": usage_to_json(ctx.usage),
             "messages": [message_to_json(m) for m in ctx.messages],
             "answers": [human_response_to_json(a) for a in (answers.answers if answers is not None else ())],
-        }
+        }, current_call.get())
         result = await self.boundary.tool_call(tool.name, payload)
         error = result.get("error")
         if error is not None:
             raise tool_error_from_json(cast("Mapping[str, Any]", error))
         return tool_content_from_json(result["content"])
+
+
+class BoundaryStore:
+    """The `StateStore` of a durable run: sessions are read and written through the engine's boundary.
+
+    Each `load` and `append` of a session is an activity or a step, run where
+    the runtime's store lives and recorded, so a replay or a recovery reads the
+    recorded result and never loads or appends twice. What the runtime keeps
+    for itself (a checkpoint's claim, the checkpoint key) and the key-value
+    space, which the loop does not use, stay in a store private to the
+    workflow: a durable run's checkpoint never leaves it.
+    """
+
+    def __init__(self, boundary: Boundary) -> None:
+        self.boundary: Boundary = boundary
+        self.private: MemoryStore = MemoryStore()
+
+    async def load(self, session: str) -> tuple[Message, ...]:
+        if _private(session):
+            return await self.private.load(session)
+        result = await self._call({"op": "load", "session": session})
+        return tuple(message_from_json(m) for m in result["messages"])
+
+    async def append(self, session: str, messages: Sequence[Message], *, expected_length: int | None = None) -> int:
+        if _private(session):
+            return await self.private.append(session, messages, expected_length=expected_length)
+        payload: Payload = {
+            "op": "append", "session": session, "messages": [message_to_json(m) for m in messages], "expected_length": expected_length
+        }
+        length: int = (await self._call(payload))["length"]
+        return length
+
+    async def get_state(self, session: str, key: str) -> JsonValue:
+        return await self.private.get_state(session, key)
+
+    async def set_state(self, session: str, key: str, value: JsonValue) -> None:
+        await self.private.set_state(session, key, value)
+
+    async def _call(self, payload: Payload) -> Payload:
+        result = await self.boundary.store_call(payload)
+        error = result.get("error")
+        if error is not None:
+            raise store_error_from_json(error)
+        return result
+
+
+def _private(session: str) -> bool:
+    """Whether a session name is one the runtime keeps for itself (checkpoint claims, the checkpoint key)."""
+    return session == KEY_SESSION or session.startswith(CLAIM_PREFIX)
 
 
 # The side that runs the calls (an activity, a step)
@@ -202,7 +280,8 @@ async def run_model_call(model: Provider, payload: Mapping[str, Any]) -> Payload
     """Call the model for a payload of `BoundaryExecutor.complete`; its response, or its `ProviderError`, as JSON."""
     request = model_request_from_json(payload["request"])
     try:
-        response = await model.complete(request)
+        with traced(payload.get("trace")):
+            response = await model.complete(request)
     except ProviderError as error:
         return {"error": provider_error_to_json(error)}
     return {"response": model_response_to_json(response)}
@@ -220,7 +299,8 @@ async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[
     )
     token = current_answers.set(ToolCallAnswers([human_response_from_json(a) for a in payload["answers"]]))
     try:
-        content = await tool.call(ctx, payload["arguments"])
+        with traced(payload.get("trace")):
+            content = await tool.call(ctx, payload["arguments"])
     except ValidationError as error:
         return {"error": {"kind": "validation", "issues": [[i.path, i.message] for i in error.issues]}}
     except HumanInputRequired as ask:
@@ -230,7 +310,9 @@ async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[
     except ToolError as error:
         return {"error": {"kind": "tool", "message": str(error)}}
     except Exception as error:
-        return {"error": {"kind": "raised", "type": type(error).__name__, "message": str(error)}}
+        text, frames = RaisedElsewhere.describe(error)
+        raised: Payload = {"kind": "raised", "type": type(error).__name__, "message": str(error)}
+        return {"error": {**raised, "traceback": text, "frames": [list(frame) for frame in frames]}}
     finally:
         current_answers.reset(token)
     encoded = tool_content_to_json(content)
@@ -238,6 +320,34 @@ async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[
         message = f"returned {type(content).__name__}, not str or a tuple of str and media parts"
         return {"error": {"kind": "raised", "type": "TypeError", "message": message}}
     return {"content": encoded}
+
+
+async def run_store_call(store: StateStore, payload: Mapping[str, Any]) -> Payload:
+    """Load or append a session in `store` for a payload of `BoundaryStore`; the result, or its `StateError`, as JSON.
+
+    `StoreUnavailable` (a lost connection) and other exceptions are raised, so
+    the engine tries the call again by the agent's retry policy (an append
+    with `expected_length` never stores twice).
+    """
+    session: str = payload["session"]
+    try:
+        if payload["op"] == "load":
+            return {"messages": [message_to_json(m) for m in await store.load(session)]}
+        messages = [message_from_json(m) for m in payload["messages"]]
+        return {"length": await store.append(session, messages, expected_length=payload["expected_length"])}
+    except StoreUnavailable:
+        raise
+    except SessionConflict as conflict:
+        return {"error": {"type": "SessionConflict", "session": session, "expected": conflict.expected, "actual": conflict.actual}}
+    except StateError as error:
+        return {"error": {"type": type(error).__name__, "message": str(error)}}
+
+
+def store_error_from_json(error: Mapping[str, Any]) -> StateError:
+    """The error of `run_store_call`: a `SessionConflict` as it was, another store error as a `StateError` naming its class."""
+    if error["type"] == "SessionConflict":
+        return SessionConflict(error["session"], expected=error["expected"], actual=error["actual"])
+    return StateError(f"{error['type']}: {error['message']}")
 
 
 def tool_content_to_json(content: object) -> JsonValue | None:
@@ -295,8 +405,8 @@ def provider_error_from_json(value: Mapping[str, Any]) -> ProviderError:
     return error
 
 
-class ToolRaised(Exception):
-    """What a tool raised on the other side of the boundary, under the name of the original exception's class."""
+class ToolRaised(RaisedElsewhere):
+    """What a tool raised on the other side of the boundary, under the name of the original exception's class, with its traceback."""
 
 
 _RAISED: dict[str, type[ToolRaised]] = {}
@@ -317,7 +427,8 @@ def tool_error_from_json(error: Mapping[str, Any]) -> Exception:
     cls = _RAISED.get(name)
     if cls is None:  # the loop reports `type(error).__name__`: keep the original name
         cls = _RAISED[name] = type(name, (ToolRaised,), {"__doc__": ToolRaised.__doc__})
-    return cls(error["message"])
+    frames = tuple((str(file), int(line), str(name)) for file, line, name in error.get("frames", ()))
+    return cls(error["message"], error.get("traceback", ""), frames)
 
 
 

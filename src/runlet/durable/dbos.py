@@ -24,22 +24,35 @@ import random
 import time
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any, Generic, overload
 
-from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
+from dbos import DBOS, SetWorkflowID, StepOptions, WorkflowHandleAsync
 from typing_extensions import TypeVar
 
 from runlet.core.agent import Agent
 from runlet.core.errors import DurableRunError, RunletError, UserError
+from runlet.core.events import Event, EventSink
 from runlet.core.human import Checkpoint, HumanRequest, HumanResponse, RunInterrupted, match_responses
 from runlet.core.messages import Message
-from runlet.core.serialize import human_response_from_json, human_response_to_json, message_from_json, message_to_json
+from runlet.core.models import ModelSettings
+from runlet.core.serialize import human_response_from_json, human_response_to_json, message_from_json
 from runlet.core.tools import Tool
-from runlet.durable._boundary import BoundaryExecutor, DepsCodec, Payload, run_model_call, run_tool_call, workflow_checkpoint_key
+from runlet.durable._boundary import (
+    BoundaryExecutor,
+    BoundaryStore,
+    DepsCodec,
+    Payload,
+    run_model_call,
+    run_store_call,
+    run_tool_call,
+    workflow_checkpoint_key,
+)
 from runlet.durable._boundary import inline_tools as durable_inline_tools
-from runlet.durable._results import input_messages, result_from_json, result_to_json
+from runlet.durable._results import result_from_json, result_to_json, start_payload, start_settings
+from runlet.durable._tracing import trace_headers
+from runlet.loop.emitter import Emitter
 from runlet.runtime import Runtime, RunResult
-from runlet.stores.memory import MemoryStore
 
 __all__ = ["DBOSAgent", "DBOSRun"]
 
@@ -125,17 +138,54 @@ class DBOSAgent(Generic[DepsT, OutputT]):
         """The step of the agent's model calls, or of its tool `tool`: `runlet:<agent>.model`, `runlet:<agent>.tool.<tool>`."""
         return f"runlet:{self.name}.model" if tool is None else f"runlet:{self.name}.tool.{tool}"
 
+    @property
+    def session_step_name(self) -> str:
+        """The step that reads or writes a run's session in the runtime's store: `runlet:<agent>.session`."""
+        return f"runlet:{self.name}.session"
+
+    @property
+    def events_step_name(self) -> str:
+        """The step that delivers a run's events to the sinks: `runlet:<agent>.events` (recorded, so never twice)."""
+        return f"runlet:{self.name}.events"
+
     @overload
     async def start(
-        self: DBOSAgent[None, OutputT], input: str | Sequence[Message], *, id: str | None = None, deps: None = None
+        self: DBOSAgent[None, OutputT],
+        input: str | Sequence[Message],
+        *,
+        id: str | None = None,
+        deps: None = None,
+        session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> DBOSRun[OutputT]: ...
 
     @overload
-    async def start(self, input: str | Sequence[Message], *, id: str | None = None, deps: DepsT) -> DBOSRun[OutputT]: ...
+    async def start(
+        self,
+        input: str | Sequence[Message],
+        *,
+        id: str | None = None,
+        deps: DepsT,
+        session: str | None = None,
+        settings: ModelSettings | None = None,
+    ) -> DBOSRun[OutputT]: ...
 
-    async def start(self, input: str | Sequence[Message], *, id: str | None = None, deps: Any = None) -> DBOSRun[OutputT]:
-        """Start a run as a DBOS workflow (with workflow id `id`, which makes starting it idempotent)."""
-        start: Payload = {"input": [message_to_json(m) for m in input_messages(input)], "deps": self.deps.dump(deps)}
+    async def start(
+        self,
+        input: str | Sequence[Message],
+        *,
+        id: str | None = None,
+        deps: Any = None,
+        session: str | None = None,
+        settings: ModelSettings | None = None,
+    ) -> DBOSRun[OutputT]:
+        """Start a run as a DBOS workflow (with workflow id `id`, which makes starting it idempotent).
+
+        `session`: continue that session of the runtime's store (loaded and
+        appended by steps, once each); `settings`: this run's model settings,
+        over the agent's (`Runtime.run`'s), kept for its resumes too.
+        """
+        start = start_payload(input, self.deps.dump(deps), session, settings)
         if id is None:
             handle = await DBOS.start_workflow_async(self._workflow, start)
         else:
@@ -149,26 +199,37 @@ class DBOSAgent(Generic[DepsT, OutputT]):
 
     async def _run_workflow(self, start: dict[str, Any]) -> dict[str, Any]:
         """The workflow: run the agent, wait for humans as long as it asks; the result as JSON."""
+        workflow_id = DBOS.workflow_id or ""
+        outbox = _Outbox(self, workflow_id)
+        steps = _Steps(self, outbox)
         runtime = replace(
             self.runtime,
-            executor=BoundaryExecutor(_Steps(self), self.deps, self.inline_tools),
-            clock=_WorkflowClock(DBOS.workflow_id or ""),
+            executor=BoundaryExecutor(steps, self.deps, self.inline_tools, outbox.trace if self.runtime.sinks else None),
+            clock=_WorkflowClock(workflow_id),
+            sinks=(outbox,) if self.runtime.sinks else (),
             budgeter=copy.deepcopy(self.runtime.budgeter),  # a calibration learnt by one run must not change another's recovery
-            store=MemoryStore(),  # a checkpoint's claim, kept by the workflow; sessions need a store outside it
-            checkpoint_key=workflow_checkpoint_key(self.runtime.checkpoint_key, DBOS.workflow_id or ""),
+            store=BoundaryStore(steps),
+            checkpoint_key=workflow_checkpoint_key(self.runtime.checkpoint_key, workflow_id),
         )
+        settings = start_settings(start)
         try:
             deps = self.deps.load(start["deps"])
+            input = [message_from_json(m) for m in start["input"]]
             try:
-                result = await runtime.run(self.agent, [message_from_json(m) for m in start["input"]], deps=deps)
+                result = await runtime.run(self.agent, input, deps=deps, session=start.get("session"), settings=settings)
             except RunInterrupted as interrupted:
-                result = await self._until_answered(runtime, interrupted.checkpoint, deps)
+                result = await self._until_answered(runtime, interrupted.checkpoint, deps, settings, outbox)
         except RunletError as error:
             raise DurableRunError(str(error), error_type=type(error).__name__) from None
+        finally:
+            await outbox.flush()
         return result_to_json(self.agent.output_type, result)
 
-    async def _until_answered(self, runtime: Runtime, checkpoint: Checkpoint, deps: DepsT) -> RunResult[OutputT]:
+    async def _until_answered(
+        self, runtime: Runtime, checkpoint: Checkpoint, deps: DepsT, settings: ModelSettings | None, outbox: _Outbox
+    ) -> RunResult[OutputT]:
         while True:
+            await outbox.flush()  # the sinks hear that the run waits before it does
             await DBOS.set_event_async(WAITING, checkpoint.to_json())
             message: Any = None
             while message is None:
@@ -176,7 +237,7 @@ class DBOSAgent(Generic[DepsT, OutputT]):
             await DBOS.set_event_async(WAITING, None)
             responses = [human_response_from_json(r) for r in message]
             try:
-                return await runtime.resume(self.agent, checkpoint, responses, deps=deps)
+                return await runtime.resume(self.agent, checkpoint, responses, deps=deps, settings=settings)
             except RunInterrupted as interrupted:
                 checkpoint = interrupted.checkpoint
 
@@ -214,17 +275,82 @@ class DBOSRun(Generic[OutputT]):
 
 
 class _Steps:
-    """The `Boundary` of a DBOS workflow: each call is a step, its result recorded before the run goes on."""
+    """The `Boundary` of a DBOS workflow: each call is a step, its result recorded before the run goes on.
 
-    def __init__(self, agent: DBOSAgent[Any, Any]) -> None:
+    The events emitted before a call are delivered first (`_Outbox.flush`).
+    """
+
+    def __init__(self, agent: DBOSAgent[Any, Any], outbox: _Outbox) -> None:
         self.agent = agent
+        self.outbox = outbox
 
     async def model_call(self, payload: Payload) -> Payload:
+        await self.outbox.flush()
         return await DBOS.run_step_async({"name": self.agent.step_name()}, run_model_call, self.agent.agent.model, payload)
 
     async def tool_call(self, tool: str, payload: Payload) -> Payload:
+        await self.outbox.flush()
         found = self.agent.tools[tool]
         return await DBOS.run_step_async({"name": self.agent.step_name(tool)}, run_tool_call, found, self.agent.deps, payload)
+
+    async def store_call(self, payload: Payload) -> Payload:
+        await self.outbox.flush()
+        policy = self.agent.runtime.retry  # a lost connection to the store is tried again, as Temporal does
+        options: StepOptions = {
+            "name": self.agent.session_step_name,
+            "retries_allowed": True,
+            "max_attempts": policy.max_attempts,
+            "interval_seconds": policy.initial_delay,
+            "backoff_rate": max(1.0, policy.multiplier),
+        }
+        return await DBOS.run_step_async(options, run_store_call, self.agent.runtime.store, payload)
+
+
+class _Outbox:
+    """A run's events on their way to the sinks, delivered by a step so that a recovered workflow does not deliver them again.
+
+    The loop's only sink: it keeps the events, and `flush` (before every call,
+    before waiting for a human, at the end) delivers them in one step, the
+    `runlet:<agent>.events` step. A recovered workflow runs again from its
+    start and makes the same events; where that step was recorded, DBOS returns
+    its result without running it, so those events are not delivered twice.
+    The events after the last recorded delivery are delivered again only if
+    the process died while delivering them (before DBOS recorded the step).
+    """
+
+    def __init__(self, agent: DBOSAgent[Any, Any], workflow_id: str) -> None:
+        runtime = agent.runtime
+        self.step: str = agent.events_step_name
+        self.sinks: tuple[EventSink, ...] = tuple(runtime.sinks)
+        self.events: list[Event] = []
+        self.delivery: Emitter = Emitter(
+            workflow_id, agent.name, runtime.sinks, streaming=False, sink_timeout=runtime.sink_timeout, clock=runtime.clock
+        )
+        """Sends to the sinks as a local run's emitter does: a sink that raises or hangs is dropped for the rest of the run."""
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    async def flush(self) -> None:
+        """Deliver the events kept so far, unless a recorded step says they were delivered before a recovery."""
+        if self.events:
+            batch, self.events = self.events, []
+            await DBOS.run_step_async({"name": self.step}, self._deliver, batch)
+
+    async def _deliver(self, batch: list[Event]) -> int:
+        for event in batch:
+            await self.delivery.emit(partial(_same, event))
+        self.delivery.drain()
+        return len(batch)
+
+    async def trace(self, run_id: str, span_id: str) -> dict[str, str] | None:
+        """The trace context of a call's span: the events that open it are delivered first."""
+        await self.flush()
+        return trace_headers(self.sinks, run_id, span_id)
+
+
+def _same(event: Event) -> Event:
+    return event
 
 
 class _WorkflowClock:

@@ -38,6 +38,8 @@ from runlet.core.errors import DurableRunError, InvalidHumanResponse, ProviderEr
 from runlet.core.events import Event, EventSink
 from runlet.core.human import Checkpoint, HumanRequest, HumanResponse, RunInterrupted, match_responses
 from runlet.core.messages import Message
+from runlet.core.models import ModelSettings
+from runlet.core.state import StateError
 from runlet.core.tools import Tool
 from runlet.core.serialize import (
     human_request_from_json,
@@ -45,13 +47,22 @@ from runlet.core.serialize import (
     human_response_from_json,
     human_response_to_json,
     message_from_json,
-    message_to_json,
 )
-from runlet.durable._boundary import BoundaryExecutor, DepsCodec, Payload, run_model_call, run_tool_call, workflow_checkpoint_key
+from runlet.durable._boundary import (
+    BoundaryExecutor,
+    BoundaryStore,
+    DepsCodec,
+    Payload,
+    TraceHeaders,
+    run_model_call,
+    run_store_call,
+    run_tool_call,
+    workflow_checkpoint_key,
+)
 from runlet.durable._boundary import inline_tools as durable_inline_tools
-from runlet.durable._results import input_messages, result_from_json, result_to_json
+from runlet.durable._results import result_from_json, result_to_json, start_payload, start_settings
+from runlet.durable._tracing import trace_headers
 from runlet.runtime import Runtime, RunResult
-from runlet.stores.memory import MemoryStore
 
 __all__ = ["AgentWorkflow", "TemporalAgent", "TemporalRun", "agent_replayer", "agent_worker"]
 
@@ -141,14 +152,25 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         return f"runlet:{self.name}.model" if tool is None else f"runlet:{self.name}.tool.{tool}"
 
     @property
+    def session_activity_name(self) -> str:
+        """The activity that reads or writes a run's session in the runtime's store: `runlet:<agent>.session`."""
+        return f"runlet:{self.name}.session"
+
+    @property
     def activities(self) -> list[Callable[..., Any]]:
         """The agent's activities, for a `Worker` (`agent_worker` registers them)."""
-        model = self.agent.model
+        model, store = self.agent.model, self.runtime.store
 
         async def model_call(payload: dict[str, Any]) -> dict[str, Any]:
             return await run_model_call(model, payload)
 
-        found: list[Callable[..., Any]] = [activity.defn(name=self.activity_name())(model_call)]
+        async def store_call(payload: dict[str, Any]) -> dict[str, Any]:
+            return await run_store_call(store, payload)
+
+        found: list[Callable[..., Any]] = [
+            activity.defn(name=self.activity_name())(model_call),
+            activity.defn(name=self.session_activity_name)(store_call),
+        ]
         for tool in self.agent.tools:
             if tool.name not in self.inline_tools:
                 found.append(activity.defn(name=self.activity_name(tool.name))(_tool_activity(tool, self.deps)))
@@ -156,25 +178,40 @@ class TemporalAgent(Generic[DepsT, OutputT]):
 
     # In workflow code
 
-    async def run(self, input: str | Sequence[Message], *, deps: DepsT) -> RunResult[OutputT]:
-        """Run the agent from workflow code; raises `RunInterrupted` when a tool call waits for a human."""
-        runtime = self._workflow_runtime()
-        return await runtime.run(self.agent, input, deps=deps)
+    async def run(
+        self,
+        input: str | Sequence[Message],
+        *,
+        deps: DepsT,
+        session: str | None = None,
+        settings: ModelSettings | None = None,
+    ) -> RunResult[OutputT]:
+        """Run the agent from workflow code; raises `RunInterrupted` when a tool call waits for a human.
 
-    async def resume(self, checkpoint: Checkpoint, responses: Sequence[HumanResponse], *, deps: DepsT) -> RunResult[OutputT]:
-        """Continue an interrupted run from workflow code; may raise `RunInterrupted` again."""
+        `session` and `settings` are `Runtime.run`'s: the session is loaded and
+        appended by activities (in the runtime's store, in the worker), once.
+        """
         runtime = self._workflow_runtime()
-        return await runtime.resume(self.agent, checkpoint, responses, deps=deps)
+        return await runtime.run(self.agent, input, deps=deps, session=session, settings=settings)
+
+    async def resume(
+        self, checkpoint: Checkpoint, responses: Sequence[HumanResponse], *, deps: DepsT, settings: ModelSettings | None = None
+    ) -> RunResult[OutputT]:
+        """Continue an interrupted run from workflow code (with the run's `settings` again); may raise `RunInterrupted` again."""
+        runtime = self._workflow_runtime()
+        return await runtime.resume(self.agent, checkpoint, responses, deps=deps, settings=settings)
 
     def _workflow_runtime(self) -> Runtime:
-        """The runtime for one run in workflow code: calls become activities, time is workflow time."""
+        """The runtime for one run in workflow code: calls and sessions become activities, time is workflow time."""
+        activities = _Activities(self)
+        sinks = self.runtime.sinks
         return replace(
             self.runtime,
-            executor=BoundaryExecutor(_Activities(self), self.deps, self.inline_tools),
+            executor=BoundaryExecutor(activities, self.deps, self.inline_tools, _replay_safe_trace(sinks) if sinks else None),
             clock=_WorkflowClock(),
-            sinks=tuple(_ReplaySafeSink(sink) for sink in self.runtime.sinks),
+            sinks=tuple(_ReplaySafeSink(sink) for sink in sinks),
             budgeter=copy.deepcopy(self.runtime.budgeter),  # a calibration learnt by one run must not change another's replay
-            store=MemoryStore(),  # a checkpoint's claim, kept by the workflow; sessions need a store outside it
+            store=BoundaryStore(activities),
             checkpoint_key=workflow_checkpoint_key(self.runtime.checkpoint_key, workflow.info().workflow_id),
         )
 
@@ -189,22 +226,42 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         id: str,
         task_queue: str,
         deps: None = None,
+        session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> TemporalRun[OutputT]: ...
 
     @overload
     async def start(
-        self, client: Client, input: str | Sequence[Message], *, id: str, task_queue: str, deps: DepsT
+        self,
+        client: Client,
+        input: str | Sequence[Message],
+        *,
+        id: str,
+        task_queue: str,
+        deps: DepsT,
+        session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> TemporalRun[OutputT]: ...
 
     async def start(
-        self, client: Client, input: str | Sequence[Message], *, id: str, task_queue: str, deps: Any = None
+        self,
+        client: Client,
+        input: str | Sequence[Message],
+        *,
+        id: str,
+        task_queue: str,
+        deps: Any = None,
+        session: str | None = None,
+        settings: ModelSettings | None = None,
     ) -> TemporalRun[OutputT]:
-        """Start a run of the agent as an `AgentWorkflow` with workflow id `id`."""
-        start: Payload = {
-            "agent": self.name,
-            "input": [message_to_json(m) for m in input_messages(input)],
-            "deps": self.deps.dump(deps),
-        }
+        """Start a run of the agent as an `AgentWorkflow` with workflow id `id`.
+
+        `session`: continue that session of the runtime's store (loaded and
+        appended by activities in the worker, once each); `settings`: this run's
+        model settings, over the agent's (`Runtime.run`'s). Both travel with the
+        workflow's input, and `settings` with its resumes after a human answers.
+        """
+        start = {"agent": self.name, **start_payload(input, self.deps.dump(deps), session, settings)}
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(WORKFLOW_NAME, start, id=id, task_queue=task_queue)
         return TemporalRun(self, handle)
 
@@ -274,22 +331,26 @@ class AgentWorkflow:
         self._agent = agent
         try:
             deps = agent.deps.load(start["deps"])
+            settings = start_settings(start)
+            input = [message_from_json(m) for m in start["input"]]
             try:
-                result = await agent.run([message_from_json(m) for m in start["input"]], deps=deps)
+                result = await agent.run(input, deps=deps, session=start.get("session"), settings=settings)
             except RunInterrupted as interrupted:
-                result = await self._until_answered(agent, interrupted.checkpoint, deps)
+                result = await self._until_answered(agent, interrupted.checkpoint, deps, settings)
         except RunletError as error:
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
         return result_to_json(agent.agent.output_type, result)
 
-    async def _until_answered(self, agent: TemporalAgent[Any, Any], checkpoint: Checkpoint, deps: Any) -> RunResult[Any]:
+    async def _until_answered(
+        self, agent: TemporalAgent[Any, Any], checkpoint: Checkpoint, deps: Any, settings: ModelSettings | None
+    ) -> RunResult[Any]:
         """Wait for the humans' responses, resume, and again for as long as the run asks."""
         while True:
             self._waiting, self._responses = checkpoint, None
             await workflow.wait_condition(lambda: self._responses is not None)
             responses, self._waiting = self._responses or (), None
             try:
-                return await agent.resume(checkpoint, responses, deps=deps)
+                return await agent.resume(checkpoint, responses, deps=deps, settings=settings)
             except RunInterrupted as interrupted:
                 checkpoint = interrupted.checkpoint
 
@@ -388,6 +449,12 @@ class _Activities:
         except ActivityError as error:
             raise ToolError(f"the tool's activity failed: {error.cause or error}") from error
 
+    async def store_call(self, payload: Payload) -> Payload:
+        try:
+            return await self._execute(self.agent.session_activity_name, payload, None)
+        except ActivityError as error:
+            raise StateError(f"the session's activity failed: {error.cause or error}") from error
+
     async def _execute(self, name: str, payload: Payload, seconds: float | None) -> Payload:
         result: Payload = await workflow.execute_activity(
             name,
@@ -413,6 +480,18 @@ class _WorkflowClock:
 
     def uniform(self, low: float, high: float) -> float:
         return workflow.random().uniform(low, high)
+
+
+def _replay_safe_trace(sinks: Sequence[EventSink]) -> TraceHeaders:
+    """The trace context of a call's span, from the sinks, outside the sandbox; none while replaying (the sinks saw nothing)."""
+
+    async def headers(run_id: str, span_id: str) -> dict[str, str] | None:
+        if workflow.unsafe.is_replaying():
+            return None
+        with workflow.unsafe.sandbox_unrestricted():
+            return trace_headers(sinks, run_id, span_id)
+
+    return headers
 
 
 class _ReplaySafeSink:

@@ -9,7 +9,9 @@ unchanged. Timeouts, retries and validation stay in the loop, around the seam.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from runlet.core._frozen import frozen
@@ -18,7 +20,16 @@ from runlet.core.json import JsonValue
 from runlet.core.models import ModelRequest, ModelResponse, ModelStreamEvent, Provider
 from runlet.core.tools import Tool, ToolContent
 
-__all__ = ["Executor", "LocalExecutor"]
+__all__ = ["Executor", "LocalExecutor", "RaisedElsewhere", "current_call"]
+
+current_call: ContextVar[tuple[str, str] | None] = ContextVar("runlet.current_call", default=None)
+"""The run id and the event span id of the model call or tool call being executed, else `None`.
+
+The loop sets it while it calls an executor other than `LocalExecutor`
+(while `complete` and `call_tool` are called and awaited; while `stream` is
+called), so that an executor that sends the call to another process can send
+the call's tracing context with it (`runlet.durable` does).
+"""
 
 
 class Executor(Protocol):
@@ -49,3 +60,27 @@ class LocalExecutor:
 
     async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
         return await tool.call(ctx, arguments)
+
+
+class RaisedElsewhere(Exception):
+    """What a tool raised in another process (a durable engine's activity), with the tool's own traceback.
+
+    An executor that runs tools elsewhere raises it (or a subclass named after
+    the original exception's class) in place of the exception it cannot bring
+    back; the `tool.failed` event shows `remote_traceback`, not the frames of
+    the executor that raised this.
+    """
+
+    def __init__(self, message: str, remote_traceback: str = "", frames: tuple[tuple[str, int, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.remote_traceback: str = remote_traceback
+        """The traceback as Python printed it where the tool raised (causes included)."""
+        self.frames: tuple[tuple[str, int, str], ...] = frames
+        """The frames of that traceback: file, line, function."""
+
+    @staticmethod
+    def describe(error: BaseException) -> tuple[str, tuple[tuple[str, int, str], ...]]:
+        """The traceback of `error` as Python prints it, and its frames: what `RaisedElsewhere` carries."""
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        frames = tuple((f.filename, f.lineno or 0, f.name) for f in traceback.extract_tb(error.__traceback__))
+        return text, frames

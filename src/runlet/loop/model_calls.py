@@ -31,6 +31,7 @@ from runlet.core.models import (
 )
 from runlet.core.output import PartialOutput
 from runlet.core.run_state import RunState
+from runlet.loop.executor import current_call
 from runlet.loop.run import Run
 from runlet.loop.step_tools import StepTools, step_tools
 
@@ -346,11 +347,15 @@ async def _complete(run: Run, request: ModelRequest, attempts: _Attempts) -> Mod
     """One model call through the executor, within the timeout, retried by the retry policy."""
     while True:
         timeout = attempts.start()
+        calling = current_call.set((run.emitter.run_id, attempts.span)) if run.remote else None
         try:
             sent = run.runtime.executor.complete(run.agent.model, request)
             return await (sent if timeout is None else _within(run, sent, timeout))
         except ProviderError as error:
             delay = await attempts.failed(error, shown=False)
+        finally:
+            if calling is not None:
+                current_call.reset(calling)
         await asyncio.sleep(delay)
 
 
@@ -391,7 +396,14 @@ async def _stream(
 ) -> AsyncGenerator[events.Event | ModelResponse, None]:
     """The provider's stream as events, then its completed response; `StreamInterrupted` if it never completes."""
     emitter = run.emitter
-    stream = run.runtime.executor.stream(run.agent.model, request)
+    if run.remote:
+        calling = current_call.set((run.emitter.run_id, span))
+        try:
+            stream = run.runtime.executor.stream(run.agent.model, request)
+        finally:
+            current_call.reset(calling)
+    else:
+        stream = run.runtime.executor.stream(run.agent.model, request)
     items = stream if timeout is None else _bounded(run, stream, timeout)
     names: dict[str, str] = {}
     partial = run.output.partial()  # each attempt's answer is read afresh

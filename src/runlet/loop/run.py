@@ -22,6 +22,7 @@ from runlet.core.run_state import RunState
 from runlet.core.toolsets import source_name
 from runlet.loop.clock import Clock
 from runlet.loop.emitter import Emitter
+from runlet.loop.executor import LocalExecutor
 from runlet.loop.scope import Delegated
 from runlet.loop.step_tools import StepTools, static_tools
 
@@ -74,8 +75,8 @@ class Run:
 
     __slots__ = (
         "runtime", "agent", "deps", "streaming", "emitter", "hooks", "deadline", "capabilities",
-        "static_tools", "static_settings", "output", "semaphore", "settings", "_checked", "_given", "delegated",
-        "after_turn", "ended",
+        "static_tools", "static_settings", "output", "semaphore", "settings", "remote", "_checked", "_given",
+        "delegated", "after_turn", "ended",
     )
 
     def __init__(
@@ -123,6 +124,8 @@ class Run:
         self.static_settings: ModelSettings | None = None if forced or agent.prepare_settings is not None else self.settings
         """The settings of every model call, when no step changes them (no forced tool choice, no `prepare_settings`);
         else `None`, and each step asks `step_settings`."""
+        self.remote: bool = not isinstance(runtime.executor, LocalExecutor)
+        """Whether the executor may run calls elsewhere (it is not `LocalExecutor`): the loop then sets `current_call` for it."""
         self._checked: tuple[Message, ...] = ()
         self._given: ModelSettings | None = settings
         self.delegated: Delegated | None = None

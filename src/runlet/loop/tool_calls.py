@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 from typing_extensions import TypeAlias, assert_never
@@ -35,6 +35,7 @@ from runlet.core.hooks import HookDecision, HookOutcome, Interrupted, Proceed, V
 from runlet.core.messages import MEDIA_PARTS, MediaPart, Message, ToolCallPart, ToolResultPart
 from runlet.core.run_state import RunState
 from runlet.core.tools import Tool
+from runlet.loop.executor import RaisedElsewhere, current_call
 from runlet.loop.run import Run
 from runlet.loop.scope import CallScope
 from runlet.loop.step_tools import StepTools
@@ -356,6 +357,7 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         return failed(f"Error: {message}. Send the arguments as a JSON object.", message, type(error).__name__)
     own: float | None = getattr(tool, "timeout", None)
     timeout = run.deadline.time_left(run.runtime.tool_timeout if own is None else None)  # the tool's own timeout wins
+    calling = current_call.set((ctx.run_id, span)) if run.remote else None
     try:
         if run.semaphore is not None:
             async with run.semaphore:
@@ -379,6 +381,9 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         chosen: bool | None = getattr(tool, "fatal_errors", None)
         fatal = run.runtime.fatal_tool_errors if chosen is None else chosen  # the tool's own choice wins
         return failed(f"Error: the tool {message}", message, type(error).__name__, error, fatal)
+    finally:
+        if calling is not None:
+            current_call.reset(calling)
     if isinstance(content, str):
         result = _result(call, content, False)
     else:
@@ -412,13 +417,16 @@ def _traceback(exception: Exception | None, replaced: str | None) -> str:
     """
     if exception is None:
         return ""
-    if replaced is None:
+    if isinstance(exception, RaisedElsewhere):  # the tool's own traceback, not the executor's frames
+        if replaced is None:
+            return exception.remote_traceback
+        frames: Iterable[tuple[str, int | None, str]] = exception.frames
+    elif replaced is None:
         return "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
-    frames = "".join(
-        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
-        for frame in traceback.extract_tb(exception.__traceback__)
-    )
-    return f"Traceback (most recent call last):\n{frames}{type(exception).__name__}: {replaced}\n"
+    else:
+        frames = ((f.filename, f.lineno, f.name) for f in traceback.extract_tb(exception.__traceback__))
+    lines = "".join(f'  File "{filename}", line {line}, in {name}\n' for filename, line, name in frames)
+    return f"Traceback (most recent call last):\n{lines}{type(exception).__name__}: {replaced}\n"
 
 
 def _result(call: ToolCallPart, content: str, is_error: bool) -> ToolResultPart:

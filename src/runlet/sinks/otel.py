@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 from typing_extensions import assert_never
 
@@ -209,6 +210,22 @@ class OpenTelemetrySink:
         """Start, annotate or end the span the event belongs to."""
         with self._lock:
             self._handle(event)
+
+    def trace_headers(self, run_id: str, span_id: str) -> dict[str, str]:
+        """The W3C trace context (`traceparent`) of the OpenTelemetry span of a run's event span, while it is open; else `{}`.
+
+        A durable run sends it with each model call and tool call, and the
+        activity or step makes it the current context, so that spans opened
+        there (a tool's own, a provider's HTTP client's) nest under the call's span.
+        """
+        with self._lock:
+            run = self._runs.get(run_id)
+            opened = None if run is None else run.spans.get(span_id)
+        if opened is None:
+            return {}
+        headers: dict[str, str] = {}
+        TraceContextTextMapPropagator().inject(headers, context=trace.set_span_in_context(opened.span))
+        return headers
 
     # Span bookkeeping
 

@@ -34,6 +34,9 @@ async def start(client: Client) -> None:
     run = await support.start(client, "hi", id="x", task_queue="q", deps=Deps("eu"))
     number: int = (await run.result()).output  # expect-error
     print(number)
+    await support.start(client, "hi", id="x", task_queue="q", deps=Deps("eu"), settings={"temperature": 0.2})  # expect-error
+    await support.start(client, "hi", id="x", task_queue="q", deps=Deps("eu"), session=7)  # expect-error
+    await DBOSAgent(agent, deps_type=Deps).start("hi", deps=Deps("eu"), settings=0.2)  # expect-error
 
 
 class NoIds:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from temporalio.client import Client
 from typing_extensions import assert_type
 
-from runlet import Agent, Clock, HumanRequest, RunContext, RunResult, Runtime, SystemClock, tool
+from runlet import Agent, Clock, HumanRequest, ModelSettings, RunContext, RunResult, Runtime, SystemClock, tool
 from runlet.durable.dbos import DBOSAgent, DBOSRun
 from runlet.durable.temporal import TemporalAgent, TemporalRun
 from runlet.testing import ScriptedProvider
@@ -47,16 +47,23 @@ async def on_temporal(client: Client) -> None:
     assert_type(await run.pending(), tuple[HumanRequest, ...])
     untyped = await TemporalAgent(plain).start(client, "hi", id="plain", task_queue="agents")
     assert_type((await untyped.result()).output, str)
+    tuned = await support.start(
+        client, "Where is 123?", deps=Deps("eu"), id="t", task_queue="agents", session="user-7", settings=ModelSettings(temperature=0.2)
+    )
+    assert_type(tuned, TemporalRun[Answer])
 
 
 async def in_a_workflow() -> None:
     assert_type((await support.run("Where is 123?", deps=Deps("eu"))).output, Answer)
+    assert_type((await support.run("Hi", deps=Deps("eu"), session="user-7", settings=ModelSettings(top_p=0.5))).output, Answer)
 
 
 async def on_dbos() -> None:
     run = await DBOSAgent(agent, deps_type=Deps).start("Where is 123?", deps=Deps("eu"), id="order-123")
     assert_type(run, DBOSRun[Answer])
     assert_type((await run.result()).output, Answer)
+    tuned = await DBOSAgent(plain).start("hi", session="user-7", settings=ModelSettings(temperature=0.2))
+    assert_type(tuned, DBOSRun[str])
 
 
 class FixedClock:

@@ -73,6 +73,8 @@ from runlet.core.serialize._calls import (
     model_request_to_json as model_request_to_json,
     model_response_from_json as model_response_from_json,
     model_response_to_json as model_response_to_json,
+    settings_from_json as settings_from_json,
+    settings_to_json as settings_to_json,
 )
 
 __all__ = [

@@ -37,7 +37,7 @@ def model_request_to_json(request: ModelRequest) -> dict[str, JsonValue]:
         "options": cast(JsonValue, options),
     }
     if request.settings != ModelSettings():  # written only when set, so a request without them reads as before
-        obj["settings"] = _settings_to_json(request.settings)
+        obj["settings"] = settings_to_json(request.settings)
     if request.hosted_tools:
         obj["hosted_tools"] = [_hosted_to_json(t) for t in request.hosted_tools]
     return obj
@@ -69,12 +69,12 @@ def model_request_from_json(value: object) -> ModelRequest:
         output=output,
         max_output_tokens=None if limit is None else int_field(obj, "max_output_tokens", what),
         options=options,
-        settings=_settings_from_json(obj["settings"]) if "settings" in obj else ModelSettings(),
+        settings=settings_from_json(obj["settings"]) if "settings" in obj else ModelSettings(),
         hosted_tools=tuple(_hosted_from_json(t) for t in list_field(obj, "hosted_tools", what)) if "hosted_tools" in obj else (),
     )
 
 
-def _settings_to_json(settings: ModelSettings) -> dict[str, JsonValue]:
+def settings_to_json(settings: ModelSettings) -> dict[str, JsonValue]:
     """The settings that are set (not `None`); a `UseTool` choice as `{"tool": name}`, `stop` as an array."""
     obj: dict[str, JsonValue] = {}
     for field in dataclasses.fields(settings):
@@ -90,7 +90,8 @@ def _settings_to_json(settings: ModelSettings) -> dict[str, JsonValue]:
     return obj
 
 
-def _settings_from_json(value: object) -> ModelSettings:
+def settings_from_json(value: object) -> ModelSettings:
+    """The settings of `settings_to_json`; `StateFormatError` naming what does not fit."""
     what = "a model request's settings"
     obj = json_object(value, what)
     names = {field.name for field in dataclasses.fields(ModelSettings)}
