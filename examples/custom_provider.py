@@ -55,6 +55,7 @@ from runlet.providers import (
 ORDER = re.compile(r"\border (\d+)\b")
 
 
+# --8<-- [start:provider]
 class KeywordModel:
     """Calls the first tool with an order number it finds, then answers from the tool's result."""
 
@@ -85,6 +86,7 @@ class KeywordModel:
                 yield ToolCallDelta(part.call_id, part.arguments)
                 yield ToolCallDone(part)  # exactly once per call
         yield ResponseCompleted(response)  # always last, with the whole response
+# --8<-- [end:provider]
 
     # -- the "model" ----------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,12 +44,3 @@ def test_the_durable_benchmark_runs_quick() -> None:
         "plain Runtime", "Temporal (time-skipping test server)", "DBOS (SQLite)", "DBOS (SQLite), with a sink"
     ]
 
-
-def test_the_python_blocks_of_the_durable_execution_doc_run() -> None:
-    text = (EXAMPLES.parent / "docs" / "durable-execution.md").read_text(encoding="utf-8")
-    namespace: dict[str, object] = {"__name__": __name__}
-    blocks = re.findall(r"^```python\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
-    assert len(blocks) == 3
-    for block in blocks:
-        exec(compile(block, "docs/durable-execution.md", "exec"), namespace)  # definitions only: no server is reached
-    assert callable(namespace["serve"]) and callable(namespace["launch"])

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import dataclasses
 import json
-import re
-import sys
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 from typing import Any, Literal
 
 import pytest
@@ -733,31 +728,6 @@ async def test_budget_guard_counts_the_request_about_to_be_sent() -> None:
     small = Agent(name="a", model=ScriptedProvider(["done"]), hooks=(guard,))
     assert (await Runtime().run(small, "hi")).output == "done"
 
-
-
-# docs/hooks.md
-
-
-DOC = Path(__file__).resolve().parent.parent / "docs" / "hooks.md"
-BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
-
-
-async def test_the_python_blocks_of_docs_hooks_md_run_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    blocks = [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in BLOCK.finditer(text)]
-    assert len(blocks) >= 6
-    module = ModuleType("docs_hooks_md")
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    # The opening sketch names the user's own provider, tools and approval callback.
-    def ask_human(call: ToolCallPart) -> bool:
-        return True
-
-    module.__dict__.update(provider=ScriptedProvider(["ok"]), tools=TOOLS, ask_human=ask_human)
-    for line, code in blocks:
-        compiled = compile(code, f"docs/hooks.md:{line}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-        pending = eval(compiled, module.__dict__)  # noqa: S307 - the doc is ours
-        if pending is not None:
-            await pending
 
 
 async def test_errors_name_the_hook_and_the_point() -> None:

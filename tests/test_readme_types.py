@@ -1,61 +1,51 @@
-"""The README's code type-checks: mypy --strict and pyright strict accept every Python block.
+"""The README's and the docs' code type-checks: mypy --strict and pyright strict accept every Python block.
 
-Each block becomes the body of an `async def` (its imports stay at the top),
-since README blocks use top-level `await`. `my_model_provider`, the README's
-placeholder for "any provider", is defined as a scripted one.
+One run of each checker over all of it (doc_blocks.module_for: imports at the
+top, the code in an `async def`, since blocks use top-level `await`):
+
+- each README block is a module of its own, as a reader copies one;
+  `my_model_provider`, the README's placeholder for "any provider", is a
+  scripted one;
+- each docs page is one module, its blocks in order after its prelude
+  (test_docs.PRELUDES), as they run: a name may be bound again with another
+  type further down a page (`--allow-redefinition-new`), as in a session; a
+  class or a function is defined once per page.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from test_readme import readme_blocks
+from doc_blocks import module_for, readme_blocks
+from test_docs import PAGES_WITH_CODE, PRELUDES, runnable
+from type_checkers import mypy_accepts, pyright_accepts
 
 pytestmark = pytest.mark.typing
 
 PLACEHOLDER = "from runlet.testing import ScriptedProvider\nmy_model_provider = ScriptedProvider([])\n"
 
 
-def as_module(code: str) -> str:
-    lines = code.splitlines()
-    imports = [line for line in lines if line.startswith(("import ", "from "))]
-    body = [line for line in lines if not line.startswith(("import ", "from "))]
-    header = "# pyright: strict, reportUnusedVariable=false\nfrom __future__ import annotations\n"
-    placeholder = PLACEHOLDER if "my_model_provider" in code else ""
-    return (
-        header + "\n".join(imports) + "\n" + placeholder
-        + "\n\nasync def block() -> None:\n" + textwrap.indent("\n".join(body), "    ") + "\n"
-    )
-
-
 @pytest.fixture(scope="module")
 def block_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    folder = tmp_path_factory.mktemp("readme_blocks")
-    files = []
-    for line, code in readme_blocks():
-        path = folder / f"readme_line_{line}.py"
-        path.write_text(as_module(code), encoding="utf-8")
+    folder = tmp_path_factory.mktemp("doc_blocks")
+    modules: dict[str, str] = {}
+    for block in readme_blocks():
+        modules[f"readme_line_{block.line}"] = module_for([block], PLACEHOLDER if "my_model_provider" in block.code else "")
+    for page in PAGES_WITH_CODE:
+        modules[f"docs_{page.stem.replace('-', '_')}"] = module_for(runnable(page), PRELUDES.get(page.name, ""))
+    files: list[Path] = []
+    for name, code in modules.items():
+        path = folder / f"{name}.py"
+        path.write_text(code, encoding="utf-8")
         files.append(path)
     return files
 
 
-def run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+def test_mypy_strict_accepts_the_readme_and_the_docs(block_files: list[Path], tmp_path: Path) -> None:
+    mypy_accepts(block_files, tmp_path, "--allow-redefinition-new", "--local-partial-types")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is a dev dependency")
-def test_mypy_strict_accepts_the_readme(block_files: list[Path], tmp_path: Path) -> None:
-    done = run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), *map(str, block_files)])
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-@pytest.mark.skipif(importlib.util.find_spec("pyright") is None, reason="pyright is a dev dependency")
-def test_pyright_strict_accepts_the_readme(block_files: list[Path]) -> None:
-    done = run([sys.executable, "-m", "pyright", "--pythonpath", sys.executable, *map(str, block_files)])
-    assert done.returncode == 0, done.stdout + done.stderr
+def test_pyright_strict_accepts_the_readme_and_the_docs(block_files: list[Path]) -> None:
+    pyright_accepts(block_files)

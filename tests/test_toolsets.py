@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -441,23 +436,3 @@ def test_a_durable_agent_refuses_toolsets_clearly() -> None:
     agent = Agent(name="a", model=ScriptedProvider(["done"]), tools=(of(lookup),))
     with pytest.raises(UserError, match="has toolsets, which durable runs do not take yet"):
         TemporalAgent(agent)
-
-
-# docs/tools.md
-
-
-DOC = Path(__file__).resolve().parent.parent / "docs" / "tools.md"
-BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
-
-
-async def test_the_python_blocks_of_docs_tools_md_run_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    blocks = [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in BLOCK.finditer(text)]
-    assert len(blocks) >= 4
-    module = ModuleType("docs_tools_md")
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    for line, code in blocks:
-        compiled = compile(code, f"docs/tools.md:{line}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-        pending = eval(compiled, module.__dict__)  # noqa: S307 - the doc is ours
-        if pending is not None:
-            await pending

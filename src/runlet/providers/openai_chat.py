@@ -164,7 +164,9 @@ class OpenAIChatCompletionsProvider:
             retries with its own policy.
         stream_usage: ask for usage in the last stream chunk (default `True`).
         max_tokens_parameter: the field `max_output_tokens` is sent as.
-        organization, project, default_headers: passed to `AsyncOpenAI`.
+        organization: passed to `AsyncOpenAI`.
+        project: passed to `AsyncOpenAI`.
+        default_headers: passed to `AsyncOpenAI`.
     """
 
     def __init__(

@@ -143,7 +143,9 @@ class OpenAIResponsesProvider:
         timeout: seconds per request (default: the SDK's, 10 minutes).
         max_retries: the SDK's own retries, 0 by default because the runtime
             retries with its own policy.
-        organization, project, default_headers: passed to `AsyncOpenAI`.
+        organization: passed to `AsyncOpenAI`.
+        project: passed to `AsyncOpenAI`.
+        default_headers: passed to `AsyncOpenAI`.
     """
 
     def __init__(
