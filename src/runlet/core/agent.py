@@ -9,7 +9,7 @@ from typing_extensions import TypeForm, TypeVar
 
 from runlet.core._frozen import frozen
 from runlet.core.context import RunContext
-from runlet.core.handoffs import check_names, transfer_tools
+from runlet.core.handoffs import TransferTool, check_names, clashes, transfer_tools
 from runlet.core.hooks import AnyHook
 from runlet.core.hosted import HOSTED_TOOLS, HostedTool
 from runlet.core.models import Capabilities, ModelSettings, Provider, ToolDefinition
@@ -80,12 +80,14 @@ class Agent(Generic[DepsT_contra, OutputT]):
     prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]] | None
     """Called before every model call with the run context: the step's own settings (merged over the agent's
     and the run's), or `None` for none. May be `async def`."""
-    handoffs: tuple[Agent[DepsT_contra, OutputT], ...]
-    """The agents this one may hand the conversation to, each by a generated `transfer_to_<name>` tool.
+    handoffs: tuple[Agent[DepsT_contra, OutputT] | Callable[[], Agent[DepsT_contra, OutputT]], ...]
+    """The agents this one may hand the conversation to, each by a generated `transfer_to_<name>` tool, as given.
 
-    They take the same deps and give the same output type (the type checkers
-    check both); after a handoff the run goes on with the target's
-    instructions, tools, hooks, settings and model.
+    A target is an agent, or a function of no arguments that returns one
+    (`lambda: triage`), called when a run starts: the way to hand back to an
+    agent that lists this one. They take the same deps and give the same
+    output type (the type checkers check both); after a handoff the run goes
+    on with the target's instructions, tools, hooks, settings and model.
     """
 
     @overload
@@ -113,7 +115,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         ]
         | None = None,
         description: str = "",
-        handoffs: Sequence[Agent[DepsT_contra, str]] | None = None,
+        handoffs: Sequence[Agent[DepsT_contra, str] | Callable[[], Agent[DepsT_contra, str]]] | None = None,
     ) -> None: ...
 
     @overload
@@ -141,7 +143,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         ]
         | None = None,
         description: str = "",
-        handoffs: Sequence[Agent[DepsT_contra, OutputT]] | None = None,
+        handoffs: Sequence[Agent[DepsT_contra, OutputT] | Callable[[], Agent[DepsT_contra, OutputT]]] | None = None,
     ) -> None: ...
 
     def __init__(
@@ -167,19 +169,19 @@ class Agent(Generic[DepsT_contra, OutputT]):
         ]
         | None = None,
         description: str = "",
-        handoffs: Sequence[Agent[Any, Any]] | None = None,
+        handoffs: Sequence[Agent[Any, Any] | Callable[[], Agent[Any, Any]]] | None = None,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         if max_output_retries < 0:
             raise ValueError(f"max_output_retries must not be negative, got {max_output_retries}")
         hosted, function_tools, toolsets = _sorted_tools(name, tools or ())
-        targets: tuple[Agent[Any, Any], ...] = ()
+        targets: tuple[Agent[Any, Any] | Callable[[], Agent[Any, Any]], ...] = ()
         if handoffs:
             targets = tuple(handoffs)
             function_tools = (*function_tools, *transfer_tools(name, targets))
-        names = [t.name for t in (*function_tools, *hosted)]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        known = (t for t in (*function_tools, *hosted) if not (isinstance(t, TransferTool) and t.lazy))
+        duplicates = clashes(t.name for t in known)  # with targets given as functions: when a run starts, too
         if duplicates:
             raise ValueError(f"agent {name!r} has more than one tool named {', '.join(map(repr, duplicates))}")
         set_field = object.__setattr__

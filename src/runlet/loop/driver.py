@@ -14,7 +14,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from runlet.core.errors import ResumeError, UsageLimitExceeded, UserError
-from runlet.core.handoffs import find_agent
+from runlet.core.handoffs import find_agent, handoff_graph
 from runlet.core.messages import Message
 from runlet.core.models import ModelSettings
 from runlet.core.run_state import RunState
@@ -91,6 +91,8 @@ def new_run(
         raise UserError("pass history= or session=, not both: a session loads its own history from the store")
     if session is not None:
         validate_session_id(session)
+    if agent.handoffs:
+        handoff_graph(agent)  # calls the targets given as functions; UserError for names that clash
     messages = (Message.user(input),) if isinstance(input, str) else tuple(input)
     state = RunState(
         run_id=runtime.clock.new_id(),
