@@ -239,3 +239,120 @@ async def test_a_streamed_run_hands_off_too() -> None:
     assert stream.result.output == "Billing, streaming."
     deltas = [e for e in events if e.type == "model.stream.delta"]
     assert deltas and {e.agent for e in deltas} == {"billing"}
+
+
+# Handing back: targets given as functions, graphs with cycles
+
+
+def desk(*, triage_turns: list[object], billing_turns: list[object], **billing_options: object) -> tuple[Agent[None, str], Agent[None, str]]:
+    """Triage hands to billing, billing hands back to triage: the graph, made by one function as an application would."""
+    back: Agent[None, str] = Agent(
+        name="billing",
+        description="Refunds and invoices.",
+        instructions="You handle billing.",
+        model=ScriptedProvider(billing_turns),
+        tools=(refund,),
+        handoffs=[lambda: front],
+        **billing_options,
+    )
+    front: Agent[None, str] = Agent(
+        name="triage",
+        description="Routes the user.",
+        instructions="Route the user.",
+        model=ScriptedProvider(triage_turns),
+        tools=(lookup,),
+        handoffs=[back],
+    )
+    return front, back
+
+
+async def test_triage_hands_to_billing_which_hands_back_in_one_run() -> None:
+    memory = MemorySink()
+    front, back = desk(
+        triage_turns=[call("transfer_to_billing"), "Order 1 shipped yesterday."],
+        billing_turns=[call("transfer_to_triage")],
+    )
+    result = await Runtime(sinks=(memory,)).run(front, "Refund or where is order 1?")
+    assert result.output == "Order 1 shipped yesterday."
+    handoffs = [(e.from_agent, e.to_agent) for e in memory.events if isinstance(e, Handoff)]
+    assert handoffs == [("triage", "billing"), ("billing", "triage")]
+    assert [t.name for t in back.model.requests[0].tools] == ["refund", "transfer_to_triage"]
+    assert "'triage': Routes the user." in next(t for t in back.tools if t.name == "transfer_to_triage").description
+    again = front.model.requests[1].messages
+    assert again[0].text == "Route the user." and "You handle billing." not in [m.text for m in again]
+    last = [e for e in memory.events if isinstance(e, Handoff)][-1]
+    assert {e.agent for e in memory.events[memory.events.index(last) + 1 :]} == {"triage"}
+
+
+async def test_a_session_follows_the_handoffs_there_and_back() -> None:
+    runtime = Runtime(store=MemoryStore())
+    front, back = desk(
+        triage_turns=[call("transfer_to_billing"), "Triage again: order 1 shipped.", "Still triage."],
+        billing_turns=["Refunds take 3 days.", call("transfer_to_triage")],
+    )
+    first = await runtime.run(front, "How long do refunds take?", session="s1")
+    assert first.output == "Refunds take 3 days."
+    second = await runtime.run(front, "And where is order 1?", session="s1")  # billing answers, hands back
+    assert second.output == "Triage again: order 1 shipped."
+    third = await runtime.run(front, "Thanks.", session="s1")  # the session ended with triage
+    assert third.output == "Still triage."
+    assert len(back.model.requests) == 2 and len(front.model.requests) == 3
+    assert front.model.requests[2].messages[0].text == "Route the user."
+
+
+async def test_an_approved_transfer_back_resumes_from_a_checkpoint_with_agents_made_again() -> None:
+    store = MemoryStore()
+    turns: dict[str, list[object]] = {
+        "triage_turns": [call("transfer_to_billing"), "Triage here again."],
+        "billing_turns": [call("transfer_to_triage")],
+    }
+    front, _ = desk(**turns, hooks=(RequireApproval(tools={"transfer_to_triage"}),))
+    with pytest.raises(RunInterrupted) as stopped:
+        await Runtime(store=store).run(front, "Something else.")
+    checkpoint = Checkpoint.from_json(stopped.value.checkpoint.to_json())
+    assert checkpoint.state.active_agent == "billing"
+    (request,) = stopped.value.interruption.pending
+    assert request.call.name == "transfer_to_triage"
+    # another process: the same graph made again, resumed with the agent the run started with
+    front, back = desk(triage_turns=turns["triage_turns"][1:], billing_turns=[], hooks=(RequireApproval(tools={"transfer_to_triage"}),))
+    memory = MemorySink()
+    result = await Runtime(store=store, sinks=(memory,)).resume(front, checkpoint, [request.approve()])
+    assert result.output == "Triage here again."
+    assert [(e.from_agent, e.to_agent) for e in memory.events if isinstance(e, Handoff)] == [("billing", "triage")]
+    assert back.model.requests == [] and len(front.model.requests) == 1
+
+
+async def test_two_agents_of_one_name_through_a_target_function_are_refused_when_the_run_starts() -> None:
+    twin = Agent(name="triage", model=ScriptedProvider([]))
+    back = Agent(name="billing", model=ScriptedProvider([]), handoffs=[lambda: twin])
+    front = Agent(name="triage", model=ScriptedProvider(["never"]), handoffs=[back])  # made: the function is not called yet
+    with pytest.raises(UserError, match="two different agents named 'triage' are reachable by handoffs from 'triage'"):
+        await Runtime().run(front, "go")
+    assert front.model.requests == []
+
+
+async def test_a_target_function_that_returns_no_agent_is_a_clear_error() -> None:
+    odd = Agent(name="odd", model=ScriptedProvider(["never"]), handoffs=[lambda: "billing"])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
+    with pytest.raises(UserError, match="a handoff target function returned str, not an Agent"):
+        await Runtime().run(odd, "go")
+
+
+async def test_a_target_functions_transfer_tool_that_clashes_is_refused_when_the_run_starts() -> None:
+    @tool
+    def transfer_to_billing() -> str:
+        """Mine."""
+        return "mine"
+
+    target = billing()
+    mine = Agent(name="t", model=ScriptedProvider(["never"]), tools=(transfer_to_billing,), handoffs=[lambda: target])
+    with pytest.raises(UserError, match="more than one tool named 'transfer_to_billing' once its handoff targets are named"):
+        await Runtime().run(mine, "go")
+    twice = Agent(name="t", model=ScriptedProvider(["never"]), handoffs=[target, lambda: billing()])
+    with pytest.raises(UserError, match="more than one agent whose transfer tool is named 'transfer_to_billing'"):
+        await Runtime().run(twice, "go")
+
+
+def test_agents_in_a_cycle_compare_and_show_without_recursing() -> None:
+    front, back = desk(triage_turns=[], billing_turns=[])
+    assert front == front and front != back
+    assert "billing" in repr(front) and "TransferTool(<not called yet>)" in repr(back)

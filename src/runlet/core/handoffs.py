@@ -81,12 +81,16 @@ class TransferTool:
     @property
     def name(self) -> str:
         """`transfer_to_<target's name>`."""
-        return self._name if self._target is not None else self._resolve(self._call()) and self._name
+        if self._target is None:
+            self._resolve(self._call())
+        return self._name
 
     @property
     def description(self) -> str:
         """The target's name and description."""
-        return self._description if self._target is not None else self._resolve(self._call()) and self._description
+        if self._target is None:
+            self._resolve(self._call())
+        return self._description
 
     @property
     def parameters(self) -> JsonObject:
@@ -135,12 +139,12 @@ def transfer_tools(owner: str, targets: Iterable[Target]) -> tuple[TransferTool,
     Targets given as functions are checked when a run starts (`handoff_graph`).
     """
     tools = tuple(TransferTool(target) for target in targets)
-    _check_transfers(owner, tools)
+    _check_transfers(owner, (t.name for t in tools if not t.lazy))
     return tools
 
 
-def _check_transfers(owner: str, tools: Iterable[TransferTool]) -> None:
-    same = clashes(t.name for t in tools if not t.lazy)
+def _check_transfers(owner: str, names: Iterable[str]) -> None:
+    same = clashes(names)
     if same:
         raise UserError(
             f"agent {owner!r} hands off to more than one agent whose transfer tool is named "
@@ -180,7 +184,7 @@ def _graph(root: Agent[Any, Any], *, call: bool) -> dict[str, Agent[Any, Any]]:
             )
         transfers = [t for t in agent.tools if isinstance(t, TransferTool) and (call or not t.lazy)]
         if call and any(t.deferred for t in transfers):  # their names are known now
-            _check_transfers(agent.name, transfers)
+            _check_transfers(agent.name, (t.name for t in transfers))
             same = clashes(t.name for t in (*agent.tools, *agent.hosted_tools))
             if same:
                 raise UserError(

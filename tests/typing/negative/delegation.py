@@ -59,3 +59,11 @@ pricing_triage: Agent[Shop, str] = Agent(name="triage", model=provider, handoffs
 # the run's output is the graph's output type
 triage = Agent(name="triage", model=provider, output_type=Answer, handoffs=[answers])
 wrong_output: Agent[Shop, str] = triage  # expect-error
+
+# a target given as a function must give an agent of the same output type and deps
+Agent(name="back", model=provider, output_type=Answer, handoffs=[lambda: texts])  # expect-error
+back_to_pricing: Agent[Shop, str] = Agent(name="back", model=provider, handoffs=[lambda: pricer])  # expect-error
+# a target function takes no arguments
+Agent(name="back", model=provider, output_type=Answer, handoffs=[lambda agent: answers])  # expect-error
+# it returns an agent, not its name
+Agent(name="back", model=provider, handoffs=[lambda: "texts"])  # expect-error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from typing_extensions import assert_type
@@ -66,14 +67,32 @@ no_deps: Agent[None, str] = Agent(name="plain", model=provider, tools=(reader.as
 billing: Agent[Shop, Answer] = Agent(name="billing", model=provider, tools=(region,), output_type=Answer)
 shipping: Agent[object, Answer] = Agent(name="shipping", description="Parcels.", model=provider, output_type=Answer)
 triage: Agent[Shop, Answer] = Agent(name="triage", model=provider, output_type=Answer, handoffs=[billing, shipping])
-assert_type(triage.handoffs, tuple[Agent[Shop, Answer], ...])
+assert_type(triage.handoffs, tuple[Agent[Shop, Answer] | Callable[[], Agent[Shop, Answer]], ...])
 chat = Agent(name="chat", model=provider, handoffs=[Agent(name="helper", model=provider)])
 assert_type(chat, Agent[None, str])
+
+# Handing back: a target given as a function, called when a run starts, makes a cycle.
+
+refunds: Agent[Shop, Answer] = Agent(name="refunds", model=provider, output_type=Answer, handoffs=[lambda: desk])
+desk: Agent[Shop, Answer] = Agent(name="desk", model=provider, output_type=Answer, handoffs=[refunds, shipping])
+helper = Agent(name="helper", model=provider, handoffs=[lambda: front])  # front's type is written out: a cycle is not inferred
+front: Agent[None, str] = Agent(name="front", model=provider, handoffs=[helper])
+assert_type(helper, Agent[None, str])
+
+
+def support_desk() -> tuple[Agent[Shop, Answer], Agent[Shop, Answer]]:
+    """The graph made by one function: each agent hands to the other."""
+    back: Agent[Shop, Answer] = Agent(name="back", model=provider, output_type=Answer, handoffs=[lambda: first])
+    first: Agent[Shop, Answer] = Agent(name="first", model=provider, output_type=Answer, handoffs=[back])
+    return first, back
 
 
 async def main() -> None:
     result = await Runtime().run(triage, "Refund please.", deps=Shop("eu", "EUR"))
     assert_type(result.output, Answer)
+    first, _ = support_desk()
+    assert_type((await Runtime().run(first, "Refund please.", deps=Shop("eu", "EUR"))).output, Answer)
+    assert_type((await Runtime().run(desk, "Refund please.", deps=Shop("eu", "EUR"))).output, Answer)
     text = await Runtime().run(lead, "Price of A1?", deps=Shop("eu", "EUR"))
     assert_type(text.output, str)
     await Runtime().run(no_deps, "hi")
