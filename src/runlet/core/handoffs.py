@@ -65,12 +65,12 @@ class TransferTool:
 
     @property
     def lazy(self) -> bool:
-        """Whether the target was given as a function not called yet (its name is not known)."""
+        """Whether the target was given as a function not called yet: its name is not known."""
         return self._target is None
 
     @property
     def deferred(self) -> bool:
-        """Whether the target was given as a function (called or not)."""
+        """Whether the target was given as a function (called or not): its names are checked when a run starts."""
         return callable(self._given)
 
     @property

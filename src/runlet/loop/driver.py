@@ -146,7 +146,8 @@ async def _resumed(
             f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
         )
     active = checkpoint.state.active_agent
-    agent = agent if active is None else find_agent(agent, active)  # the agent a handoff left the run with
+    if agent.handoffs or active is not None:  # the agent a handoff left the run with, in the checked graph
+        agent = find_agent(agent, agent.name if active is None else active)
     run = Run(runtime, agent, deps, checkpoint.state, streaming=streaming, settings=settings)
     tools = await resumed_tools(run, checkpoint)
     answers = human.match_responses(checkpoint, responses, tools.tools)
