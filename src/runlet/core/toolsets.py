@@ -220,5 +220,15 @@ async def resolve_all(toolsets: Sequence[Toolset[DepsT]], ctx: RunContext[DepsT]
     return list(await asyncio.gather(*(toolset.tools(ctx) for toolset in toolsets)))
 
 
+def sources(toolset: object) -> tuple[object, ...]:
+    """The toolsets that `toolset` is made of through `prefixed`, `filtered` and `combined` (itself when it is none of them)."""
+    if isinstance(toolset, (_Prefixed, _Filtered)):
+        return sources(toolset._toolset)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    if isinstance(toolset, _Combined):
+        inner: tuple[object, ...] = toolset._toolsets  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        return tuple(found for t in inner for found in sources(t))
+    return (toolset,)
+
+
 def _shown(toolset: object) -> str:
     return source_name(toolset).removeprefix("toolset ")
