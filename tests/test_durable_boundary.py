@@ -38,6 +38,7 @@ from runlet import (
     ToolDefinition,
     Usage,
     UserError,
+    Tool,
     UseTool,
     WebSearch,
     tool,
@@ -51,6 +52,7 @@ from runlet.core.serialize import (
 )
 from runlet.durable._boundary import (
     BoundaryExecutor,
+    DurableAgents,
     DepsCodec,
     Payload,
     provider_error_from_json,
@@ -73,21 +75,20 @@ class InProcess:
         self.deps = deps
         self.calls: list[str] = []
 
-    async def model_call(self, payload: Payload) -> Payload:
+    async def model_call(self, agent: str, payload: Payload) -> Payload:
         self.calls.append("model")
         result = await run_model_call(self.agent.model, json.loads(json.dumps(payload)))
         return dict(json.loads(json.dumps(result)))
 
-    async def tool_call(self, tool: str, payload: Payload) -> Payload:
-        self.calls.append(tool)
-        found = next(t for t in self.agent.tools if t.name == tool)
-        result = await run_tool_call(found, self.deps, json.loads(json.dumps(payload)))
+    async def tool_call(self, agent: str, tool: Tool[Any], payload: Payload) -> Payload:
+        self.calls.append(tool.name)
+        result = await run_tool_call(tool, self.deps, json.loads(json.dumps(payload)))
         return dict(json.loads(json.dumps(result)))
 
 
 def durable_runtime(sink: MemorySink, inline: tuple[str, ...] = ()) -> tuple[Runtime, InProcess]:
     boundary = InProcess(agent, DepsCodec(agent.name, Deps))
-    return Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, inline)), boundary
+    return Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(agent, inline))), boundary
 
 
 def same(value: object) -> str:
@@ -150,7 +151,7 @@ async def test_a_provider_error_keeps_its_class_and_retry_flag() -> None:
     plain = Agent(name="flaky", model=FunctionProvider(flaky))
     boundary = InProcess(plain, DepsCodec(plain.name, type(None)))
     sink = MemorySink()
-    runtime = Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, ()))
+    runtime = Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(plain, ())))
     assert (await runtime.run(plain, "hi")).output == "ok"
     failed = next(e for e in sink.events if e.type == "model.failed")
     assert failed.payload["error_type"] == "RateLimited" and failed.payload["retryable"] is True
@@ -198,7 +199,7 @@ async def test_a_tools_media_cross_the_boundary_exactly() -> None:
     durable_agent = Agent(name="analyst", model=durable_provider, tools=(chart,))
     await Runtime(sinks=(local_sink,)).run(local_agent, "Show me sales")
     boundary = InProcess(durable_agent, DepsCodec(durable_agent.name, type(None)))
-    runtime = Runtime(sinks=(durable_sink,), executor=BoundaryExecutor(boundary, boundary.deps, ()))
+    runtime = Runtime(sinks=(durable_sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(durable_agent, ())))
     await runtime.run(durable_agent, "Show me sales")
     assert boundary.calls == ["model", "chart", "model"]
     (result,) = durable_provider.requests[1].messages[-1].tool_results

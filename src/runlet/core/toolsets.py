@@ -163,6 +163,11 @@ class _Prefixed(Generic[DepsT]):
         prefix = self._prefix
         return [_PrefixedTool(tool, prefix) for tool in await self._toolset.tools(ctx)]
 
+    @property
+    def parts(self) -> tuple[object, ...]:
+        """The toolsets this one is made of."""
+        return (self._toolset,)
+
     def __repr__(self) -> str:
         return f"prefixed({_shown(self._toolset)}, {self._prefix!r})"
 
@@ -185,6 +190,11 @@ class _Filtered(Generic[DepsT]):
         keep = self._keep
         return [tool for tool in await self._toolset.tools(ctx) if keep(ctx, tool)]
 
+    @property
+    def parts(self) -> tuple[object, ...]:
+        """The toolsets this one is made of."""
+        return (self._toolset,)
+
     def __repr__(self) -> str:
         return f"filtered({_shown(self._toolset)})"
 
@@ -204,6 +214,11 @@ class _Combined(Generic[DepsT]):
         found = await resolve_all(self._toolsets, ctx)
         return list(merged([(source_name(t), tools) for t, tools in zip(self._toolsets, found)]).values())
 
+    @property
+    def parts(self) -> tuple[object, ...]:
+        """The toolsets this one is made of."""
+        return self._toolsets
+
     def __repr__(self) -> str:
         return f"combined({', '.join(map(_shown, self._toolsets))})"
 
@@ -222,11 +237,9 @@ async def resolve_all(toolsets: Sequence[Toolset[DepsT]], ctx: RunContext[DepsT]
 
 def sources(toolset: object) -> tuple[object, ...]:
     """The toolsets that `toolset` is made of through `prefixed`, `filtered` and `combined` (itself when it is none of them)."""
-    if isinstance(toolset, (_Prefixed, _Filtered)):
-        return sources(toolset._toolset)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-    if isinstance(toolset, _Combined):
-        inner: tuple[object, ...] = toolset._toolsets  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        return tuple(found for t in inner for found in sources(t))
+    if isinstance(toolset, (_Prefixed, _Filtered, _Combined)):
+        parts: tuple[object, ...] = toolset.parts
+        return tuple(found for part in parts for found in sources(part))
     return (toolset,)
 
 
