@@ -63,6 +63,7 @@ from runlet.durable._boundary import (
 )
 from runlet.sinks import MemorySink
 from runlet.testing import FunctionProvider, ScriptedProvider, Turn, call
+from runlet.toolsets import of
 
 pytestmark = pytest.mark.durable
 
@@ -241,3 +242,13 @@ async def test_a_tool_that_returns_something_else_is_a_type_error_across_the_bou
     payload: Payload = {"arguments": {}, "deps": None, "run_id": "r", "agent": "a", "step": 1, "usage": usage_to_json(Usage()), "messages": [], "answers": []}
     result = await run_tool_call(Loose(), DepsCodec("a", type(None)), payload)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     assert result["error"]["type"] == "TypeError" and "not str or a tuple of str and media parts" in result["error"]["message"]
+
+
+async def test_an_agent_a_toolset_gives_as_a_tool_is_refused_clearly_when_called() -> None:
+    clerk = Agent(name="clerk", model=ScriptedProvider(["7"]))
+    lead = Agent(name="lead", model=ScriptedProvider([call("clerk", input="?"), "done"]), tools=(of(clerk.as_tool()),))
+    boundary = InProcess(lead, DepsCodec(lead.name, type(None)))
+    sink = MemorySink()
+    runtime = Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(lead, ())))
+    with pytest.raises(UserError, match="agent 'clerk' is not reachable from 'lead' by handoffs or Agent"):
+        await runtime.run(lead, "go")  # a user error ends the run, as a local one's does

@@ -163,6 +163,15 @@ class DurableAgents:
 
         return tool.name not in self.inline and not isinstance(tool, (TransferTool, AgentTool))
 
+    def known(self, agent: str) -> str:
+        """`agent`, one of the agents; a `UserError` for an agent the worker has not registered (one a toolset gave as a tool)."""
+        if agent not in self.agents:
+            raise UserError(
+                f"agent {agent!r} is not reachable from {self.root.name!r} by handoffs or Agent(tools=[agent.as_tool()]), so "
+                "no worker runs its calls (a toolset that gives agents as tools?): give its agent tool in Agent(tools=...)"
+            )
+        return agent
+
     def remote_tools(self, agent: str) -> list[Tool[Any]]:
         """The function tools of `agent` that run as activities or steps."""
         return [t for t in self.tools[agent].values() if self.crosses(t)]
@@ -250,7 +259,7 @@ class BoundaryExecutor(Generic[DepsT]):
             sent = model_request_to_json(request)
         except (TypeError, ValueError) as not_json:
             raise UserError(f"a durable run's model request must be JSON; its options are not ({not_json})") from None
-        agent = self.agents.root.name if call is None else call[2]
+        agent = self.agents.known(self.agents.root.name if call is None else call[2])
         result = await self.boundary.model_call(agent, await self._traced({"request": sent}, call))
         error = result.get("error")
         if error is not None:
@@ -271,7 +280,7 @@ class BoundaryExecutor(Generic[DepsT]):
             "messages": [message_to_json(m) for m in ctx.messages],
             "answers": [human_response_to_json(a) for a in (answers.answers if answers is not None else ())],
         }, current_call.get())
-        if tool.name not in self.agents.tools[ctx.agent_name]:
+        if tool.name not in self.agents.tools[self.agents.known(ctx.agent_name)]:
             payload["tool"] = tool.name  # a toolset's: the worker asks the agent's toolsets for it
         result = await self.boundary.tool_call(ctx.agent_name, tool, payload)
         error = result.get("error")
