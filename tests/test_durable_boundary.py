@@ -250,5 +250,6 @@ async def test_an_agent_a_toolset_gives_as_a_tool_is_refused_clearly_when_called
     boundary = InProcess(lead, DepsCodec(lead.name, type(None)))
     sink = MemorySink()
     runtime = Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(lead, ())))
-    with pytest.raises(UserError, match="agent 'clerk' is not reachable from 'lead' by handoffs or Agent"):
-        await runtime.run(lead, "go")  # a user error ends the run, as a local one's does
+    assert (await runtime.run(lead, "go")).output == "done"  # the child failed: a failed tool call, as locally
+    failed = next(e for e in sink.events if e.type == "tool.failed")
+    assert "agent 'clerk' is not reachable from 'lead' by handoffs or Agent" in failed.payload["error"]
