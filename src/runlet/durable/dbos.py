@@ -11,7 +11,9 @@ machine, PostgreSQL for many processes). A process that dies mid-run is
 recovered by the next one to launch with the same executor id (or by DBOS
 Conductor or `DBOS.resume_workflow`): the workflow runs again from its start,
 completed steps return their recorded results without running, and the run
-goes on from the first step that had not completed. Waiting for a human is
+goes on from the first step that had not completed. The agents a run may
+hand off to or run as tools have steps of their own (`runlet:<agent>/<other>.model`
+and so on). Waiting for a human is
 the workflow waiting for a message (`respond`), the checkpoint it waits on
 published as an event (`pending`). docs/durable-execution.md tells the rules.
 """

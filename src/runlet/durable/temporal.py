@@ -10,6 +10,9 @@ hooks, limits, retries, events) with two things replaced: its `Executor`,
 which turns each model call into the activity `runlet:<agent>.model` and each
 tool call into `runlet:<agent>.tool.<tool>`, and its `Clock`, which reads
 workflow time and Temporal's seeded random, so a replay takes the same path.
+The agents a run may hand off to or run as tools are registered with it: their
+calls are `runlet:<agent>/<other>.model` and so on, and the tools a toolset
+gives run in `runlet:<agent>.toolset`, which asks the toolsets again.
 Waiting for a human is the workflow waiting for the `respond` update (for
 days if need be); the `pending` query shows what it waits for.
 docs/durable-execution.md tells the rules: what crosses the boundary, what is
