@@ -80,15 +80,22 @@ class Agent(Generic[DepsT_contra, OutputT]):
     prepare_settings: Callable[[RunContext[DepsT_contra]], ModelSettings | None | Awaitable[ModelSettings | None]] | None
     """Called before every model call with the run context: the step's own settings (merged over the agent's
     and the run's), or `None` for none. May be `async def`."""
-    handoffs: tuple[Agent[DepsT_contra, OutputT] | Callable[[], Agent[DepsT_contra, OutputT]], ...]
-    """The agents this one may hand the conversation to, each by a generated `transfer_to_<name>` tool, as given.
+    handoff_targets: tuple[Agent[DepsT_contra, OutputT] | Callable[[], Agent[DepsT_contra, OutputT]], ...]
+    """The targets of `handoffs=` as given: agents, and functions of no arguments that return one (`lambda: triage`),
+    called when a run starts (the way to hand back to an agent that lists this one). `handoffs` gives the agents."""
 
-    A target is an agent, or a function of no arguments that returns one
-    (`lambda: triage`), called when a run starts: the way to hand back to an
-    agent that lists this one. They take the same deps and give the same
-    output type (the type checkers check both); after a handoff the run goes
-    on with the target's instructions, tools, hooks, settings and model.
-    """
+    @property
+    def handoffs(self) -> tuple[Agent[DepsT_contra, OutputT], ...]:
+        """The agents this one may hand the conversation to, each by a generated `transfer_to_<name>` tool.
+
+        Calls the targets given as functions (once; a run starts by calling
+        them all). They take the same deps and give the same output type
+        (the type checkers check both); after a handoff the run goes on with
+        the target's instructions, tools, hooks, settings and model.
+        """
+        if not self.handoff_targets:
+            return ()
+        return tuple(t.target for t in self.tools if isinstance(t, TransferTool))
 
     @overload
     def __init__(
@@ -188,7 +195,7 @@ class Agent(Generic[DepsT_contra, OutputT]):
         set_field(self, "name", name)
         set_field(self, "model", model)
         set_field(self, "description", description)
-        set_field(self, "handoffs", targets)
+        set_field(self, "handoff_targets", targets)
         set_field(self, "instructions", instructions)
         set_field(self, "tools", function_tools)
         set_field(self, "hosted_tools", hosted)

@@ -221,7 +221,7 @@ def handed_to(agent: Agent[Any, Any], message: Message) -> tuple[Agent[Any, Any]
 def follow(agent: Agent[Any, Any], messages: Iterable[Message]) -> Agent[Any, Any]:
     """The agent that `messages` (a conversation begun with `agent`) ended with, following its handoffs in order."""
     for message in messages:
-        if message.role == "tool" and agent.handoffs:
+        if message.role == "tool" and agent.handoff_targets:
             handoff = handed_to(agent, message)
             if handoff is not None:
                 agent = handoff[0]

@@ -91,7 +91,7 @@ def new_run(
         raise UserError("pass history= or session=, not both: a session loads its own history from the store")
     if session is not None:
         validate_session_id(session)
-    if agent.handoffs:
+    if agent.handoff_targets:
         handoff_graph(agent)  # calls the targets given as functions; UserError for names that clash
     messages = (Message.user(input),) if isinstance(input, str) else tuple(input)
     state = RunState(
@@ -146,7 +146,7 @@ async def _resumed(
             f"checkpoint {checkpoint.id} is of agent {checkpoint.agent!r}, not {agent.name!r}: resume it with the same agent"
         )
     active = checkpoint.state.active_agent
-    if agent.handoffs or active is not None:  # the agent a handoff left the run with, in the checked graph
+    if agent.handoff_targets or active is not None:  # the agent a handoff left the run with, in the checked graph
         agent = find_agent(agent, agent.name if active is None else active)
     run = Run(runtime, agent, deps, checkpoint.state, streaming=streaming, settings=settings)
     tools = await resumed_tools(run, checkpoint)

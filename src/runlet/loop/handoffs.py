@@ -53,9 +53,9 @@ async def end_turn(run: Run, results: TurnResults) -> TurnResults:
     state, delegated = results.state, run.delegated
     if delegated is not None:  # agents run as tools: what they used is the run's, within its limits
         state = delegated.added_to(state)
-        run.delegated, run.after_turn = None, bool(run.agent.handoffs)
+        run.delegated, run.after_turn = None, bool(run.agent.handoff_targets)
         run.runtime.limits.check_totals(state.model_requests, state.tool_calls, state.usage)
-    if not results.waiting and run.agent.handoffs:
+    if not results.waiting and run.agent.handoff_targets:
         state = await hand_over(run, state)
     return TurnResults(state, results.waiting)
 

@@ -130,7 +130,7 @@ class Run:
         self._given: ModelSettings | None = settings
         self.delegated: Delegated | None = None
         """What the agents run as tools in the current turn used, added to the run's state when the turn's calls are done."""
-        self.after_turn: bool = bool(agent.handoffs)
+        self.after_turn: bool = bool(agent.handoff_targets)
         """Whether the end of the current turn has more to do than add its results: a handoff to look for, or what
         agents run as tools used to add (`loop.handoffs.end_turn`). One check per turn for every other run."""
         self.ended: RunState | None = None

@@ -161,7 +161,7 @@ async def start(run: Run, state: RunState, text: str) -> Transition:
         await emitter.emit(lambda: events.RunStarted(**emitter.of_run(), input=text, media=media, parent_run_id=emitter.parent_run))
     if state.session is not None:
         state = await load_session(run, state, state.session)
-    if run.agent.handoffs and state.history:
+    if run.agent.handoff_targets and state.history:
         state = await continue_history(run, state)
     instructions = run.agent.instructions
     if not isinstance(instructions, str):

@@ -67,7 +67,8 @@ no_deps: Agent[None, str] = Agent(name="plain", model=provider, tools=(reader.as
 billing: Agent[Shop, Answer] = Agent(name="billing", model=provider, tools=(region,), output_type=Answer)
 shipping: Agent[object, Answer] = Agent(name="shipping", description="Parcels.", model=provider, output_type=Answer)
 triage: Agent[Shop, Answer] = Agent(name="triage", model=provider, output_type=Answer, handoffs=[billing, shipping])
-assert_type(triage.handoffs, tuple[Agent[Shop, Answer] | Callable[[], Agent[Shop, Answer]], ...])
+assert_type(triage.handoffs, tuple[Agent[Shop, Answer], ...])
+assert_type(triage.handoff_targets, tuple[Agent[Shop, Answer] | Callable[[], Agent[Shop, Answer]], ...])
 chat = Agent(name="chat", model=provider, handoffs=[Agent(name="helper", model=provider)])
 assert_type(chat, Agent[None, str])
 
