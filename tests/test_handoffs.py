@@ -360,3 +360,12 @@ def test_agents_in_a_cycle_compare_and_show_without_recursing() -> None:
     front, back = desk(triage_turns=[], billing_turns=[])
     assert front == front and front != back
     assert "billing" in repr(front) and "TransferTool(<not called yet>)" in repr(back)
+
+
+def test_a_durable_worker_registers_every_agent_of_a_cycle_once() -> None:
+    from runlet.durable._boundary import DurableAgents
+
+    front, back = desk(triage_turns=[], billing_turns=[])
+    registered = DurableAgents(front, ()).agents
+    assert list(registered) == ["triage", "billing"] and registered["billing"] is back
+    assert back.handoffs == (front,) and front.handoffs == (back,)
