@@ -24,7 +24,8 @@ import statistics
 import time
 from collections.abc import Callable, Coroutine
 
-from runlet.core.budget import Compression, DropOldestTurns, TokenBudgeter, TrimToolResults, estimate_tokens
+from runlet.core.budget import Compression, DropOldestTurns, TokenBudgeter, TrimToolResults
+from runlet.core.token_estimates import estimate_tokens
 from runlet.core.errors import UserError
 from runlet.core.messages import Message, ReasoningPart, ToolCallPart
 from runlet.core.models import ModelRequest, ToolDefinition, Usage

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
-from runlet import Agent, Message, ModelRequest, ModelSettings, StoreUnavailable, require_approval, tool
+from runlet import Agent, Message, ModelRequest, ModelSettings, StoreUnavailable, Tool, require_approval, tool
 from runlet.stores import MemoryStore
+from runlet.toolsets import of, prefixed
 from runlet.testing import FunctionProvider, Turn, call
 
 
@@ -98,3 +99,63 @@ class CountingStore(MemoryStore):
     async def append(self, session: str, messages: Sequence[Message], *, expected_length: int | None = None) -> int:
         self.appends += 1
         return await super().append(session, messages, expected_length=expected_length)
+
+
+def invoice_tool(log: list[str]) -> Tool[None]:
+    """`invoice`: an invoice's amount; each call appends its number to `log`."""
+
+    @tool
+    def invoice(number: str) -> str:
+        """An invoice's amount."""
+        log.append(number)
+        return f"invoice {number}: 40 EUR"
+
+    return invoice
+
+
+def _tool_results(request: ModelRequest) -> list[str]:
+    return [p.name for m in request.messages if m.role == "tool" for p in m.tool_results]
+
+
+def handoff_agent(name: str, log: list[str]) -> Agent[None, str]:
+    """`<name>` hands off to `<name>-billing` at once; billing calls its `invoice` tool (its `refund`, asked for one), then answers."""
+
+    def billing(request: ModelRequest) -> Turn:
+        done = _tool_results(request)
+        if "refund" in request.messages[1].text:  # the user's question, after the instructions
+            return "refunded" if "refund" in done else call("refund", order_id="9")
+        return "40 EUR" if "invoice" in done else call("invoice", number="7")
+
+    tools = (invoice_tool(log), refund)
+    target = Agent(name=f"{name}-billing", instructions="You do billing.", model=FunctionProvider(billing), tools=tools)
+    return Agent(name=name, model=FunctionProvider(lambda request: call(f"transfer_to_{name}-billing")), handoffs=[target])
+
+
+def toolset_agent(name: str, log: list[str]) -> Agent[None, str]:
+    """An agent whose tool comes from a toolset (`shop_invoice`), chosen by `prepare_tools`; it calls it, then answers."""
+
+    def respond(request: ModelRequest) -> Turn:
+        offered = [t.name for t in request.tools]
+        return f"40 EUR of {offered}" if "shop_invoice" in _tool_results(request) else call("shop_invoice", number="7")
+
+    return Agent(
+        name=name,
+        model=FunctionProvider(respond),
+        tools=(prefixed(of(invoice_tool(log)), "shop"), of(refund)),
+        prepare_tools=lambda ctx, tools: [t for t in tools if t.name != "refund"],
+    )
+
+
+def delegating_agent(name: str, log: list[str]) -> Agent[None, str]:
+    """`<name>` asks `<name>-clerk` (an agent as a tool), which calls `invoice`; then answers with what the clerk said."""
+
+    def clerk(request: ModelRequest) -> Turn:
+        return "invoice 7 is 40 EUR" if "invoice" in _tool_results(request) else call("invoice", number="7")
+
+    helper = Agent(name=f"{name}-clerk", model=FunctionProvider(clerk), tools=(invoice_tool(log),))
+
+    def lead(request: ModelRequest) -> Turn:
+        said = [p.content for m in request.messages if m.role == "tool" for p in m.tool_results]
+        return f"the clerk says: {said[0]}" if said else call("clerk", input="how much is invoice 7?")
+
+    return Agent(name=name, model=FunctionProvider(lead), tools=(helper.as_tool(name="clerk"),))

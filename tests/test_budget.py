@@ -9,15 +9,14 @@ import pytest
 
 from runlet import Agent, Runtime, tool
 from runlet.core.budget import (
-    MESSAGE_OVERHEAD,
     SUMMARY_PREFIX,
     DropOldestTurns,
     SummarizeOlderTurns,
     TokenBudgeter,
     TrimToolResults,
-    estimate_tokens,
     units,
 )
+from runlet.core.token_estimates import MESSAGE_OVERHEAD, estimate_tokens
 from runlet.core.context import RunContext
 from runlet.core.errors import ContextBudgetExceeded
 from runlet.core.events import ContextBudgetChecked, ContextCompressed, HookDecided, RunFailed

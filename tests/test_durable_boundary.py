@@ -38,6 +38,7 @@ from runlet import (
     ToolDefinition,
     Usage,
     UserError,
+    Tool,
     UseTool,
     WebSearch,
     tool,
@@ -51,6 +52,7 @@ from runlet.core.serialize import (
 )
 from runlet.durable._boundary import (
     BoundaryExecutor,
+    DurableAgents,
     DepsCodec,
     Payload,
     provider_error_from_json,
@@ -61,6 +63,7 @@ from runlet.durable._boundary import (
 )
 from runlet.sinks import MemorySink
 from runlet.testing import FunctionProvider, ScriptedProvider, Turn, call
+from runlet.toolsets import of
 
 pytestmark = pytest.mark.durable
 
@@ -73,21 +76,20 @@ class InProcess:
         self.deps = deps
         self.calls: list[str] = []
 
-    async def model_call(self, payload: Payload) -> Payload:
+    async def model_call(self, agent: str, payload: Payload) -> Payload:
         self.calls.append("model")
         result = await run_model_call(self.agent.model, json.loads(json.dumps(payload)))
         return dict(json.loads(json.dumps(result)))
 
-    async def tool_call(self, tool: str, payload: Payload) -> Payload:
-        self.calls.append(tool)
-        found = next(t for t in self.agent.tools if t.name == tool)
-        result = await run_tool_call(found, self.deps, json.loads(json.dumps(payload)))
+    async def tool_call(self, agent: str, tool: Tool[Any], payload: Payload) -> Payload:
+        self.calls.append(tool.name)
+        result = await run_tool_call(tool, self.deps, json.loads(json.dumps(payload)))
         return dict(json.loads(json.dumps(result)))
 
 
 def durable_runtime(sink: MemorySink, inline: tuple[str, ...] = ()) -> tuple[Runtime, InProcess]:
     boundary = InProcess(agent, DepsCodec(agent.name, Deps))
-    return Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, inline)), boundary
+    return Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(agent, inline))), boundary
 
 
 def same(value: object) -> str:
@@ -150,7 +152,7 @@ async def test_a_provider_error_keeps_its_class_and_retry_flag() -> None:
     plain = Agent(name="flaky", model=FunctionProvider(flaky))
     boundary = InProcess(plain, DepsCodec(plain.name, type(None)))
     sink = MemorySink()
-    runtime = Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, ()))
+    runtime = Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(plain, ())))
     assert (await runtime.run(plain, "hi")).output == "ok"
     failed = next(e for e in sink.events if e.type == "model.failed")
     assert failed.payload["error_type"] == "RateLimited" and failed.payload["retryable"] is True
@@ -198,7 +200,7 @@ async def test_a_tools_media_cross_the_boundary_exactly() -> None:
     durable_agent = Agent(name="analyst", model=durable_provider, tools=(chart,))
     await Runtime(sinks=(local_sink,)).run(local_agent, "Show me sales")
     boundary = InProcess(durable_agent, DepsCodec(durable_agent.name, type(None)))
-    runtime = Runtime(sinks=(durable_sink,), executor=BoundaryExecutor(boundary, boundary.deps, ()))
+    runtime = Runtime(sinks=(durable_sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(durable_agent, ())))
     await runtime.run(durable_agent, "Show me sales")
     assert boundary.calls == ["model", "chart", "model"]
     (result,) = durable_provider.requests[1].messages[-1].tool_results
@@ -240,3 +242,14 @@ async def test_a_tool_that_returns_something_else_is_a_type_error_across_the_bou
     payload: Payload = {"arguments": {}, "deps": None, "run_id": "r", "agent": "a", "step": 1, "usage": usage_to_json(Usage()), "messages": [], "answers": []}
     result = await run_tool_call(Loose(), DepsCodec("a", type(None)), payload)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     assert result["error"]["type"] == "TypeError" and "not str or a tuple of str and media parts" in result["error"]["message"]
+
+
+async def test_an_agent_a_toolset_gives_as_a_tool_is_refused_clearly_when_called() -> None:
+    clerk = Agent(name="clerk", model=ScriptedProvider(["7"]))
+    lead = Agent(name="lead", model=ScriptedProvider([call("clerk", input="?"), "done"]), tools=(of(clerk.as_tool()),))
+    boundary = InProcess(lead, DepsCodec(lead.name, type(None)))
+    sink = MemorySink()
+    runtime = Runtime(sinks=(sink,), executor=BoundaryExecutor(boundary, boundary.deps, DurableAgents(lead, ())))
+    assert (await runtime.run(lead, "go")).output == "done"  # the child failed: a failed tool call, as locally
+    failed = next(e for e in sink.events if e.type == "tool.failed")
+    assert "agent 'clerk' is not reachable from 'lead' by handoffs or Agent" in failed.payload["error"]

@@ -14,6 +14,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -23,7 +24,16 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from durable_app import Answer, Deps, agent, event_seqs, executions
-from durable_cases import CountingStore, check_nesting, session_agent, settings_agent, traced_agent
+from durable_cases import (
+    CountingStore,
+    check_nesting,
+    delegating_agent,
+    handoff_agent,
+    session_agent,
+    settings_agent,
+    toolset_agent,
+    traced_agent,
+)
 from durable_dbos_app import dbos_support
 from runlet import (
     Agent,
@@ -37,7 +47,7 @@ from runlet import (
     Runtime,
     UserError,
 )
-from runlet.durable.dbos import DBOSAgent
+from runlet.durable.dbos import DBOSAgent, DBOSRun
 from runlet.events import ToolFailed
 from runlet.sinks import MemorySink, OpenTelemetrySink
 from runlet.testing import FunctionProvider, Turn
@@ -57,6 +67,13 @@ FAILED = MemorySink()
 dbos_failing = DBOSAgent(
     Agent(name="dbos-failing", model=agent.model, tools=agent.tools, output_type=Answer), deps_type=Deps, runtime=Runtime(sinks=(FAILED,))
 )
+
+DESK_LOG: list[str] = []
+dbos_desk = DBOSAgent(handoff_agent("dbos-desk", DESK_LOG))
+SHELF_LOG: list[str] = []
+dbos_shelf = DBOSAgent(toolset_agent("dbos-shelf", SHELF_LOG))
+LEAD_LOG: list[str] = []
+dbos_lead = DBOSAgent(delegating_agent("dbos-lead", LEAD_LOG))
 
 pytestmark = pytest.mark.durable
 
@@ -191,3 +208,41 @@ async def test_a_failing_tool_s_event_has_the_tool_s_own_traceback(launched: Pat
     assert failed.error_type == "KeyError" and failed.traceback.endswith("KeyError: '123'\n")
     assert 'durable_app.py", line' in failed.traceback and "in broken" in failed.traceback
     assert "dbos.py" not in failed.traceback and "tool_calls.py" not in failed.traceback
+
+
+# Handoffs, toolsets, agents as tools
+
+
+async def _calls(run: DBOSRun[Any]) -> list[str]:
+    """The model and tool steps of a run, in order (not its event deliveries)."""
+    steps = await DBOS.list_workflow_steps_async(run.id)
+    return [s["function_name"] for s in steps if s["function_name"].endswith(".model") or ".tool." in s["function_name"]]
+
+
+async def test_a_run_hands_off_and_the_target_s_model_and_tools_are_its_steps(launched: Path) -> None:
+    run = await dbos_desk.start("How much is my invoice?", id="handoff")
+    assert (await run.result()).output == "40 EUR" and DESK_LOG == ["7"]
+    billing = "runlet:dbos-desk/dbos-desk-billing"
+    assert await _calls(run) == ["runlet:dbos-desk.model", f"{billing}.model", f"{billing}.tool.invoice", f"{billing}.model"]
+    asked = await dbos_desk.start("Please refund order 9", id="handoff-approval")
+    (request,) = await asked.pending(timeout=10)
+    assert request.tool == "refund"  # a tool of the agent the run was handed to, checked there
+    await asked.respond([request.approve()])
+    assert (await asked.result()).output == "refunded"
+
+
+async def test_a_toolset_s_tools_chosen_by_prepare_run_as_steps(launched: Path) -> None:
+    run = await dbos_shelf.start("How much is invoice 7?", id="toolset")
+    assert (await run.result()).output == "40 EUR of ['shop_invoice']" and SHELF_LOG == ["7"]  # prepare_tools left refund out
+    assert await _calls(run) == ["runlet:dbos-shelf.model", "runlet:dbos-shelf.tool.shop_invoice", "runlet:dbos-shelf.model"]
+
+
+async def test_an_agent_run_as_a_tool_runs_in_the_workflow_its_calls_steps_of_its_own(launched: Path) -> None:
+    run = await dbos_lead.start("How much is invoice 7?", id="agent-tool")
+    result = await run.result()
+    assert result.output == "the clerk says: invoice 7 is 40 EUR" and LEAD_LOG == ["7"]
+    clerk = "runlet:dbos-lead/dbos-lead-clerk"
+    calls = ["runlet:dbos-lead.model", f"{clerk}.model", f"{clerk}.tool.invoice", f"{clerk}.model", "runlet:dbos-lead.model"]
+    assert await _calls(run) == calls
+    local = await Runtime().run(delegating_agent("dbos-lead", []), "How much is invoice 7?")
+    assert (result.usage, result.steps) == (local.usage, local.steps)  # the child's usage is the run's, as locally

@@ -25,7 +25,16 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from durable_app import Answer, Deps, agent, executions
-from durable_cases import CountingStore, check_nesting, session_agent, settings_agent, traced_agent
+from durable_cases import (
+    CountingStore,
+    check_nesting,
+    delegating_agent,
+    handoff_agent,
+    session_agent,
+    settings_agent,
+    toolset_agent,
+    traced_agent,
+)
 from durable_temporal_app import temporal_support
 from runlet import (
     Agent,
@@ -42,7 +51,7 @@ from runlet import (
     UserError,
     tool,
 )
-from runlet.durable.temporal import TemporalAgent, agent_replayer, agent_worker
+from runlet.durable.temporal import TemporalAgent, TemporalRun, agent_replayer, agent_worker
 from runlet.events import ToolFailed
 from runlet.sinks import MemorySink, OpenTelemetrySink
 from runlet.testing import FunctionProvider, Turn, call
@@ -263,6 +272,66 @@ def test_deps_that_cannot_cross_are_refused_when_the_agent_is_declared() -> None
         TemporalAgent(Agent(name="db", model=agent.model, tools=(query,)), deps_type=Connection)
     with pytest.raises(UserError, match="no tools named"):
         TemporalAgent(agent, deps_type=Deps, inline_tools=("nope",))
+
+
+# Handoffs, toolsets, agents as tools
+
+
+async def _activities(run: TemporalRun[Any]) -> list[str]:
+    """The activities a run scheduled, in order."""
+    history = await run.handle.fetch_history()
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+
+
+async def _replays(agent: TemporalAgent[Any, Any], run: TemporalRun[Any]) -> bool:
+    replayed = await agent_replayer([agent]).replay_workflow(await run.handle.fetch_history(), raise_on_replay_failure=False)
+    return replayed.replay_failure is None
+
+
+async def test_a_run_hands_off_and_the_target_s_model_and_tools_are_its_activities(env: WorkflowEnvironment) -> None:
+    log: list[str] = []
+    desk = TemporalAgent(handoff_agent("desk", log))
+    async with agent_worker(env.client, "q", [desk]):
+        run = await desk.start(env.client, "How much is my invoice?", id="run-handoff", task_queue="q")
+        result = await run.result()
+        assert result.output == "40 EUR" and log == ["7"]
+        billing = "runlet:desk/desk-billing"
+        assert await _activities(run) == ["runlet:desk.model", f"{billing}.model", f"{billing}.tool.invoice", f"{billing}.model"]
+        asked = await desk.start(env.client, "Please refund order 9", id="run-handoff-approval", task_queue="q")
+        (request,) = await until_pending(asked)
+        assert request.tool == "refund"  # a tool of the agent the run was handed to, checked there
+        await asked.respond([request.approve()])
+        assert (await asked.result()).output == "refunded"
+    assert await _replays(desk, run) and await _replays(desk, asked)
+
+
+async def test_a_toolset_s_tools_chosen_by_prepare_run_as_the_agent_s_toolset_activity(env: WorkflowEnvironment) -> None:
+    log: list[str] = []
+    shelf = TemporalAgent(toolset_agent("shelf", log))
+    async with agent_worker(env.client, "q", [shelf]):
+        run = await shelf.start(env.client, "How much is invoice 7?", id="run-toolset", task_queue="q")
+        result = await run.result()
+    assert result.output == "40 EUR of ['shop_invoice']" and log == ["7"]  # prepare_tools left refund out
+    assert await _activities(run) == ["runlet:shelf.model", "runlet:shelf.toolset", "runlet:shelf.model"]
+    assert await _replays(shelf, run)
+
+
+async def test_an_agent_run_as_a_tool_runs_in_the_workflow_its_calls_activities_of_its_own(env: WorkflowEnvironment) -> None:
+    log: list[str] = []
+    lead = TemporalAgent(delegating_agent("lead", log))
+    async with agent_worker(env.client, "q", [lead]):
+        run = await lead.start(env.client, "How much is invoice 7?", id="run-agent-tool", task_queue="q")
+        result = await run.result()
+    assert result.output == "the clerk says: invoice 7 is 40 EUR" and log == ["7"]
+    clerk = "runlet:lead/lead-clerk"
+    assert await _activities(run) == ["runlet:lead.model", f"{clerk}.model", f"{clerk}.tool.invoice", f"{clerk}.model", "runlet:lead.model"]
+    local = await Runtime().run(delegating_agent("lead", log), "How much is invoice 7?")
+    assert (result.usage, result.steps) == (local.usage, local.steps)  # the child's usage is the run's, as locally
+    assert await _replays(lead, run)
 
 
 # Determinism: the workflow code replays histories

@@ -213,14 +213,18 @@ def test_a_transfer_tool_that_clashes_with_a_tool_is_refused() -> None:
         Agent(name="t", model=ScriptedProvider([]), tools=(transfer_to_billing,), handoffs=[billing()])
 
 
-def test_a_durable_agent_refuses_handoffs_and_agents_as_tools_clearly() -> None:
+def test_a_durable_agent_takes_handoffs_and_agents_as_tools_but_refuses_mapped_deps_and_two_agents_of_one_name() -> None:
     from runlet.durable.temporal import TemporalAgent
 
-    with pytest.raises(UserError, match="has handoffs, which durable runs do not take yet"):
-        TemporalAgent(triage(billing()))
+    durable = TemporalAgent(triage(billing()))
+    assert durable.activity_name("refund", agent="billing") == "runlet:triage/billing.tool.refund"
     child = Agent(name="child", model=ScriptedProvider([]))
-    with pytest.raises(UserError, match=r"has agents as tools \(child\)"):
-        TemporalAgent(Agent(name="lead", model=ScriptedProvider([]), tools=(child.as_tool(),)))
+    TemporalAgent(Agent(name="lead", model=ScriptedProvider([]), tools=(child.as_tool(),)))
+    with pytest.raises(UserError, match=r"runs 'child' as the tool 'child' with deps made by as_tool\(deps=...\)"):
+        TemporalAgent(Agent(name="lead", model=ScriptedProvider([]), tools=(child.as_tool(deps=lambda d: d),)))
+    other = Agent(name="child", model=ScriptedProvider([]))
+    with pytest.raises(UserError, match="two different agents named 'child'"):
+        TemporalAgent(Agent(name="lead", model=ScriptedProvider([]), tools=(child.as_tool(), other.as_tool(name="other"))))
 
 
 async def test_the_console_shows_the_handoff() -> None:

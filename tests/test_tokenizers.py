@@ -20,7 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runlet import tokenizers
-from runlet.core.budget import TokenBudgeter, estimate_tokens
+from runlet.core.budget import TokenBudgeter
+from runlet.core.token_estimates import estimate_tokens
 from runlet.core.errors import UserError
 from runlet.core.messages import Message
 from runlet.core.models import ModelRequest

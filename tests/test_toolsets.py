@@ -430,9 +430,12 @@ async def test_edited_arguments_are_checked_against_a_toolset_tool() -> None:
 # Durable runs
 
 
-def test_a_durable_agent_refuses_toolsets_clearly() -> None:
+def test_a_durable_agent_takes_toolsets_but_refuses_an_mcp_server_clearly() -> None:
     from runlet.durable.temporal import TemporalAgent
+    from runlet.mcp import MCPServerStdio
 
-    agent = Agent(name="a", model=ScriptedProvider(["done"]), tools=(of(lookup),))
-    with pytest.raises(UserError, match="has toolsets, which durable runs do not take yet"):
+    TemporalAgent(Agent(name="a", model=ScriptedProvider(["done"]), tools=(of(lookup),)))
+    server = MCPServerStdio("mcp-server", name="toolbox")  # not started: the refusal comes first
+    agent = Agent(name="b", model=ScriptedProvider(["done"]), tools=(combined(of(lookup), prefixed(server, "box")),))
+    with pytest.raises(UserError, match="MCP server toolset .*durable runs do not take.*wrap the server's calls in function tools"):
         TemporalAgent(agent)

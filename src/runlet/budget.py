@@ -14,31 +14,33 @@ docs/budgeting.md.
 """
 
 from runlet.core.budget import (
-    AUDIO_SECOND_TOKENS,
-    DOCUMENT_PAGE_TOKENS,
-    MESSAGE_OVERHEAD,
     SUMMARY_INSTRUCTIONS,
     SUMMARY_PREFIX,
-    UNKNOWN_AUDIO_SECONDS,
     Budgeter,
     Compression,
     CompressionStrategy,
     CountSource,
     DropOldestTurns,
-    MediaCounter,
     SummarizeOlderTurns,
     TokenBudgeter,
     TokenCount,
-    TokenCounter,
     TrimToolResults,
+    report_usage,
+    units,
+)
+from runlet.core.token_estimates import (
+    AUDIO_SECOND_TOKENS,
+    DOCUMENT_PAGE_TOKENS,
+    MESSAGE_OVERHEAD,
+    UNKNOWN_AUDIO_SECONDS,
+    MediaCounter,
+    TokenCounter,
     anthropic_image_tokens,
     anthropic_media_tokens,
     estimate_tokens,
     media_tokens,
     openai_image_tokens,
     openai_media_tokens,
-    report_usage,
-    units,
 )
 
 __all__ = [

@@ -30,7 +30,7 @@ from typing import Generic, Union, cast
 
 from typing_extensions import TypeAlias, assert_never
 
-from runlet.core.budget import estimate_tokens, media_tokens
+from runlet.core.token_estimates import estimate_tokens, media_tokens
 from runlet.core.context import RunContext
 from runlet.core.hooks import (
     AnyHook,

@@ -21,7 +21,8 @@ from typing import Union
 
 from typing_extensions import TypeAlias, assert_never
 
-from runlet.core.budget import TokenBudgeter, estimate_tokens
+from runlet.core.budget import TokenBudgeter
+from runlet.core.token_estimates import estimate_tokens
 from runlet.core._frozen import frozen
 from runlet.core.errors import ProviderError, StreamInterrupted
 from runlet.core.messages import (

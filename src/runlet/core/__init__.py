@@ -3,7 +3,17 @@
 from typing import TYPE_CHECKING
 
 from runlet.core.agent import Agent
-from runlet.core.budget import Budgeter, Compression, CompressionStrategy, DropOldestTurns, SummarizeOlderTurns, TokenBudgeter, TokenCount, TrimToolResults, estimate_tokens
+from runlet.core.budget import (
+    Budgeter,
+    Compression,
+    CompressionStrategy,
+    DropOldestTurns,
+    SummarizeOlderTurns,
+    TokenBudgeter,
+    TokenCount,
+    TrimToolResults,
+)
+from runlet.core.token_estimates import estimate_tokens
 from runlet.core.context import RunContext
 from runlet.core.errors import (
     AuthenticationFailed,

@@ -163,6 +163,11 @@ class _Prefixed(Generic[DepsT]):
         prefix = self._prefix
         return [_PrefixedTool(tool, prefix) for tool in await self._toolset.tools(ctx)]
 
+    @property
+    def parts(self) -> tuple[object, ...]:
+        """The toolsets this one is made of."""
+        return (self._toolset,)
+
     def __repr__(self) -> str:
         return f"prefixed({_shown(self._toolset)}, {self._prefix!r})"
 
@@ -185,6 +190,11 @@ class _Filtered(Generic[DepsT]):
         keep = self._keep
         return [tool for tool in await self._toolset.tools(ctx) if keep(ctx, tool)]
 
+    @property
+    def parts(self) -> tuple[object, ...]:
+        """The toolsets this one is made of."""
+        return (self._toolset,)
+
     def __repr__(self) -> str:
         return f"filtered({_shown(self._toolset)})"
 
@@ -204,6 +214,11 @@ class _Combined(Generic[DepsT]):
         found = await resolve_all(self._toolsets, ctx)
         return list(merged([(source_name(t), tools) for t, tools in zip(self._toolsets, found)]).values())
 
+    @property
+    def parts(self) -> tuple[object, ...]:
+        """The toolsets this one is made of."""
+        return self._toolsets
+
     def __repr__(self) -> str:
         return f"combined({', '.join(map(_shown, self._toolsets))})"
 
@@ -218,6 +233,14 @@ async def resolve_all(toolsets: Sequence[Toolset[DepsT]], ctx: RunContext[DepsT]
     if len(toolsets) == 1:
         return [await toolsets[0].tools(ctx)]
     return list(await asyncio.gather(*(toolset.tools(ctx) for toolset in toolsets)))
+
+
+def sources(toolset: object) -> tuple[object, ...]:
+    """The toolsets that `toolset` is made of through `prefixed`, `filtered` and `combined` (itself when it is none of them)."""
+    if isinstance(toolset, (_Prefixed, _Filtered, _Combined)):
+        parts: tuple[object, ...] = toolset.parts
+        return tuple(found for part in parts for found in sources(part))
+    return (toolset,)
 
 
 def _shown(toolset: object) -> str:

@@ -55,7 +55,7 @@ from runlet.core.serialize import (
     usage_from_json,
     usage_to_json,
 )
-from runlet.core.human import CLAIM_PREFIX, KEY_SESSION
+from runlet.core.human import CLAIM_PREFIX, KEY_SESSION, Checkpoint
 from runlet.core.messages import MEDIA_PARTS, Message
 from runlet.core.state import SessionConflict, StateError, StateStore, StoreUnavailable
 from runlet.core.tools import Tool, ToolContent
@@ -109,44 +109,106 @@ class DepsCodec(Generic[DepsT]):
         return self.adapter.validate(value)
 
 
-def inline_tools(agent: Agent[Any, Any], names: Collection[str]) -> frozenset[str]:
-    """The names of the agent's tools that run in workflow code; a `UserError` for a name it has no tool of.
+class DurableAgents:
+    """The agents a durable agent's runs may use: its own, and those reachable by handoffs and agents as tools.
 
-    Also a `UserError` for an agent with toolsets: a worker finds a call's
-    tool by name among the agent's function tools, which a toolset's are not.
-    And for an agent with handoffs or agents as tools: a worker calls the
-    agent's own model and tools, not another agent's, and a child run needs
-    its parent's loop in the same process.
+    A worker registers each one's model calls and tools, so that a run that
+    hands off (or runs an agent as a tool) calls the other agent's model and
+    tools as that agent's activities or steps. Names are unique among them
+    (a `UserError` otherwise), since calls find their agent by name.
+    Toolsets (`runlet.toolsets`) and prepare functions run in workflow code,
+    every step and on every replay: they must be deterministic and do no I/O.
+    An MCP server does, so an agent with one is refused here.
     """
-    if agent.toolsets:
-        raise UserError(
-            f"agent {agent.name!r} has toolsets, which durable runs do not take yet: a worker finds each tool by name "
-            "among the agent's function tools; give the tools themselves in Agent(tools=...)"
-        )
-    from runlet.loop.agent_tools import AgentTool
 
-    delegated = [t.name for t in agent.tools if isinstance(t, AgentTool)]
-    if agent.handoffs or delegated:
-        what = "handoffs" if agent.handoffs else f"agents as tools ({', '.join(delegated)})"
-        raise UserError(
-            f"agent {agent.name!r} has {what}, which durable runs do not take yet: a worker calls the agent's own "
-            "model and tools; run such an agent with Runtime, or give the durable agent function tools only"
-        )
-    unknown = set(names) - {t.name for t in agent.tools}
-    if unknown:
-        raise UserError(f"agent {agent.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")
-    return frozenset(names)
+    def __init__(self, root: Agent[Any, Any], inline: Collection[str]) -> None:
+        from runlet.loop.agent_tools import AgentTool
+
+        self.root: Agent[Any, Any] = root
+        self.agents: dict[str, Agent[Any, Any]] = {root.name: root}
+        """Every agent by name, the root first, then in the order the handoffs and agent tools name them."""
+        order = [root]
+        for agent in order:
+            delegated = [t for t in agent.tools if isinstance(t, AgentTool)]
+            for mapped in (t for t in delegated if t.maps_deps):
+                raise UserError(
+                    f"agent {agent.name!r} runs {mapped.agent.name!r} as the tool {mapped.name!r} with deps made by "
+                    "as_tool(deps=...), which durable runs do not take: deps cross the boundary as the durable agent's "
+                    "deps_type, so give the child the parent's deps (as_tool() without deps=)"
+                )
+            for other in (*agent.handoffs, *(t.agent for t in delegated)):
+                known = self.agents.get(other.name)
+                if known is None:
+                    self.agents[other.name] = other
+                    order.append(other)
+                elif known is not other:
+                    raise UserError(
+                        f"two different agents named {other.name!r} are reachable from {root.name!r} (handoffs, agents "
+                        "as tools): a durable run finds an agent's calls by its name, so give each agent its own name"
+                    )
+        for agent in order:
+            _check_toolsets(agent)
+        self.tools: dict[str, dict[str, Tool[Any]]] = {a.name: {t.name: t for t in a.tools} for a in order}
+        """Each agent's function tools by name, as a worker finds them."""
+        unknown = set(inline) - {name for tools in self.tools.values() for name in tools}
+        if unknown:
+            raise UserError(f"agent {root.name!r} has no tools named {', '.join(sorted(unknown))} (inline_tools)")
+        self.inline: frozenset[str] = frozenset(inline)
+        """The names of the tools that run in workflow code, of any of the agents."""
+
+    def crosses(self, tool: Tool[Any]) -> bool:
+        """Whether a call of `tool` crosses the boundary: not named in `inline`, not a transfer, not an agent run as a tool."""
+        from runlet.core.handoffs import TransferTool
+        from runlet.loop.agent_tools import AgentTool
+
+        return tool.name not in self.inline and not isinstance(tool, (TransferTool, AgentTool))
+
+    def known(self, agent: str) -> str:
+        """`agent`, one of the agents; a `UserError` for an agent the worker has not registered (one a toolset gave as a tool)."""
+        if agent not in self.agents:
+            raise UserError(
+                f"agent {agent!r} is not reachable from {self.root.name!r} by handoffs or Agent(tools=[agent.as_tool()]), so "
+                "no worker runs its calls (a toolset that gives agents as tools?): give its agent tool in Agent(tools=...)"
+            )
+        return agent
+
+    def remote_tools(self, agent: str) -> list[Tool[Any]]:
+        """The function tools of `agent` that run as activities or steps."""
+        return [t for t in self.tools[agent].values() if self.crosses(t)]
+
+    def waiting_tools(self, checkpoint: Checkpoint) -> dict[str, Tool[Any]]:
+        """The function tools of the agent a checkpoint waits in (the root, or the one a handoff left the run with)."""
+        active = checkpoint.state.active_agent
+        return self.tools.get(self.root.name if active is None else active, {})
+
+
+def _check_toolsets(agent: Agent[Any, Any]) -> None:
+    from runlet.core.toolsets import sources
+
+    for toolset in agent.toolsets:
+        for source in sources(toolset):
+            if type(source).__module__.startswith("runlet.mcp"):
+                raise UserError(
+                    f"agent {agent.name!r} has the MCP server toolset {source!r}, which durable runs do not take: toolsets "
+                    "are asked for their tools in workflow code, which does no I/O; wrap the server's calls in function "
+                    "tools (Agent(tools=...)), or run this agent with Runtime"
+                )
+
+
+def call_name(root: str, agent: str, what: str) -> str:
+    """The name of an activity or step: `runlet:<root>.<what>` for the root agent, `runlet:<root>/<agent>.<what>` for another."""
+    return f"runlet:{root}.{what}" if agent == root else f"runlet:{root}/{agent}.{what}"
 
 
 class Boundary(Protocol):
     """How a durable engine runs one call outside the workflow and records its JSON result."""
 
-    async def model_call(self, payload: Payload) -> Payload:
-        """The recorded result of `run_model_call` for `payload`."""
+    async def model_call(self, agent: str, payload: Payload) -> Payload:
+        """The recorded result of `run_model_call` of the model of agent `agent` for `payload`."""
         ...
 
-    async def tool_call(self, tool: str, payload: Payload) -> Payload:
-        """The recorded result of `run_tool_call` of `tool` for `payload`."""
+    async def tool_call(self, agent: str, tool: Tool[Any], payload: Payload) -> Payload:
+        """The recorded result of `run_tool_call` of `tool` (of agent `agent`, a function tool or a toolset's) for `payload`."""
         ...
 
     async def store_call(self, payload: Payload) -> Payload:
@@ -166,16 +228,16 @@ class BoundaryExecutor(Generic[DepsT]):
     runs nest under the run's model call or tool call span.
     """
 
-    def __init__(self, boundary: Boundary, deps: DepsCodec[DepsT], inline: Collection[str], trace: TraceHeaders | None = None) -> None:
+    def __init__(self, boundary: Boundary, deps: DepsCodec[DepsT], agents: DurableAgents, trace: TraceHeaders | None = None) -> None:
         self.boundary: Boundary = boundary
         self.deps: DepsCodec[DepsT] = deps
-        self.inline: frozenset[str] = frozenset(inline)
+        self.agents: DurableAgents = agents
         self.trace: TraceHeaders | None = trace
 
-    async def _traced(self, payload: Payload, call: tuple[str, str] | None) -> Payload:
-        """`payload` with the trace context of `call` (run id, span id), when a sink traces it."""
+    async def _traced(self, payload: Payload, call: tuple[str, str, str] | None) -> Payload:
+        """`payload` with the trace context of `call` (run id, span id, agent), when a sink traces it."""
         if self.trace is not None and call is not None:
-            headers = await self.trace(*call)
+            headers = await self.trace(call[0], call[1])
             if headers:
                 payload["trace"] = headers
         return payload
@@ -186,25 +248,26 @@ class BoundaryExecutor(Generic[DepsT]):
     def stream(self, model: Provider, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         return self._buffered(request, current_call.get())  # read now: the loop sets the call while stream() is called
 
-    async def _buffered(self, request: ModelRequest, call: tuple[str, str] | None) -> AsyncIterator[ModelStreamEvent]:
+    async def _buffered(self, request: ModelRequest, call: tuple[str, str, str] | None) -> AsyncIterator[ModelStreamEvent]:
         response = await self._complete(request, call)
         if response.text:
             yield TextDelta(response.text)
         yield ResponseCompleted(response)
 
-    async def _complete(self, request: ModelRequest, call: tuple[str, str] | None) -> ModelResponse:
+    async def _complete(self, request: ModelRequest, call: tuple[str, str, str] | None) -> ModelResponse:
         try:
             sent = model_request_to_json(request)
         except (TypeError, ValueError) as not_json:
             raise UserError(f"a durable run's model request must be JSON; its options are not ({not_json})") from None
-        result = await self.boundary.model_call(await self._traced({"request": sent}, call))
+        agent = self.agents.known(self.agents.root.name if call is None else call[2])
+        result = await self.boundary.model_call(agent, await self._traced({"request": sent}, call))
         error = result.get("error")
         if error is not None:
             raise provider_error_from_json(error)
         return model_response_from_json(result["response"])
 
     async def call_tool(self, tool: Tool[Any], ctx: RunContext[Any], arguments: JsonValue) -> ToolContent:
-        if tool.name in self.inline:
+        if not self.agents.crosses(tool):
             return await tool.call(ctx, arguments)
         answers = current_answers.get()
         payload: Payload = await self._traced({
@@ -217,7 +280,9 @@ class BoundaryExecutor(Generic[DepsT]):
             "messages": [message_to_json(m) for m in ctx.messages],
             "answers": [human_response_to_json(a) for a in (answers.answers if answers is not None else ())],
         }, current_call.get())
-        result = await self.boundary.tool_call(tool.name, payload)
+        if tool.name not in self.agents.tools[self.agents.known(ctx.agent_name)]:
+            payload["tool"] = tool.name  # a toolset's: the worker asks the agent's toolsets for it
+        result = await self.boundary.tool_call(ctx.agent_name, tool, payload)
         error = result.get("error")
         if error is not None:
             raise tool_error_from_json(cast("Mapping[str, Any]", error))
@@ -287,8 +352,12 @@ async def run_model_call(model: Provider, payload: Mapping[str, Any]) -> Payload
     return {"response": model_response_to_json(response)}
 
 
-async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[str, Any]) -> Payload:
-    """Call the tool for a payload of `BoundaryExecutor.call_tool`; what it returned, or what it raised, as JSON."""
+async def run_tool_call(tool: Tool[Any] | Agent[Any, Any], deps: DepsCodec[Any], payload: Mapping[str, Any]) -> Payload:
+    """Call the tool for a payload of `BoundaryExecutor.call_tool`; what it returned, or what it raised, as JSON.
+
+    `tool` is the function tool, or the agent whose toolsets give the tool
+    the payload names, asked for their tools at the call's step.
+    """
     ctx = RunContext(
         deps.load(payload["deps"]),
         payload["run_id"],
@@ -299,6 +368,8 @@ async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[
     )
     token = current_answers.set(ToolCallAnswers([human_response_from_json(a) for a in payload["answers"]]))
     try:
+        if isinstance(tool, Agent):
+            tool = await _toolset_tool(tool, ctx, payload["tool"])
         with traced(payload.get("trace")):
             content = await tool.call(ctx, payload["arguments"])
     except ValidationError as error:
@@ -320,6 +391,18 @@ async def run_tool_call(tool: Tool[Any], deps: DepsCodec[Any], payload: Mapping[
         message = f"returned {type(content).__name__}, not str or a tuple of str and media parts"
         return {"error": {"kind": "raised", "type": "TypeError", "message": message}}
     return {"content": encoded}
+
+
+async def _toolset_tool(agent: Agent[Any, Any], ctx: RunContext[Any], name: str) -> Tool[Any]:
+    from runlet.loop.step_tools import resolve
+
+    found = (await resolve(agent, ctx)).get(name)
+    if found is None:
+        raise UserError(
+            f"agent {agent.name!r}'s toolsets give no tool {name!r} in this worker at step {ctx.step}, where the workflow's "
+            "did: a toolset's tools must depend only on the run context (no I/O, nothing that differs between processes)"
+        )
+    return found
 
 
 async def run_store_call(store: StateStore, payload: Mapping[str, Any]) -> Payload:

@@ -11,7 +11,9 @@ machine, PostgreSQL for many processes). A process that dies mid-run is
 recovered by the next one to launch with the same executor id (or by DBOS
 Conductor or `DBOS.resume_workflow`): the workflow runs again from its start,
 completed steps return their recorded results without running, and the run
-goes on from the first step that had not completed. Waiting for a human is
+goes on from the first step that had not completed. The agents a run may
+hand off to or run as tools have steps of their own (`runlet:<agent>/<other>.model`
+and so on). Waiting for a human is
 the workflow waiting for a message (`respond`), the checkpoint it waits on
 published as an event (`pending`). docs/durable-execution.md tells the rules.
 """
@@ -42,13 +44,14 @@ from runlet.durable._boundary import (
     BoundaryExecutor,
     BoundaryStore,
     DepsCodec,
+    DurableAgents,
     Payload,
     run_model_call,
     run_store_call,
     run_tool_call,
+    call_name,
     workflow_checkpoint_key,
 )
-from runlet.durable._boundary import inline_tools as durable_inline_tools
 from runlet.durable._results import result_from_json, result_to_json, start_payload, start_settings
 from runlet.durable._tracing import trace_headers
 from runlet.loop.emitter import Emitter
@@ -113,11 +116,11 @@ class DBOSAgent(Generic[DepsT, OutputT]):
         self.agent: Agent[DepsT, OutputT] = agent
         self.runtime: Runtime = runtime or Runtime()
         self.deps: DepsCodec[DepsT] = DepsCodec[Any](agent.name, type(None) if deps_type is None else deps_type)
-        self.inline_tools: frozenset[str] = durable_inline_tools(agent, inline_tools)
+        self.agents: DurableAgents = DurableAgents(agent, inline_tools)
+        """The agent and those reachable from it by handoffs and agents as tools, whose calls its steps run."""
+        self.inline_tools: frozenset[str] = self.agents.inline
         """Tools that run in workflow code, not as activities or steps."""
         self.wait_seconds: float = wait_seconds
-        self.tools: dict[str, Tool[Any]] = {t.name: t for t in agent.tools}
-        """The agent's tools by name, as the steps find them."""
 
         async def run_workflow(start: dict[str, Any]) -> dict[str, Any]:
             return await self._run_workflow(start)
@@ -134,9 +137,13 @@ class DBOSAgent(Generic[DepsT, OutputT]):
         """The DBOS name of the agent's workflow: `runlet:<agent>.run`."""
         return f"runlet:{self.name}.run"
 
-    def step_name(self, tool: str | None = None) -> str:
-        """The step of the agent's model calls, or of its tool `tool`: `runlet:<agent>.model`, `runlet:<agent>.tool.<tool>`."""
-        return f"runlet:{self.name}.model" if tool is None else f"runlet:{self.name}.tool.{tool}"
+    def step_name(self, tool: str | None = None, *, agent: str | None = None) -> str:
+        """The step of the agent's model calls, or of its tool `tool`: `runlet:<agent>.model`, `runlet:<agent>.tool.<tool>`.
+
+        `agent` names another agent the run may use (a handoff's target, an
+        agent run as a tool): `runlet:<agent>/<other>.model` and so on.
+        """
+        return call_name(self.name, agent or self.name, "model" if tool is None else f"tool.{tool}")
 
     @property
     def session_step_name(self) -> str:
@@ -204,7 +211,7 @@ class DBOSAgent(Generic[DepsT, OutputT]):
         steps = _Steps(self, outbox)
         runtime = replace(
             self.runtime,
-            executor=BoundaryExecutor(steps, self.deps, self.inline_tools, outbox.trace if self.runtime.sinks else None),
+            executor=BoundaryExecutor(steps, self.deps, self.agents, outbox.trace if self.runtime.sinks else None),
             clock=_WorkflowClock(workflow_id),
             sinks=(outbox,) if self.runtime.sinks else (),
             budgeter=copy.deepcopy(self.runtime.budgeter),  # a calibration learnt by one run must not change another's recovery
@@ -266,7 +273,7 @@ class DBOSRun(Generic[OutputT]):
         checkpoint = await self._waiting(0.0)
         if checkpoint is None:
             raise UserError(f"run {self.id} is not waiting for a human")
-        match_responses(checkpoint, responses, self.agent.tools)
+        match_responses(checkpoint, responses, self.agent.agents.waiting_tools(checkpoint))
         await DBOS.send_async(self.id, [human_response_to_json(r) for r in responses], topic=RESPONSES)
 
     async def _waiting(self, timeout: float) -> Checkpoint | None:
@@ -284,14 +291,15 @@ class _Steps:
         self.agent = agent
         self.outbox = outbox
 
-    async def model_call(self, payload: Payload) -> Payload:
+    async def model_call(self, agent: str, payload: Payload) -> Payload:
         await self.outbox.flush()
-        return await DBOS.run_step_async({"name": self.agent.step_name()}, run_model_call, self.agent.agent.model, payload)
+        model = self.agent.agents.agents[agent].model
+        return await DBOS.run_step_async({"name": self.agent.step_name(agent=agent)}, run_model_call, model, payload)
 
-    async def tool_call(self, tool: str, payload: Payload) -> Payload:
+    async def tool_call(self, agent: str, tool: Tool[Any], payload: Payload) -> Payload:
         await self.outbox.flush()
-        found = self.agent.tools[tool]
-        return await DBOS.run_step_async({"name": self.agent.step_name(tool)}, run_tool_call, found, self.agent.deps, payload)
+        name = self.agent.step_name(tool.name, agent=agent)  # a step runs in the workflow's process: a toolset's tool as it is
+        return await DBOS.run_step_async({"name": name}, run_tool_call, tool, self.agent.deps, payload)
 
     async def store_call(self, payload: Payload) -> Payload:
         await self.outbox.flush()

@@ -10,6 +10,9 @@ hooks, limits, retries, events) with two things replaced: its `Executor`,
 which turns each model call into the activity `runlet:<agent>.model` and each
 tool call into `runlet:<agent>.tool.<tool>`, and its `Clock`, which reads
 workflow time and Temporal's seeded random, so a replay takes the same path.
+The agents a run may hand off to or run as tools are registered with it: their
+calls are `runlet:<agent>/<other>.model` and so on, and the tools a toolset
+gives run in `runlet:<agent>.toolset`, which asks the toolsets again.
 Waiting for a human is the workflow waiting for the `respond` update (for
 days if need be); the `pending` query shows what it waits for.
 docs/durable-execution.md tells the rules: what crosses the boundary, what is
@@ -38,7 +41,7 @@ from runlet.core.errors import DurableRunError, InvalidHumanResponse, ProviderEr
 from runlet.core.events import Event, EventSink
 from runlet.core.human import Checkpoint, HumanRequest, HumanResponse, RunInterrupted, match_responses
 from runlet.core.messages import Message
-from runlet.core.models import ModelSettings
+from runlet.core.models import ModelSettings, Provider
 from runlet.core.state import StateError
 from runlet.core.tools import Tool
 from runlet.core.serialize import (
@@ -52,14 +55,15 @@ from runlet.durable._boundary import (
     BoundaryExecutor,
     BoundaryStore,
     DepsCodec,
+    DurableAgents,
     Payload,
     TraceHeaders,
     run_model_call,
     run_store_call,
     run_tool_call,
+    call_name,
     workflow_checkpoint_key,
 )
-from runlet.durable._boundary import inline_tools as durable_inline_tools
 from runlet.durable._results import result_from_json, result_to_json, start_payload, start_settings
 from runlet.durable._tracing import trace_headers
 from runlet.runtime import Runtime, RunResult
@@ -123,7 +127,9 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         self.agent: Agent[DepsT, OutputT] = agent
         self.runtime: Runtime = runtime or Runtime()
         self.deps: DepsCodec[DepsT] = DepsCodec[Any](agent.name, type(None) if deps_type is None else deps_type)
-        self.inline_tools: frozenset[str] = durable_inline_tools(agent, inline_tools)
+        self.agents: DurableAgents = DurableAgents(agent, inline_tools)
+        """The agent and those reachable from it by handoffs and agents as tools, whose calls its worker runs."""
+        self.inline_tools: frozenset[str] = self.agents.inline
         """Tools that run in workflow code, not as activities or steps."""
         for sink in self.runtime.sinks:
             if inspect.iscoroutinefunction(sink.emit):
@@ -147,9 +153,14 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         """The agent's name, which names its activities and finds it on a worker."""
         return self.agent.name
 
-    def activity_name(self, tool: str | None = None) -> str:
-        """The activity of the agent's model calls, or of its tool `tool`: `runlet:<agent>.model`, `runlet:<agent>.tool.<tool>`."""
-        return f"runlet:{self.name}.model" if tool is None else f"runlet:{self.name}.tool.{tool}"
+    def activity_name(self, tool: str | None = None, *, agent: str | None = None) -> str:
+        """The activity of the agent's model calls, or of its tool `tool`: `runlet:<agent>.model`, `runlet:<agent>.tool.<tool>`.
+
+        `agent` names another agent the run may use (a handoff's target, an
+        agent run as a tool): `runlet:<agent>/<other>.model` and so on. The
+        tools its toolsets give run in one activity per agent, `.toolset`.
+        """
+        return call_name(self.name, agent or self.name, "model" if tool is None else f"tool.{tool}")
 
     @property
     def session_activity_name(self) -> str:
@@ -159,21 +170,18 @@ class TemporalAgent(Generic[DepsT, OutputT]):
     @property
     def activities(self) -> list[Callable[..., Any]]:
         """The agent's activities, for a `Worker` (`agent_worker` registers them)."""
-        model, store = self.agent.model, self.runtime.store
-
-        async def model_call(payload: dict[str, Any]) -> dict[str, Any]:
-            return await run_model_call(model, payload)
+        store = self.runtime.store
 
         async def store_call(payload: dict[str, Any]) -> dict[str, Any]:
             return await run_store_call(store, payload)
 
-        found: list[Callable[..., Any]] = [
-            activity.defn(name=self.activity_name())(model_call),
-            activity.defn(name=self.session_activity_name)(store_call),
-        ]
-        for tool in self.agent.tools:
-            if tool.name not in self.inline_tools:
-                found.append(activity.defn(name=self.activity_name(tool.name))(_tool_activity(tool, self.deps)))
+        found: list[Callable[..., Any]] = [activity.defn(name=self.session_activity_name)(store_call)]
+        for name, agent in self.agents.agents.items():
+            found.append(activity.defn(name=self.activity_name(agent=name))(_model_activity(agent.model)))
+            for tool in self.agents.remote_tools(name):
+                found.append(activity.defn(name=self.activity_name(tool.name, agent=name))(_tool_activity(tool, self.deps)))
+            if agent.toolsets:
+                found.append(activity.defn(name=call_name(self.name, name, "toolset"))(_tool_activity(agent, self.deps)))
         return found
 
     # In workflow code
@@ -207,7 +215,7 @@ class TemporalAgent(Generic[DepsT, OutputT]):
         sinks = self.runtime.sinks
         return replace(
             self.runtime,
-            executor=BoundaryExecutor(activities, self.deps, self.inline_tools, _replay_safe_trace(sinks) if sinks else None),
+            executor=BoundaryExecutor(activities, self.deps, self.agents, _replay_safe_trace(sinks) if sinks else None),
             clock=_WorkflowClock(),
             sinks=tuple(_ReplaySafeSink(sink) for sink in sinks),
             budgeter=copy.deepcopy(self.runtime.budgeter),  # a calibration learnt by one run must not change another's replay
@@ -369,7 +377,7 @@ class AgentWorkflow:
         """Refuse responses that do not fit the pending requests, before anything changes."""
         if self._waiting is None or self._agent is None:
             raise ApplicationError("the run is not waiting for a human")
-        tools = {t.name: t for t in self._agent.agent.tools}
+        tools = self._agent.agents.waiting_tools(self._waiting)
         try:
             match_responses(self._waiting, [human_response_from_json(r) for r in responses], tools)
         except (InvalidHumanResponse, RunletError) as error:
@@ -433,19 +441,18 @@ class _Activities:
 
     def __init__(self, agent: TemporalAgent[Any, Any]) -> None:
         self.agent = agent
-        self.timeouts: dict[str, float | None] = {
-            t.name: getattr(t, "timeout", None) or agent.runtime.tool_timeout for t in agent.agent.tools
-        }
 
-    async def model_call(self, payload: Payload) -> Payload:
+    async def model_call(self, agent: str, payload: Payload) -> Payload:
         try:
-            return await self._execute(self.agent.activity_name(), payload, self.agent.runtime.model_timeout)
+            return await self._execute(self.agent.activity_name(agent=agent), payload, self.agent.runtime.model_timeout)
         except ActivityError as error:
             raise ProviderError(f"the model call's activity failed: {error.cause or error}") from error
 
-    async def tool_call(self, tool: str, payload: Payload) -> Payload:
+    async def tool_call(self, agent: str, tool: Tool[Any], payload: Payload) -> Payload:
+        name = call_name(self.agent.name, agent, "toolset") if "tool" in payload else self.agent.activity_name(tool.name, agent=agent)
+        timeout: float | None = getattr(tool, "timeout", None) or self.agent.runtime.tool_timeout
         try:
-            return await self._execute(self.agent.activity_name(tool), payload, self.timeouts[tool])
+            return await self._execute(name, payload, timeout)
         except ActivityError as error:
             raise ToolError(f"the tool's activity failed: {error.cause or error}") from error
 
@@ -507,8 +514,17 @@ class _ReplaySafeSink:
             self.sink.emit(event)
 
 
-def _tool_activity(tool: Tool[Any], deps: DepsCodec[Any]) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
-    """The activity function of one tool."""
+def _model_activity(model: Provider) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+    """The activity function of one agent's model calls."""
+
+    async def model_call(payload: dict[str, Any]) -> dict[str, Any]:
+        return await run_model_call(model, payload)
+
+    return model_call
+
+
+def _tool_activity(tool: Tool[Any] | Agent[Any, Any], deps: DepsCodec[Any]) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+    """The activity function of one tool, or of the tools an agent's toolsets give."""
 
     async def tool_call(payload: dict[str, Any]) -> dict[str, Any]:
         return await run_tool_call(tool, deps, payload)

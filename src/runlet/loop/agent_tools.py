@@ -72,6 +72,11 @@ class AgentTool(Generic[ParentDepsT]):
         self._deps: Callable[[Any], Any] | None = deps
 
     @property
+    def maps_deps(self) -> bool:
+        """Whether the child gets deps made from the parent's (`as_tool(deps=...)`), not the parent's own."""
+        return self._deps is not None
+
+    @property
     def parameters(self) -> JsonObject:
         """One string argument, `input`: what the child agent is asked."""
         return {
@@ -90,7 +95,7 @@ class AgentTool(Generic[ParentDepsT]):
         if not isinstance(scope, CallScope):
             raise UserError(
                 f"the agent tool {self.name!r} runs only as a tool call of a Runlet run in this process (it needs "
-                "the parent run's runtime); an executor that calls tools elsewhere (a durable engine) cannot run it"
+                "the parent run's runtime): call it through an agent's run, not on its own"
             )
         deps = ctx.deps if self._deps is None else self._deps(ctx.deps)
         child, state = self._child_run(scope, deps, text)

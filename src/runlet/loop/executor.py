@@ -22,13 +22,14 @@ from runlet.core.tools import Tool, ToolContent
 
 __all__ = ["Executor", "LocalExecutor", "RaisedElsewhere", "current_call"]
 
-current_call: ContextVar[tuple[str, str] | None] = ContextVar("runlet.current_call", default=None)
-"""The run id and the event span id of the model call or tool call being executed, else `None`.
+current_call: ContextVar[tuple[str, str, str] | None] = ContextVar("runlet.current_call", default=None)
+"""The run id, the event span id and the agent's name of the model call or tool call being executed, else `None`.
 
 The loop sets it while it calls an executor other than `LocalExecutor`
 (while `complete` and `call_tool` are called and awaited; while `stream` is
 called), so that an executor that sends the call to another process can send
-the call's tracing context with it (`runlet.durable` does).
+the call's tracing context with it, and find the agent (after a handoff, or in
+an agent run as a tool) whose model or tool it is (`runlet.durable` does).
 """
 
 

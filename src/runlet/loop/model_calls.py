@@ -357,7 +357,7 @@ async def _complete(run: Run, request: ModelRequest, attempts: _Attempts) -> Mod
     """One model call through the executor, within the timeout, retried by the retry policy."""
     while True:
         timeout = attempts.start()
-        calling = current_call.set((run.emitter.run_id, attempts.span)) if run.remote else None
+        calling = current_call.set((run.emitter.run_id, attempts.span, run.agent.name)) if run.remote else None
         try:
             sent = run.runtime.executor.complete(run.agent.model, request)
             return await (sent if timeout is None else _within(run, sent, timeout))
@@ -407,7 +407,7 @@ async def _stream(
     """The provider's stream as events, then its completed response; `StreamInterrupted` if it never completes."""
     emitter = run.emitter
     if run.remote:
-        calling = current_call.set((run.emitter.run_id, span))
+        calling = current_call.set((run.emitter.run_id, span, run.agent.name))
         try:
             stream = run.runtime.executor.stream(run.agent.model, request)
         finally:

@@ -359,7 +359,7 @@ async def _call(run: Run, ctx: RunContext[Any], tool: Tool[Any], call: ToolCallP
         return failed(f"Error: {message}. Send the arguments as a JSON object.", message, type(error).__name__)
     own: float | None = getattr(tool, "timeout", None)
     timeout = run.deadline.time_left(run.runtime.tool_timeout if own is None else None)  # the tool's own timeout wins
-    calling = current_call.set((ctx.run_id, span)) if run.remote else None
+    calling = current_call.set((ctx.run_id, span, ctx.agent_name)) if run.remote else None
     try:
         called = run.runtime.executor.call_tool(tool, ctx, arguments)
         if timeout is not None:

@@ -12,6 +12,7 @@ from runlet import Agent, Clock, HumanRequest, ModelSettings, RunContext, RunRes
 from runlet.durable.dbos import DBOSAgent, DBOSRun
 from runlet.durable.temporal import TemporalAgent, TemporalRun
 from runlet.testing import ScriptedProvider
+from runlet.toolsets import of
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,17 @@ support = TemporalAgent(agent, deps_type=Deps, inline_tools=("lookup",))
 assert_type(support, TemporalAgent[Deps, Answer])
 assert_type(TemporalAgent(plain), TemporalAgent[None, str])
 assert_type(DBOSAgent(agent, deps_type=Deps), DBOSAgent[Deps, Answer])
+
+# Handoffs, toolsets and agents as tools: the handle keeps the first agent's types; calls are named per agent
+billing: Agent[Deps, Answer] = Agent(name="billing", model=ScriptedProvider([]), tools=(of(lookup),), output_type=Answer)
+clerk: Agent[Deps, str] = Agent(name="clerk", model=ScriptedProvider([]), tools=(lookup,))
+first: Agent[Deps, Answer] = Agent(
+    name="desk", model=ScriptedProvider([]), tools=(clerk.as_tool(),), handoffs=[billing], output_type=Answer
+)
+desk = TemporalAgent(first, deps_type=Deps)
+assert_type(desk, TemporalAgent[Deps, Answer])
+assert_type(desk.activity_name("lookup", agent="billing"), str)
+assert_type(DBOSAgent(agent, deps_type=Deps).step_name(agent="billing"), str)
 
 
 async def on_temporal(client: Client) -> None:
