@@ -14,9 +14,10 @@ the generated ones (same fields compared, hashed and shown, same output,
 `__setstate__`, as the standard decorator gives it, so that `copy` and
 `pickle` can rebuild an instance. A subclass of a dataclass is made by the
 standard decorator (dataclasses checks that base and subclass agree on being
-frozen), then given the same closures. `InitVar` fields are not supported. A
-class that writes its own `__repr__` (or inherits one written by hand) keeps it. Equality compares the fields as one tuple, as Python 3.10-3.12's
-dataclasses do (3.13's compare them one by one, which differs only for a
+frozen), then given the closures `__eq__`, `__hash__` and `__repr__`.
+`InitVar` fields are not supported. A class that writes its own `__repr__`
+(or inherits one written by hand) keeps it. Equality compares the fields as
+one tuple, as Python 3.10-3.12's dataclasses do (3.13's compare them one by one, which differs only for a
 value not equal to itself, such as the same NaN on both sides). See
 docs/performance.md for what it saves.
 """
@@ -143,7 +144,7 @@ def _init_method(cls: type[Any], fields: tuple[dataclasses.Field[Any], ...]) -> 
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()")
     parameters = ", ".join(["self", *positional, *(["*", *keyword_only] if keyword_only else [])])
-    exec(f"def __init__({parameters}) -> None:\n" + ("\n".join(body) or "    pass"), namespace)
+    exec(f"def __init__({parameters}):\n" + ("\n".join(body) or "    pass"), namespace)
     made: Callable[..., None] = namespace["__init__"]
     made.__annotations__ = {**{f.name: f.type for f in fields if f.init}, "return": None}
     return made
