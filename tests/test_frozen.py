@@ -150,3 +150,58 @@ def test_runlets_data_keeps_value_semantics() -> None:
     event = RunStarted(run_id="r", agent="a", step=0, seq=0, timestamp=1.0, span_id="s", parent_span_id=None, input="x")
     assert event == dataclasses.replace(event) and event != dataclasses.replace(event, seq=1)
     assert repr(event).startswith("RunStarted(run_id='r', agent='a', step=0,")
+
+
+@frozen
+class Tagged:
+    text: str
+    kind: str = field(default="tagged", init=False, repr=False)
+    checked: list[str] = field(default_factory=list[str], init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.checked.append(self.text)
+
+
+@frozen
+class Base:
+    a: int
+
+
+@frozen
+class Derived(Base):
+    b: str = "b"
+
+
+def test_the_init_is_the_standard_decorators() -> None:
+    import inspect
+
+    assert str(inspect.signature(Point)) == str(inspect.signature(StdPoint))
+    assert str(inspect.signature(Named)) == "(*, a: 'int', b: 'str' = 'b') -> None"
+    assert str(inspect.signature(Holder)) == "(items: 'list[object]' = <factory>) -> None"
+    tagged = Tagged("hi")
+    assert (tagged.kind, tagged.checked) == ("tagged", ["hi"])  # init=False fields set, then __post_init__
+    with pytest.raises(TypeError):
+        Tagged("hi", "other")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    assert Derived(1) == Derived(1, "b") and Derived(1).a == 1
+
+
+def test_subclasses_agree_on_being_frozen() -> None:
+    for cls in (Point, Derived):
+        params: Any = getattr(cls, "__dataclass_params__")
+        assert params.frozen and params.init
+
+    @dataclass(frozen=True, slots=True)
+    class Std(Point):
+        z: int = 0
+
+    assert Std(1, z=2).z == 2
+    with pytest.raises(TypeError, match="non-frozen dataclass from a frozen one"):
+
+        @dataclass  # pyright: ignore[reportGeneralTypeIssues]  # the type checkers reject it too
+        class Thawed(Point):  # type: ignore[misc]  # pyright: ignore[reportUnusedClass]
+            z: int = 0
+
+    derived = Derived(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        derived.b = "c"  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+    assert pickle.loads(pickle.dumps(derived)) == derived and copy.deepcopy(Tagged("x")) == Tagged("x")

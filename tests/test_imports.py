@@ -42,6 +42,22 @@ def test_a_plain_run_with_tools_builds_no_event_or_checkpoint_classes() -> None:
     )
 
 
+def test_import_runlet_leaves_what_only_some_runs_need_unloaded() -> None:
+    # Jitter is drawn on a retry and agents as tools are built by `Agent.as_tool`:
+    # `import runlet` loads neither.
+    _run(
+        """
+        import sys
+        import runlet
+        loaded = {"random", "runlet.loop.agent_tools"} & set(sys.modules)
+        assert not loaded, f"import runlet imported {sorted(loaded)}"
+        from runlet import RetryPolicy
+        assert 0.0 < RetryPolicy().delay(1) < 1.0
+        assert "random" in sys.modules
+        """
+    )
+
+
 def test_streaming_and_sinks_load_the_events_they_need() -> None:
     _run(
         """

@@ -10,7 +10,6 @@ each have a module of their own; docs/architecture.md draws the picture.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import field
 from types import TracebackType
@@ -164,7 +163,7 @@ class RetryPolicy:
     the error instead.
     """
 
-    def delay(self, attempt: int, uniform: Callable[[float, float], float] = random.uniform) -> float:
+    def delay(self, attempt: int, uniform: Callable[[float, float], float] = SystemClock().uniform) -> float:
         """Seconds to wait after failed attempt number `attempt` (from 1); `uniform` draws the jitter (the run's `Clock`)."""
         base = min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1))
         return max(0.0, base * (1 + uniform(-self.jitter, self.jitter)))

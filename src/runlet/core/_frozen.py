@@ -1,17 +1,23 @@
 """`@frozen`: how Runlet declares its data, a frozen slotted dataclass that is cheap to define.
 
 `@frozen` is `@dataclasses.dataclass(frozen=True, slots=True)`: the result is a
-real dataclass (`dataclasses.fields`, `replace`, `asdict`, `__match_args__`)
-that the type checkers treat as one. The difference is the cost of defining
-the class. The standard decorator compiles six methods from generated source
-for every class, which made `import runlet` spend most of its time in
-`compile()`. Here `__eq__`, `__hash__` and `__repr__` are closures over the
-class's fields instead, with the same behaviour as the generated ones (same
-fields compared, hashed and shown, same output, `NotImplemented` for other
-classes); only `__init__`, `__setattr__` and `__delattr__` are still
-generated. A class that writes its own `__repr__` (or inherits one written
-by hand) keeps it. Equality compares the fields as one tuple, as Python 3.10-3.12's
-dataclasses do (3.13's compare them one by one, which differs only for a
+real dataclass (`dataclasses.fields`, `replace`, `asdict`, `__match_args__`,
+`__dataclass_params__.frozen`) that the type checkers treat as one. The
+difference is the cost of defining the class. The standard decorator compiles
+six methods from generated source for every class, which made `import runlet`
+spend most of its time in `compile()`. Here only `__init__` is generated and
+compiled, once per class; `__setattr__` and `__delattr__` (which refuse to
+change a field, raising `FrozenInstanceError`), `__eq__`, `__hash__` and
+`__repr__` are closures over the class's fields, with the same behaviour as
+the generated ones (same fields compared, hashed and shown, same output,
+`NotImplemented` for other classes). A slotted class gets `__getstate__` and
+`__setstate__`, as the standard decorator gives it, so that `copy` and
+`pickle` can rebuild an instance. A subclass of a dataclass is made by the
+standard decorator (dataclasses checks that base and subclass agree on being
+frozen), then given the closures `__eq__`, `__hash__` and `__repr__`.
+`InitVar` fields are not supported. A class that writes its own `__repr__`
+(or inherits one written by hand) keeps it. Equality compares the fields as
+one tuple, as Python 3.10-3.12's dataclasses do (3.13's compare them one by one, which differs only for a
 value not equal to itself, such as the same NaN on both sides). See
 docs/performance.md for what it saves.
 """
@@ -50,11 +56,98 @@ def frozen(cls: C | None = None, /, *, init: bool = True, kw_only: bool = False,
 
     def build(cls: C) -> C:
         # slots=True makes a new class: the one returned is the dataclass.
-        made = dataclasses.dataclass(frozen=True, slots=slots, init=init, kw_only=kw_only, eq=False, repr=False)(cls)
+        if any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:]):
+            made = dataclasses.dataclass(frozen=True, slots=slots, init=init, kw_only=kw_only, eq=False, repr=False)(cls)
+        else:
+            made = dataclasses.dataclass(slots=slots, init=False, kw_only=kw_only, eq=False, repr=False)(cls)
+            made.__dataclass_params__.frozen = True
+            made.__dataclass_params__.init = init
+            _add_frozen_methods(made, init=init, slots=slots)
         _add_value_methods(made)
         return cast(C, made)
 
     return build if cls is None else build(cls)
+
+
+def _add_frozen_methods(cls: type[Any], *, init: bool, slots: bool) -> None:
+    """`__init__`, `__setattr__` and `__delattr__` of a frozen dataclass (and, slotted, its pickling methods)."""
+    fields = dataclasses.fields(cls)
+    names = tuple(f.name for f in fields)
+    field_names = frozenset(names)
+
+    def __setattr__(self: object, name: str, value: object) -> None:
+        if self.__class__ is cls or name in field_names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)
+
+    def __delattr__(self: object, name: str) -> None:
+        if self.__class__ is cls or name in field_names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)
+
+    def __getstate__(self: object) -> list[object]:
+        return [getattr(self, name) for name in names]
+
+    def __setstate__(self: object, state: list[object]) -> None:
+        for name, value in zip(names, state):
+            object.__setattr__(self, name, value)
+
+    methods: list[Callable[..., Any]] = [__setattr__, __delattr__]
+    if slots:
+        methods += [__getstate__, __setstate__]
+    if init:
+        methods.append(_init_method(cls, fields))
+    for method in methods:
+        method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
+        method.__module__ = cls.__module__
+        setattr(cls, method.__name__, method)
+
+
+class _FactoryDefault:
+    """The default of a parameter whose field has a `default_factory`: the factory is called when it is seen."""
+
+    def __repr__(self) -> str:
+        return "<factory>"  # as the standard decorator's, in `inspect.signature`
+
+
+_FACTORY_DEFAULT = _FactoryDefault()
+
+
+def _init_method(cls: type[Any], fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
+    """The `__init__` the standard decorator generates for a frozen class, compiled from one source."""
+    namespace: dict[str, Any] = {"__frozen_setattr__": object.__setattr__, "__factory_default__": _FACTORY_DEFAULT}
+    positional: list[str] = []
+    keyword_only: list[str] = []
+    body: list[str] = []
+    for f in fields:
+        default = f"__default_{f.name}__"
+        has_factory = f.default_factory is not dataclasses.MISSING
+        if has_factory:
+            namespace[default] = f.default_factory
+        elif f.default is not dataclasses.MISSING:
+            namespace[default] = f.default
+        if f.init:
+            if has_factory:
+                parameter, value = f"{f.name}=__factory_default__", f"{default}() if {f.name} is __factory_default__ else {f.name}"
+            elif f.default is not dataclasses.MISSING:
+                parameter, value = f"{f.name}={default}", f.name
+            else:
+                parameter, value = f.name, f.name
+            (keyword_only if f.kw_only else positional).append(parameter)
+        elif has_factory:
+            value = f"{default}()"
+        elif f.default is not dataclasses.MISSING:
+            value = default
+        else:
+            continue
+        body.append(f"    __frozen_setattr__(self, {f.name!r}, {value})")
+    if hasattr(cls, "__post_init__"):
+        body.append("    self.__post_init__()")
+    parameters = ", ".join(["self", *positional, *(["*", *keyword_only] if keyword_only else [])])
+    exec(f"def __init__({parameters}):\n" + ("\n".join(body) or "    pass"), namespace)
+    made: Callable[..., None] = namespace["__init__"]
+    made.__annotations__ = {**{f.name: f.type for f in fields if f.init}, "return": None}
+    return made
 
 
 def _add_value_methods(cls: type[Any]) -> None:

@@ -93,8 +93,9 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
-_PAGE_COUNT = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b")
+# Patterns, compiled (and cached by `re`) when a PDF is first counted, not by `import runlet`.
+_PAGE = rb"/Type\s*/Page(?![A-Za-z])"
+_PAGE_COUNT = rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b"
 
 
 def pdf_pages(data: bytes) -> int | None:
@@ -105,10 +106,10 @@ def pdf_pages(data: bytes) -> int | None:
     """
     if not data.startswith(b"%PDF-"):
         return None
-    pages = len(_PAGE.findall(data))
+    pages = len(re.findall(_PAGE, data))
     if pages:
         return pages
-    counts = [int(a or b) for a, b in _PAGE_COUNT.findall(data)]
+    counts = [int(a or b) for a, b in re.findall(_PAGE_COUNT, data)]
     return max(counts) if counts else None
 
 

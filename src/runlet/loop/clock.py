@@ -10,7 +10,6 @@ random), so that the loop stays deterministic inside workflow code.
 from __future__ import annotations
 
 import os
-import random
 import time
 from typing import Protocol
 
@@ -53,4 +52,6 @@ class SystemClock:
         return os.urandom(16).hex()  # 128 random bits, as a uuid4 (whose module imports `platform`)
 
     def uniform(self, low: float, high: float) -> float:
+        import random  # only a retry draws jitter: `import runlet` does not load the module
+
         return random.uniform(low, high)
